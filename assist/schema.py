@@ -1,0 +1,219 @@
+"""The data contract: the handoff brief (``AgentAssistPortal``) and the conversations it is built from.
+
+Field names and enums follow ``shared/spec/portal.md`` and ``shared/spec/labelled-transcripts.md``
+exactly; nothing here knows how a brief is produced or stored.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "SENTIMENT_LABELS",
+    "SENTIMENT_LEVELS",
+    "MARKER_TYPES",
+    "COMPLIANCE_FAMILIES",
+    "AgentAssistPortal",
+    "ComplianceFlag",
+    "Confidence",
+    "Conversation",
+    "Gold",
+    "GoldMarker",
+    "Header",
+    "InfoItem",
+    "LabelledExample",
+    "Marker",
+    "MarkerType",
+    "NextStep",
+    "Role",
+    "Sentiment",
+    "SentimentLevel",
+    "TranscriptTurn",
+    "Turn",
+    "portal_json_schema",
+]
+
+SentimentLevel = Literal["calm", "slightly_frustrated", "frustrated", "angry", "escalated"]
+MarkerType = Literal[
+    "frustration",
+    "identity_verified",
+    "ai_commitment",
+    "escalation_trigger",
+    "key_info",
+    "sentiment_shift",
+]
+Confidence = Literal["high", "medium", "low"]
+Role = Literal["user", "assistant"]
+
+#: Ordered from calmest to most heated; metrics use the index as the ordinal level.
+SENTIMENT_LEVELS: tuple[SentimentLevel, ...] = get_args(SentimentLevel)
+SENTIMENT_LABELS: dict[SentimentLevel, str] = {
+    "calm": "Calm",
+    "slightly_frustrated": "Slightly frustrated",
+    "frustrated": "Frustrated",
+    "angry": "Angry",
+    "escalated": "Escalated",
+}
+MARKER_TYPES: tuple[MarkerType, ...] = get_args(MarkerType)
+#: The documented compliance families; the set of flag types is open.
+COMPLIANCE_FAMILIES = ("sensitive_data_unverified", "unfulfillable_promise", "regulatory_requirement")
+#: A conversation in one of these statuses can be listened to.
+ACTIVE_STATUSES = frozenset({"triggered", "ringing", "in_progress"})
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- the brief -------------------------------------------------------------------------------
+
+
+class Sentiment(_Strict):
+    label: NonEmpty
+    level: SentimentLevel
+
+
+class Header(_Strict):
+    caller_name: NonEmpty
+    phone_number: NonEmpty
+    call_duration_seconds: Annotated[int, Field(ge=0)] | None
+    sentiment: Sentiment
+
+
+class InfoItem(_Strict):
+    key: NonEmpty
+    value: NonEmpty
+
+
+class NextStep(_Strict):
+    action: NonEmpty
+    confidence: Confidence
+
+
+class Marker(_Strict):
+    type: MarkerType
+    description: NonEmpty
+
+
+class TranscriptTurn(_Strict):
+    role: Role
+    content: str
+    markers: list[Marker] = Field(default_factory=list)
+
+
+class ComplianceFlag(_Strict):
+    type: NonEmpty
+    description: NonEmpty
+
+
+class AgentAssistPortal(_Strict):
+    """The handoff brief, exactly as ``portal.md`` shapes it."""
+
+    header: Header
+    transfer_reason: NonEmpty
+    call_summary: Annotated[list[NonEmpty], Field(min_length=3, max_length=5)]
+    information_collected: list[InfoItem]
+    suggested_next_steps: Annotated[list[NextStep], Field(min_length=1, max_length=3)]
+    transcript: list[TranscriptTurn]
+    compliance_flags: list[ComplianceFlag]
+
+    def _repr_html_(self) -> str:
+        from assist.render import portal_html
+
+        return portal_html(self)
+
+
+def portal_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of ``AgentAssistPortal``."""
+    return AgentAssistPortal.model_json_schema()
+
+
+# --- conversations ----------------------------------------------------------------------------
+
+
+class Turn(BaseModel):
+    """One utterance. Extra per-turn fields (e.g. ``emotion``) are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Role
+    content: str
+    start_ms: Annotated[int, Field(ge=0)] | None = None
+
+
+class Conversation(BaseModel):
+    """The conversation part of a labelled transcript; also what the store holds."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: NonEmpty
+    user_id: NonEmpty
+    created_at: datetime
+    ended_at: datetime | None = None
+    status: NonEmpty
+    duration_seconds: Annotated[int, Field(ge=0)] | None = None
+    room_name: NonEmpty | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    turns: Annotated[list[Turn], Field(min_length=1)]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+# --- labelled examples (the interchange format) ----------------------------------------------
+
+
+class GoldMarker(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    turn: Annotated[int, Field(ge=0)]
+    type: MarkerType
+
+
+class Gold(BaseModel):
+    """Partial gold: a key left out is "not labelled"; an empty list is "labelled: none"."""
+
+    model_config = ConfigDict(extra="allow")
+
+    caller_name: NonEmpty | None = None
+    sentiment: SentimentLevel | None = None
+    transfer_reason: str | None = None
+    call_summary: list[str] | None = None
+    information_collected: list[InfoItem] | None = None
+    suggested_next_steps: list[NextStep] | None = None
+    markers: list[GoldMarker] | None = None
+    compliance_flags: list[ComplianceFlag] | None = None
+
+    def labelled(self) -> set[str]:
+        """Names of the sections this example has gold for."""
+        return {name for name in self.model_fields_set if getattr(self, name) is not None}
+
+
+class LabelledExample(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: NonEmpty
+    source: str = ""
+    tags: list[str] = Field(default_factory=list)
+    conversation: Conversation
+    gold: Gold | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _conversation_id_defaults_to_example_id(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            conv = data.get("conversation")
+            if isinstance(conv, dict) and "id" not in conv and "id" in data:
+                data = {**data, "conversation": {**conv, "id": data["id"]}}
+        return data
+
+    def to_json_line(self) -> str:
+        return json.dumps(self.model_dump(mode="json", exclude_unset=True), ensure_ascii=False)

@@ -1,0 +1,48 @@
+"""One settings object for the CLI and the service, read from the environment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assist.errors import AssistError
+from assist.tokens import DEFAULT_TTL, MAX_TTL, LiveKitCredentials
+
+__all__ = ["Settings", "MissingLiveKitCredentials"]
+
+
+class MissingLiveKitCredentials(AssistError):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    assist_db: str = Field(default="assist.duckdb", description="DuckDB file of conversations, keys and runs")
+    livekit_url: str | None = None
+    livekit_api_key: str | None = None
+    livekit_api_secret: str | None = Field(default=None, repr=False)
+    assist_token_ttl_seconds: int = Field(
+        default=int(DEFAULT_TTL.total_seconds()), ge=1, le=int(MAX_TTL.total_seconds())
+    )
+    assist_lm: str | None = Field(default=None, description="provider/model for the dspy program")
+    assist_lm_api_base: str | None = None
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(seconds=self.assist_token_ttl_seconds)
+
+    def livekit(self) -> LiveKitCredentials:
+        """The LiveKit credentials, or a clear error naming the missing variables."""
+        missing = [
+            name.upper()
+            for name in ("livekit_url", "livekit_api_key", "livekit_api_secret")
+            if not getattr(self, name)
+        ]
+        if missing:
+            raise MissingLiveKitCredentials(f"set {', '.join(missing)} (LiveKit server URL, API key and secret)")
+        return LiveKitCredentials(
+            url=self.livekit_url or "", api_key=self.livekit_api_key or "", api_secret=self.livekit_api_secret or ""
+        )

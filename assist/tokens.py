@@ -1,0 +1,105 @@
+"""Listen-only LiveKit tokens for an in-progress conversation.
+
+The grant is the whole security story of live monitoring: join exactly one room, subscribe, never publish
+(audio or data), stay hidden, and nothing else. ``livekit-api``'s ``VideoGrants`` defaults ``can_publish``
+and ``can_publish_data`` to True, so both are set explicitly here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from livekit import api as livekit_api
+from pydantic import BaseModel, ConfigDict, Field
+
+from assist.errors import ConversationNotActive, NoLiveKitRoom
+from assist.schema import ACTIVE_STATUSES, Conversation
+
+__all__ = [
+    "DEFAULT_TTL",
+    "MAX_TTL",
+    "LiveKitCredentials",
+    "ListenerToken",
+    "listener_grants",
+    "mint_listener_token",
+]
+
+DEFAULT_TTL = timedelta(minutes=10)
+#: A listener token is for one monitoring session, not a standing credential.
+MAX_TTL = timedelta(hours=1)
+OBSERVER_PREFIX = "observer-"
+
+
+class LiveKitCredentials(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    url: str = Field(min_length=1)
+    api_key: str = Field(min_length=1)
+    api_secret: str = Field(min_length=1, repr=False)
+
+
+class ListenerToken(BaseModel):
+    """The body of ``POST /core/conversations/{id}/listener-token``."""
+
+    url: str
+    token: str
+    room_name: str
+    expires_at: datetime = Field(description="When the token expires (ISO 8601, UTC)")
+
+
+def listener_grants(room_name: str) -> livekit_api.VideoGrants:
+    """Exactly: join ``room_name``, subscribe, hidden; no publishing of media or data, nothing else."""
+    return livekit_api.VideoGrants(
+        room_join=True,
+        room=room_name,
+        can_subscribe=True,
+        can_publish=False,
+        can_publish_data=False,
+        hidden=True,
+    )
+
+
+def mint_listener_token(
+    conversation: Conversation,
+    *,
+    credentials: LiveKitCredentials,
+    ttl: timedelta = DEFAULT_TTL,
+) -> ListenerToken:
+    """Mint a listener token for ``conversation``.
+
+    Raises :class:`ConversationNotActive` unless the status is triggered, ringing or in_progress, and
+    :class:`NoLiveKitRoom` when an active conversation has no room. The observer identity is random per
+    mint and carries nothing about the caller.
+    """
+    if not timedelta(seconds=1) <= ttl <= MAX_TTL:
+        raise ValueError(f"token TTL must be between 1 second and {MAX_TTL}, got {ttl}")
+    if conversation.status not in ACTIVE_STATUSES:
+        raise ConversationNotActive(
+            f"conversation {conversation.id!r} is {conversation.status}; only triggered, ringing or "
+            "in_progress conversations can be listened to"
+        )
+    if not conversation.room_name:
+        raise NoLiveKitRoom(f"conversation {conversation.id!r} has no LiveKit room")
+    jwt = (
+        livekit_api.AccessToken(credentials.api_key, credentials.api_secret)
+        .with_identity(OBSERVER_PREFIX + secrets.token_hex(8))
+        .with_ttl(ttl)
+        .with_grants(listener_grants(conversation.room_name))
+        .to_jwt()
+    )
+    return ListenerToken(
+        url=credentials.url,
+        token=jwt,
+        room_name=conversation.room_name,
+        expires_at=datetime.fromtimestamp(_unverified_exp(jwt), tz=UTC),
+    )
+
+
+def _unverified_exp(jwt: str) -> int:
+    """The ``exp`` the token was signed with, so ``expires_at`` is exactly the token's own expiry."""
+    payload = jwt.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return int(claims["exp"])
