@@ -23,6 +23,9 @@ __all__ = ["ConversationStore", "connect", "iter_jsonl"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
+    -- single-column keys: DuckDB's ART indexes serve only single-column equality lookups
+    conv_key          VARCHAR PRIMARY KEY,  -- org_id, US, id
+    caller_key        VARCHAR NOT NULL,     -- org_id, US, user_id
     org_id            VARCHAR NOT NULL,
     id                VARCHAR NOT NULL,
     user_id           VARCHAR NOT NULL,  -- E.164
@@ -33,12 +36,13 @@ CREATE TABLE IF NOT EXISTS conversations (
     duration_seconds  INTEGER,
     metadata          JSON NOT NULL,
     turns             JSON NOT NULL,
-    extra             JSON NOT NULL,     -- fields of the interchange format beyond the documented ones
-    PRIMARY KEY (org_id, id)
+    extra             JSON NOT NULL      -- fields of the interchange format beyond the documented ones
 );
-CREATE INDEX IF NOT EXISTS conversations_by_caller ON conversations (org_id, user_id);
+CREATE INDEX IF NOT EXISTS conversations_by_caller ON conversations (caller_key);
 """
 
+#: ASCII unit separator: cannot occur in an organization id, so keys of two organizations never collide.
+_SEP = "\x1f"
 _COLUMNS = (
     "id, user_id, status, created_at, ended_at, room_name, duration_seconds, metadata, turns, extra"
 )
@@ -58,6 +62,13 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
                 "(DuckDB allows one writer, or many readers with --read-only)"
             ) from None
         raise
+    except duckdb.ConnectionException as exc:
+        if "different configuration" in str(exc):
+            raise StoreLocked(
+                f"{target} is already open in this process in {'read-write' if read_only else 'read-only'} mode; "
+                "reuse that store instead of opening a second one"
+            ) from None
+        raise
 
 
 def _utc_naive(moment: datetime | None) -> datetime | None:
@@ -67,6 +78,12 @@ def _utc_naive(moment: datetime | None) -> datetime | None:
     if moment.tzinfo is None:
         return moment
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _key(org_id: str, value: str) -> str:
+    if _SEP in org_id:
+        raise ValueError("an organization id cannot contain control characters")
+    return f"{org_id}{_SEP}{value}"
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, LabelledExample]]:
@@ -141,8 +158,8 @@ class ConversationStore:
             cur.execute("BEGIN TRANSACTION")
             try:
                 cur.executemany(
-                    f"INSERT OR REPLACE INTO conversations (org_id, {_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT OR REPLACE INTO conversations (conv_key, caller_key, org_id, {_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 cur.execute("COMMIT")
@@ -183,15 +200,14 @@ class ConversationStore:
             updated = Conversation.model_validate({**current.model_dump(), **changes})
             cur.execute(
                 "UPDATE conversations SET status = ?, room_name = ?, ended_at = ?, duration_seconds = ?, "
-                "turns = ? WHERE org_id = ? AND id = ?",
+                "turns = ? WHERE conv_key = ?",
                 [
                     updated.status,
                     updated.room_name,
                     _utc_naive(updated.ended_at),
                     updated.duration_seconds,
                     json.dumps([t.model_dump(mode="json", exclude_none=True) for t in updated.turns]),
-                    org_id,
-                    conversation_id,
+                    _key(org_id, conversation_id),
                 ],
             )
             cur.execute("COMMIT")
@@ -209,7 +225,7 @@ class ConversationStore:
         """The conversation ``conversation_id`` of ``org_id``; another organization's is not found."""
         row = (
             self.cursor()
-            .execute(f"SELECT {_COLUMNS} FROM conversations WHERE org_id = ? AND id = ?", [org_id, conversation_id])
+            .execute(f"SELECT {_COLUMNS} FROM conversations WHERE conv_key = ?", [_key(org_id, conversation_id)])
             .fetchone()
         )
         if row is None:
@@ -223,18 +239,16 @@ class ConversationStore:
         :class:`ConversationNotFound` when this organization has no call from it.
         """
         e164 = normalize_phone(phone_number)
-        row = (
+        # Two indexed point queries: a filtered ORDER BY ... LIMIT 1 makes DuckDB scan the whole table.
+        calls = (
             self.cursor()
-            .execute(
-                f"SELECT {_COLUMNS} FROM conversations WHERE org_id = ? AND user_id = ? "
-                "ORDER BY created_at DESC, id DESC LIMIT 1",
-                [org_id, e164],
-            )
-            .fetchone()
+            .execute("SELECT created_at, id FROM conversations WHERE caller_key = ?", [_key(org_id, e164)])
+            .fetchall()
         )
-        if row is None:
+        if not calls:
             raise ConversationNotFound(f"no conversation found for {e164}")
-        return self._conversation(row)
+        _, newest_id = max(calls)
+        return self.get(org_id, newest_id)
 
     def count(self, org_id: str | None = None) -> int:
         if org_id is None:
@@ -247,10 +261,13 @@ class ConversationStore:
 
     @staticmethod
     def _row(org_id: str, c: Conversation) -> list[Any]:
+        e164 = normalize_phone(c.user_id)
         return [
+            _key(org_id, c.id),
+            _key(org_id, e164),
             org_id,
             c.id,
-            normalize_phone(c.user_id),
+            e164,
             c.status,
             _utc_naive(c.created_at),
             _utc_naive(c.ended_at),

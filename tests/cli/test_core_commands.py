@@ -1,0 +1,81 @@
+"""The core commands run as a user runs them: a real process, real DuckDB file, output parsed back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from livekit.api import TokenVerifier
+
+from assist.store import ConversationStore
+from tests.conftest import HARPER_VALLEY
+
+LIVEKIT_ENV = {"LIVEKIT_URL": "ws://127.0.0.1:7880", "LIVEKIT_API_KEY": "devkey", "LIVEKIT_API_SECRET": "x" * 40}
+
+
+def assist(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ASSIST_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "assist", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, **(env or {})},
+    )
+
+
+def test_import_then_token_prints_the_api_body(tmp_path: Path) -> None:
+    db = str(tmp_path / "kit.duckdb")
+    imported = assist("conversations", "import", str(HARPER_VALLEY), "--db", db, "--org", "acme")
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 61 conversations" in imported.stdout
+    with ConversationStore(db) as store:
+        store.update("acme", "0002f70f7386445b", status="in_progress", room_name="call-live-1")
+
+    minted = assist("token", "0002f70f7386445b", "--db", db, "--org", "acme", env=LIVEKIT_ENV)
+    assert minted.returncode == 0, minted.stderr
+    body = json.loads(minted.stdout)
+    assert set(body) == {"url", "token", "room_name", "expires_at"}
+    assert body["room_name"] == "call-live-1" and body["url"] == LIVEKIT_ENV["LIVEKIT_URL"]
+    claims = TokenVerifier("devkey", "x" * 40).verify(body["token"])
+    assert claims.video is not None and claims.video.room == "call-live-1" and claims.video.can_publish is False
+
+
+def test_token_errors_are_one_clear_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "kit.duckdb")
+    assist("conversations", "import", str(HARPER_VALLEY), "--db", db, "--org", "acme")
+    cases = {
+        ("0002f70f7386445b", "acme"): "is ended; only triggered, ringing or in_progress",
+        ("0002f70f7386445b", "other-org"): "not found",
+        ("no-such-call", "acme"): "not found",
+    }
+    for (conversation_id, org), message in cases.items():
+        result = assist("token", conversation_id, "--db", db, "--org", org, env=LIVEKIT_ENV)
+        assert result.returncode == 1
+        assert message in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+    missing = assist("token", "0002f70f7386445b", "--db", db, "--org", "acme")
+    assert missing.returncode == 1
+    assert "LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET" in missing.stderr
+
+
+def test_import_of_a_bad_file_names_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    lines = HARPER_VALLEY.read_text(encoding="utf-8").splitlines()
+    broken = json.loads(lines[1])
+    broken["conversation"]["turns"][0]["role"] = "supervisor"
+    bad.write_text(lines[0] + "\n" + json.dumps(broken) + "\n", encoding="utf-8")
+    result = assist("conversations", "import", str(bad), "--db", str(tmp_path / "k.duckdb"), "--org", "acme")
+    assert result.returncode == 1
+    assert "bad.jsonl:2: conversation.turns.0.role" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_is_one_line() -> None:
+    result = assist("brief", "/nonexistent/calls.jsonl")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and result.stderr.strip()

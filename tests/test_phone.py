@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assist.errors import InvalidPhoneNumber
+from assist.phone import normalize_phone
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["+15551234567", "+1 (555) 123-4567", "%2B15551234567", "%2b1 555 123 4567", "(555) 123-4567", " +1.555.123.4567 "],
+)
+def test_spellings_of_one_number_normalize_to_e164(raw: str) -> None:
+    assert normalize_phone(raw) == "+15551234567"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "hello", "12", "+1", "%2B", "not-a-number", "+1555123456789012345", "x" * 500])
+def test_non_numbers_are_errors_not_empty_results(raw: str) -> None:
+    with pytest.raises(InvalidPhoneNumber, match="phone number"):
+        normalize_phone(raw)
+
+
+@settings(max_examples=100)
+@given(st.integers(min_value=2_000_000_000, max_value=9_999_999_999))
+def test_normalization_is_idempotent(national: int) -> None:
+    try:
+        once = normalize_phone(str(national))
+    except InvalidPhoneNumber:
+        return
+    assert normalize_phone(once) == once
+    assert once.startswith("+1")
+
+
+@settings(max_examples=100)
+@given(st.text(max_size=30))
+def test_arbitrary_text_either_normalizes_or_raises_the_typed_error(raw: str) -> None:
+    try:
+        result = normalize_phone(raw)
+    except InvalidPhoneNumber:
+        return
+    assert result.startswith("+") and result[1:].isdigit()
