@@ -1,0 +1,353 @@
+"""Verification, commitments, escalation and compliance findings, turn by turn.
+
+Every check is a plain cue pattern over one turn plus the order of turns (was the caller verified
+*before* this?). They are deliberately conservative: a flag on a clean call is as wrong as a
+missed one, so each regulatory check needs both the situation and the agent's failure to handle it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assist.programs._rules_sentiment import HUMAN_REQUEST
+from assist.programs._rules_text import clean, digits_in, luhn_ok
+from assist.schema import Conversation
+
+__all__ = ["Findings", "find"]
+
+
+def _rx(*phrases: str) -> re.Pattern[str]:
+    """One pattern for lowercase phrases; callers search lowercased text (much faster than IGNORECASE)."""
+    return re.compile(r"\b(?:" + "|".join(phrases) + r")")
+
+
+_VERIFIED = _rx(
+    r"you(?:'ve| have) been (?:successfully )?verified",
+    r"you(?:'re| are) (?:now |all |fully )?verified",
+    r"thank(?:s| you) for verifying",
+    r"(?:i've|i have|we've|i) (?:successfully )?(?:verified|authenticated) "
+    r"(?:your|you)",
+    r"identity (?:has been |is )?(?:verified|confirmed)",
+    r"verification (?:is )?(?:complete|successful)",
+    r"that (?:matches|checks out)",
+    r"(?:i've|i have) (?:found|located|pulled up) your (?:account|booking|chart|record|"
+    r"file|profile|reservation|policy|membership)",
+)
+_SSN_CONTEXT = _rx(r"social(?: security)?", r"\bssn\b")
+_SECRET = _rx(r"(?:my |the )?(?:pin|password|passcode|cvv|cvc|security code)(?: number)? is \S+")
+_COMMIT = _rx(
+    r"i'll",
+    r"i will",
+    r"we'll",
+    r"we will",
+    r"i promise",
+    r"i guarantee",
+    r"we guarantee",
+    r"you will (?:receive|get|be|see|have)",
+    r"you'll (?:receive|get|be|see|have)",
+    r"(?:i've|i have|we've|we have) (?:now )?(?:ordered|scheduled|blocked|booked|sent|submitted|issued|credited|"
+    r"refunded|cancell?ed|set up|arranged|upgraded|waived|filed|opened|placed|requested|processed|reversed|"
+    r"dispatched|noted|added|marked|reset|updated|frozen|locked)",
+    r"(?:has|have) been (?:sent|transferred|ordered|scheduled|submitted|processed|refunded|credited)",
+    r"will (?:definitely|certainly)",
+)
+#: Commitments that only announce the handoff itself or ask for something are not promises.
+_NOT_COMMIT = _rx(
+    r"(?:i'll|i will|we'll|we will) (?:now |just |go ahead and )?(?:transfer|connect|put you|need|ask|have to|"
+    r"be happy|be glad|verify|text|send you a (?:code|one))",
+)
+_GUARANTEE = _rx(
+    r"guarantee",
+    r"i promise",
+    r"promise you",
+    r"will definitely",
+    r"definitely (?:be|get|will)",
+    r"will certainly",
+    r"100 ?(?:%|percent)",
+    r"for sure",
+)
+_GIVEAWAY = _rx(
+    r"waive[ds]?",
+    r"(?:completely |totally |absolutely )?free\b",
+    r"(?:full )?refund(?:ed)?",
+    r"reimburse",
+    r"credit(?:ed)? (?:you|your)",
+    r"approved",
+    r"covered in full",
+    r"compensat",
+    r"no charge",
+    r"pays? for",
+)
+_HEDGE = _rx(
+    r"look (?:at|into)",
+    r"review",
+    r"see if",
+    r"may\b",
+    r"might",
+    r"could",
+    r"request",
+    r"eligible",
+    r"possibly",
+    r"try",
+    r"transfer",
+    r"connect",
+    r"who can",
+    r"should",
+)
+_INABILITY = _rx(
+    r"(?:i'm|i am) not able to",
+    r"(?:i'm|i am) unable to",
+    r"i can(?:'t|not) ",
+    r"i'm not authorized",
+    r"needs? (?:approval from|a |an |our |the )[\w ]{0,30}(?:specialist|team|agent|representative|advisor|"
+    r"adjuster|nurse|pharmacist|supervisor|manager|department)",
+    r"(?:specialist|team|agent|representative|advisor|adjuster|nurse|pharmacist|supervisor|manager)s? "
+    r"(?:can|will|who can|is able)",
+)
+_TRANSFER = _rx(
+    r"(?:i'll|i will|let me|i'm going to|i am going to|i can) (?:now )?(?:transfer|connect) you",
+    r"(?:i'm|i am) (?:now )?(?:transferring|connecting) you",
+    r"transferring you",
+    r"connect you (?:with|to)",
+)
+_THREAT = _rx(
+    r"lawyer",
+    r"attorney",
+    r"\bsue\b",
+    r"suing",
+    r"legal action",
+    r"(?:file|filing|make|lodge) (?:a |an )?"
+    r"(?:formal )?complaint",
+    r"better business bureau",
+    r"\bbbb\b",
+    r"\bcfpb\b",
+    r"\bfcc\b",
+    r"commissioner",
+    r"report(?:ing)? you",
+    r"chargeback",
+    r"attorney general",
+)
+_HUMAN_ASK = _rx(
+    r"(?:is there|can i (?:talk|speak) to|let me (?:talk|speak) to|get me|put (?:a|me))\s(?:a |an |the |some )?"
+    r"(?:somebody|someone|person|human|nurse|pharmacist|doctor|banker|specialist|manager|supervisor|agent|"
+    r"representative)",
+    r"(?:connect|transfer) me\b",
+    r"put me through",
+)
+
+# Regulatory situations, each paired with what handling them looks like.
+_HEALTH_INFO = _rx(
+    r"results?\b",
+    r"prescriptions?",
+    r"medications?",
+    r"refill",
+    r"milligram",
+    r"\d+ ?mg\b",
+    r"diagnos",
+    r"a1c",
+    r"cholesterol",
+    r"blood ?(?:work|pressure|sugar)",
+    r"prior authorization",
+    r"lab\b",
+)
+_THIRD_PARTY = _rx(
+    r"my (?:husband|wife|son|daughter|mother|father|mom|dad|partner|child|kid|parent|spouse|grandmother|"
+    r"grandfather|brother|sister)(?:'s)?"
+)
+_AUTHORIZED = _rx(r"authorized (?:user|representative|to)", r"hipaa", r"permission", r"consent", r"release form",
+                  r"power of attorney", r"on file as")  # fmt: skip
+_DEBT_CONTEXT = _rx(r"debts?\b", r"collections?\b", r"collector", r"recovery services")
+_DEBT_PUSH = _rx(r"payment (?:plan|arrangement)", r"set up a payment", r"pay (?:today|now)", r"garnish",
+                 r"legal (?:department|action)", r"credit report", r"further (?:action|collection)")  # fmt: skip
+_DEBT_OBJECTION = _rx(r"don't owe", r"do not owe", r"isn't mine", r"not mine", r"disput", r"already paid",
+                      r"i paid", r"stop (?:calling|contacting)", r"(?:don't|do not) (?:call|contact)")  # fmt: skip
+_DEBT_DISCLOSURE = _rx(r"debt collector", r"attempt(?:ing)? to collect")
+_SHUTOFF = _rx(r"shut (?:my |the |it )?(?:\w+ )?off", r"disconnect", r"shut-?off", r"cut (?:off|my)")
+_MEDICAL_DEVICE = _rx(r"oxygen", r"medical (?:equipment|device|condition)", r"life support", r"dialysis",
+                      r"ventilator", r"cpap", r"nebulizer")  # fmt: skip
+_MEDICAL_HOLD = _rx(r"medical (?:hold|certificat|protection|exemption|priority|baseline)")
+_CANCEL_ASK = _rx(
+    r"cancel (?:my|the|this|it)", r"(?:want|need|like) to cancel", r"just cancel", r"i said cancel"
+)
+_CANCEL_BLOCK = _rx(r"in person", r"certified mail", r"by mail", r"in writing", r"not able to cancel",
+                    r"can(?:'t|not) cancel", r"unable to cancel")  # fmt: skip
+_PROVIDER_CANCELLED = _rx(
+    r"(?:flight|trip|event|show|class|reservation|booking)s? (?:got |was |has been |is )?cancell?ed"
+)
+_REFUND_ASK = _rx(r"refund", r"money back")
+_REFUND_REFUSED = _rx(r"(?:not able|unable|can't|cannot) (?:to )?(?:process|issue|give|provide|offer) (?:a |any )?"
+                      r"(?:cash )?refund", r"eligible for (?:a )?(?:travel )?credit", r"only (?:offer|issue)")  # fmt: skip
+_HAZARD = _rx(r"gas (?:smell|leak)", r"smell(?:s|ing)? (?:of |like )?gas", r"rotten eggs", r"carbon monoxide",
+              r"downed (?:power )?line", r"sparking", r"(?:house|building) (?:is )?on fire", r"smoke (?:coming|from)")  # fmt: skip
+_SAFETY = _rx(r"leave (?:the|your)", r"evacuate", r"911", r"safe (?:place|distance|location)", r"get out")
+_STOP_CONTACT = _rx(
+    r"stop (?:calling|contacting)", r"(?:don't|do not) (?:call|contact) me", r"remove (?:me|my number)"
+)
+_STOP_HONORED = _rx(r"(?:removed|remove) (?:you|your number)", r"do not call list", r"won't (?:call|contact)",
+                    r"stop (?:the )?(?:calls|contact)\b(?! if)")  # fmt: skip
+
+
+@dataclass
+class Findings:
+    verified_turn: int | None = None
+    #: turn -> short description, per marker type.
+    commitments: dict[int, str] = field(default_factory=dict)
+    escalations: dict[int, str] = field(default_factory=dict)
+    sensitive: dict[int, str] = field(default_factory=dict)
+    #: The agent's own words about what it cannot do ("I'm not able to apply credits myself").
+    inability: str | None = None
+    flags: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def _sensitive(text: str, question: str) -> str | None:
+    for number in digits_in(text):
+        if 13 <= len(number) <= 19 and luhn_ok(number):
+            return "a full payment card number"
+        if len(number) == 9 and (_SSN_CONTEXT.search(text) or _SSN_CONTEXT.search(question)):
+            return "a full Social Security number"
+    if re.search(r"\b\d{3}-\d{2}-\d{4}\b", text):
+        return "a full Social Security number"
+    if _SECRET.search(text) and not re.search(r"reset|forgot|change", text, re.IGNORECASE):
+        return "a PIN or password"
+    return None
+
+
+def find(conversation: Conversation) -> Findings:
+    out = Findings()
+    originals = [clean(t.content) for t in conversation.turns]
+    turns: list[tuple[str, str]] = [
+        (t.role, text.lower()) for t, text in zip(conversation.turns, originals, strict=True)
+    ]
+    previous_assistant = ""
+    for index, (role, text) in enumerate(turns):
+        if not text:
+            continue
+        if role == "assistant":
+            _assistant_turn(out, index, originals[index])
+            previous_assistant = text
+            continue
+        leaked = _sensitive(text, previous_assistant)
+        if leaked and out.verified_turn is None:
+            out.sensitive[index] = leaked
+        human = HUMAN_REQUEST.search(text) or _HUMAN_ASK.search(text)
+        threat = _THREAT.search(text)
+        if human or threat:
+            cue = (human or threat).group(0)  # type: ignore[union-attr]
+            out.escalations[index] = (
+                f'Caller asked for a human: "{cue}"' if human else f'Caller threatened: "{cue}"'
+            )
+    if not any(turns[i][0] == "user" for i in out.escalations):
+        # No caller demand: the trigger is the agent handing off, else the agent saying it cannot help.
+        handoff = _first(turns, "assistant", _TRANSFER)
+        handoff = handoff if handoff is not None else _first(turns, "assistant", _INABILITY)
+        if handoff is not None:
+            out.escalations[handoff] = "The AI could not resolve the request and handed off to a human"
+    for index, leaked in out.sensitive.items():
+        out.flags.append(
+            (
+                "sensitive_data_unverified",
+                f"Caller shared {leaked} (turn {index}) before identity was verified.",
+            )
+        )
+    out.flags.extend(_regulatory(turns, out.verified_turn))
+    return out
+
+
+def _assistant_turn(out: Findings, index: int, text: str) -> None:
+    if out.verified_turn is None and _VERIFIED.search(text.lower()):
+        out.verified_turn = index
+    for original in _sentences(text):
+        sentence = original.lower()
+        commit = _COMMIT.search(sentence)
+        if commit and not _NOT_COMMIT.search(sentence):
+            out.commitments.setdefault(index, f'The AI committed: "{original}"')
+            promise = _GUARANTEE.search(sentence) or (
+                _GIVEAWAY.search(sentence)
+                and not _HEDGE.search(sentence)
+                and re.search(r"will|'ll", sentence)
+            )
+            if promise:
+                out.flags.append(
+                    (
+                        "unfulfillable_promise",
+                        f'The AI made an unconditional promise it may not be able to keep: "{original}"',
+                    )
+                )
+        inability = _INABILITY.search(sentence)
+        if inability and out.inability is None and re.match(r"(?:i'm|i am|i can)", inability.group(0)):
+            out.inability = original
+
+
+def _first(turns: list[tuple[str, str]], role: str, pattern: re.Pattern[str]) -> int | None:
+    return next((i for i, (r, t) in enumerate(turns) if r == role and pattern.search(t)), None)
+
+
+def _regulatory(turns: list[tuple[str, str]], verified: int | None) -> list[tuple[str, str]]:
+    flags: list[tuple[str, str]] = []
+    everything = " ".join(t for _, t in turns)
+    said = {role: " ".join(t for r, t in turns if r == role) for role in ("user", "assistant")}
+
+    health = _first(turns, "assistant", _HEALTH_INFO)
+    if (
+        health is not None
+        and (verified is None or verified > health)
+        and not _AUTHORIZED.search(said["assistant"])
+    ):
+        third_party = _THIRD_PARTY.search(said["user"])
+        flags.append((
+            "regulatory_requirement",
+            "The AI disclosed health information "
+            + ("about a third party without confirming the caller is authorized" if third_party else
+               "before verifying the caller's identity") + " (HIPAA).",
+        ))  # fmt: skip
+    if _DEBT_CONTEXT.search(everything):
+        if _DEBT_OBJECTION.search(said["user"]) and _DEBT_PUSH.search(said["assistant"]):
+            flags.append((
+                "regulatory_requirement",
+                "The caller disputed the debt or asked for contact to stop, and the AI kept pressing for payment (FDCPA).",
+            ))  # fmt: skip
+        if not _DEBT_DISCLOSURE.search(said["assistant"]):
+            flags.append(
+                ("regulatory_requirement", "The AI did not identify itself as a debt collector (FDCPA).")
+            )
+    elif _STOP_CONTACT.search(said["user"]) and not _STOP_HONORED.search(said["assistant"]):
+        flags.append(
+            ("regulatory_requirement", "The caller asked not to be contacted and the AI did not confirm it.")
+        )
+    if (
+        _SHUTOFF.search(everything)
+        and _MEDICAL_DEVICE.search(said["user"])
+        and not _MEDICAL_HOLD.search(said["assistant"])
+    ):
+        flags.append((
+            "regulatory_requirement",
+            "The caller mentioned medical equipment at a service facing disconnection; no medical hold or protections were offered.",
+        ))  # fmt: skip
+    if _CANCEL_ASK.search(said["user"]) and _CANCEL_BLOCK.search(said["assistant"]):
+        flags.append((
+            "regulatory_requirement",
+            "The caller asked to cancel and was told it cannot be done on this call; cancelling must be as easy as signing up.",
+        ))  # fmt: skip
+    if (
+        _PROVIDER_CANCELLED.search(said["user"] + " " + said["assistant"])
+        and _REFUND_ASK.search(said["user"])
+        and _REFUND_REFUSED.search(said["assistant"])
+    ):
+        flags.append((
+            "regulatory_requirement",
+            "The provider cancelled the service and the caller asked for a refund, but the AI offered only a credit.",
+        ))  # fmt: skip
+    hazard = _first(turns, "user", _HAZARD)
+    if hazard is not None:
+        reply = next((t for r, t in turns[hazard + 1 :] if r == "assistant" and t), "")
+        if not _SAFETY.search(reply):
+            flags.append((
+                "regulatory_requirement",
+                "The caller reported a safety hazard and the AI did not give safety instructions first.",
+            ))  # fmt: skip
+    return flags

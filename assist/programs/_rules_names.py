@@ -1,0 +1,308 @@
+"""The caller's name, from what the caller says about themself.
+
+Transcripts are often lowercase ASR without punctuation, so a name is the run of name-like words
+after a cue ("my name is", "this is", an answer to "can I have your name"). A word is name-like
+when it is not a common English word; in cased transcripts it must also be capitalized. Only the
+caller's own turns are read, so the agent's self-introduction never becomes the caller's name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from assist.programs._rules_sentiment import VADER_LEXICON
+from assist.programs._rules_text import DIGIT_WORDS, clean, words
+from assist.schema import Conversation, Turn
+
+__all__ = ["UNKNOWN_CALLER", "caller_name"]
+
+UNKNOWN_CALLER = "Unknown Caller"
+
+#: Words (any script's letters, inner apostrophes and hyphens), numbers, and clause breaks.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?(?:-[^\W\d_]{2,})*|\d+|[.,;!?]")
+
+#: Words that follow a name cue but are not names ("this is about my card", "i'm calling").
+_NOT_NAMES = frozenset(
+    words(
+        "a about above account actually after again against ago all almost also am an and any anyone "
+        "anything are around as at away back bad be because been before being best better between bit "
+        "both busy but by call called caller calling can cannot card checking could currently customer "
+        "dear did do does doing done down during each either else even ever every everything fine first "
+        "for from full get getting go going gonna good got great had has have having he her here hers "
+        "herself him himself his hold home how i if im in into is isnt it its itself just kind last let "
+        "like little looking lost made make many may maybe me mine more most mr mrs ms miss dr much must "
+        "my myself name named names need new next no none nope nor not nothing now of off oh ok okay on "
+        "once one only or other our out over own phone please pretty quite rather really regarding right "
+        "same savings see she should since so some someone something sorry speaking still such sure than "
+        "thank thanks that the their them then there these they this those through to today too trying um "
+        "uh uhm umm under unfortunately until up upset us very wait want wanted wanting was we well were "
+        "what when where which while who whom why will with would yeah yes yet you your yours yourself hi "
+        "hello hey good morning afternoon evening mhm hmm mm er ah yep yup alright huh gon wanna gotta "
+        "ive id ill youre theyre thats whats theres dont cant wont didnt doesnt wasnt calling trying "
+        "having talking asking wondering hoping looking writing reaching following also just still "
+        "actually again already really definitely probably account card bank money bill payment order "
+        "number address email help issue problem question mister madam sir maam"
+    )
+) | frozenset(DIGIT_WORDS)
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister", "doctor"})
+#: Fillers a caller puts before or around a name ("um", "also", "it's").
+_LEAD_FILLERS = frozenset(
+    words(
+        "um uh uhm umm er ah oh so well yes yeah yep sure okay ok also its it's it is this my name names "
+        "name's i'm im i am hi hello hey the first last full of course absolutely certainly"
+    )
+)
+_NAME_QUESTION = re.compile(
+    r"\b(?:your|the|and|a|with|\w+'s)\s+(?:full\s+|first\s+|last\s+|family\s+|given\s+)?(?:sur)?name\b|"
+    r"\bname (?:on|for) the\b|\bname,? please\b|\bwho (?:am i|i'm) (?:speaking|talking)|\bwho do i have\b|"
+    r"\bwho(?:'s| is) (?:calling|speaking)\b",
+    re.IGNORECASE,
+)
+_PART_QUESTION = re.compile(r"\b(first|last|sur|family|given)\s*name\b", re.IGNORECASE)
+#: Names that belong to someone or something other than the caller.
+_OTHER_NAME = re.compile(
+    r"\b(?:company|business|bank|street|pet|maiden|user|patient'?s?|child'?s|son'?s|daughter'?s|husband'?s|"
+    r"wife'?s|his|her|their|beneficiary'?s?|recipient'?s?|doctor'?s?|provider'?s?|merchant'?s?|store|product|"
+    r"file|restaurant'?s?|employer'?s?)\s+(?:full\s+|first\s+|last\s+)?name\b",
+    re.IGNORECASE,
+)
+#: Weak cues ("it's X", "i'm X") are trusted only at the start of a turn, after a greeting.
+_GREETINGS = frozenset(
+    ["hi", "hello", "hey", "yes", "yeah", "um", "uh", "oh", "well", "good", "morning", "afternoon", "evening"]
+)
+
+Part = Literal["full", "first", "last"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    words: tuple[str, ...]
+    score: int
+    part: Part
+    turn: int
+
+
+def _is_name_word(token: str, *, cased: bool, weak: bool) -> bool:
+    lower = token.lower().replace("\u2019", "'")
+    if (
+        len(token) < 2
+        or not token[0].isalpha()
+        or lower in _NOT_NAMES
+        or lower.replace("'", "") in _NOT_NAMES
+    ):
+        return False
+    if cased and not token[0].isupper():
+        return False
+    # Without capitals, weak cues need stronger evidence the word is not ordinary English.
+    ordinary = lower in VADER_LEXICON or (len(lower) > 4 and lower.endswith(("ing", "ed", "ly")))
+    return not (weak and not cased and ordinary)
+
+
+def _spelled_runs(tokens: list[str]) -> list[str]:
+    """Join runs of three or more single letters ("d a n a") into one word."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in [*tokens, ""]:
+        if len(token) == 1 and token.isalpha():
+            run.append(token)
+            continue
+        out.extend(["".join(run)] if len(run) >= 3 else run)
+        run = []
+        if token:
+            out.append(token)
+    return out
+
+
+def _take_name(tokens: list[str], *, cased: bool, weak: bool, limit: int = 3) -> tuple[str, ...]:
+    """The name-like words at the start of ``tokens`` (titles and repeats dropped)."""
+    taken: list[str] = []
+    for token in tokens:
+        lower = token.lower()
+        if lower in _TITLES and not taken:
+            continue
+        if not _is_name_word(token, cased=cased, weak=weak):
+            break
+        if taken and taken[-1].lower() == lower:
+            continue
+        taken.append(token)
+        if len(taken) == limit:
+            break
+    return tuple(taken)
+
+
+def _skip_fillers(tokens: list[str]) -> list[str]:
+    start = 0
+    while start < len(tokens) and (tokens[start].lower() in _LEAD_FILLERS or not tokens[start].isalnum()):
+        start += 1
+    return tokens[start:]
+
+
+def _tokens(text: str) -> list[str]:
+    return _spelled_runs(_TOKEN.findall(clean(text)))
+
+
+def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: bool) -> list[_Candidate]:
+    """Names introduced by a cue inside one caller turn; ``follow`` continues a cue that ends the turn."""
+    lowered = [t.lower().replace("\u2019", "'") for t in tokens]
+    found: list[_Candidate] = []
+    for i, word in enumerate(lowered):
+        rest: list[str] | None = None
+        part: Part = "full"
+        score, weak = 0, False
+        prev = lowered[i - 1] if i else ""
+        if word == "name" and i + 1 < len(lowered) and lowered[i + 1] == "is" or word in {"name's", "names"}:
+            if prev in {"company", "business", "account", "street", "maiden", "pet", "user"}:
+                continue
+            rest = tokens[i + (2 if word == "name" else 1) :]
+            score = 3
+            part = "first" if prev == "first" else "last" if prev in {"last", "family"} else "full"
+        elif word in {"last", "first", "family", "surname"} and (
+            word == "surname" or i + 1 < len(lowered) and lowered[i + 1] == "name"
+        ):
+            nxt = i + (1 if word == "surname" else 2)
+            if nxt < len(lowered) and lowered[nxt] in {"is", "name's"}:
+                continue  # handled by the "name is" branch
+            rest, score, part = tokens[nxt:], 2, "first" if word == "first" else "last"
+        elif (
+            word == "this"
+            and i + 1 < len(lowered)
+            and lowered[i + 1] == "is"
+            and _only_greetings(lowered[:i])
+        ):
+            rest, score = tokens[i + 2 :], 2
+            weak = True
+        elif word in {"i'm", "im", "it's"} and _only_greetings(lowered[:i]) and i <= 4:
+            rest, score, weak = tokens[i + 1 :], 1, True
+        elif word == "speaking" and 0 < i <= 4:
+            before = [
+                t for t, w in zip(tokens[:i], lowered[:i], strict=True) if w not in _GREETINGS and w.isalnum()
+            ]
+            if before and before[0].lower() not in {"this", "is"}:
+                name = _take_name(before, cased=cased, weak=True)
+                if name and len(name) == len(before):
+                    found.append(_Candidate(name, 2, "full", turn))
+            continue
+        if rest is None:
+            continue
+        rest = _skip_fillers(rest) if score >= 2 else rest
+        if not rest and score >= 3:
+            rest = _skip_fillers(follow)
+        name = _take_name(rest, cased=cased, weak=weak)
+        if name:
+            found.append(_Candidate(name, score, part, turn))
+    return found
+
+
+def _only_greetings(lowered: list[str]) -> bool:
+    return all(w in _GREETINGS or not w.isalnum() for w in lowered)
+
+
+def _clauses(tokens: list[str]) -> list[list[str]]:
+    clauses: list[list[str]] = [[]]
+    for token in tokens:
+        if token.isalnum() or "'" in token or "-" in token:
+            clauses[-1].append(token)
+        elif clauses[-1]:
+            clauses.append([])
+    return [c for c in clauses if c]
+
+
+def _answer_candidates(tokens: list[str], *, turn: int, cased: bool, part: Part) -> list[_Candidate]:
+    """Names in a reply to a name question: each clause that starts with a name."""
+    found: list[_Candidate] = []
+    for clause in _clauses(tokens):
+        rest = _skip_fillers(clause)
+        name = _take_name(rest, cased=cased, weak=False)
+        if name:
+            found.append(_Candidate(name, 3, "full" if len(name) >= 2 else part, turn))
+    return found
+
+
+def _echoed_names(turns: Sequence[Turn], tokens: list[list[str]]) -> list[_Candidate]:
+    """A caller sentence that is only a capitalized name, which the agent then uses ("Frank Delaney." / "Mr. Delaney")."""
+    found: list[_Candidate] = []
+    for index, turn in enumerate(turns):
+        if turn.role != "user":
+            continue
+        for clause in _clauses(tokens[index]):
+            name = _take_name(clause, cased=True, weak=True)
+            if 2 <= len(name) == len(clause):
+                later = " ".join(t.content for t in turns[index + 1 :] if t.role == "assistant")
+                if any(re.search(rf"\b{re.escape(word)}\b", later) for word in name):
+                    found.append(_Candidate(name, 1, "full", index))
+    return found
+
+
+def _best(candidates: list[_Candidate]) -> str | None:
+    full = [c for c in candidates if c.part == "full"]
+    firsts = [c for c in candidates if c.part == "first"]
+    lasts = [c for c in candidates if c.part == "last"]
+    if full:
+        best = max(full, key=lambda c: (c.score + (len(c.words) >= 2), -c.turn))
+        words = best.words
+        if len(words) == 1 and lasts and lasts[0].words[0].lower() != words[0].lower():
+            words = words + lasts[0].words[:1]
+        return " ".join(words)
+    if firsts:
+        words = firsts[0].words[:1] + (lasts[0].words if lasts else ())
+        return " ".join(words)
+    if lasts:
+        return " ".join(lasts[0].words)
+    return None
+
+
+def _title(name: str) -> str:
+    return " ".join(
+        "-".join(
+            "'".join(p[:1].upper() + p[1:].lower() for p in piece.split("'")) for piece in word.split("-")
+        )
+        for word in name.replace("\u2019", "'").split()
+    )
+
+
+def caller_name(conversation: Conversation) -> str:
+    """Title-cased caller name as spoken, else ``metadata.caller_name``-like fields, else ``Unknown Caller``."""
+    turns = conversation.turns
+    cased = any(any(c.isupper() for c in t.content) for t in turns if t.role == "user")
+    candidates: list[_Candidate] = []
+    asked: Part | None = None
+    token_cache = [_tokens(t.content) if t.role == "user" else [] for t in turns]
+    for index, turn in enumerate(turns):
+        if turn.role == "assistant":
+            text = clean(turn.content)
+            if _NAME_QUESTION.search(text) and not _OTHER_NAME.search(text):
+                part_match = _PART_QUESTION.search(text)
+                asked = (
+                    "full"
+                    if part_match is None
+                    else "first"
+                    if part_match.group(1).lower() in {"first", "given"}
+                    else "last"
+                )
+            elif len(text.split()) > 3:
+                asked = None
+            continue
+        tokens = token_cache[index]
+        if not tokens:
+            continue
+        follow = token_cache[index + 1] if index + 1 < len(turns) and turns[index + 1].role == "user" else []
+        cued = _cue_candidates(tokens, follow, turn=index, cased=cased)
+        candidates.extend(cued)
+        if asked is not None and not any(c.score >= 3 for c in cued):
+            answers = _answer_candidates(tokens, turn=index, cased=cased, part=asked)
+            candidates.extend(answers)
+            if answers:
+                asked = None
+    if cased:
+        candidates.extend(_echoed_names(turns, token_cache))
+    name = _best(candidates)
+    if name is None:
+        for key in ("caller_name", "customer_name", "name"):
+            value = conversation.metadata.get(key)
+            if isinstance(value, str) and value.strip():
+                name = value.strip()
+                break
+    return _title(name) if name else UNKNOWN_CALLER

@@ -1,0 +1,326 @@
+"""How heated the caller is, turn by turn and overall.
+
+Each caller turn gets a level on the portal's ordinal scale (0 calm .. 4 escalated) from cue
+lexicons (repetition, anger, profanity, threats, demands for a human) plus VADER's compound score
+and shouting (capitals, "!!"). VADER alone never goes past "frustrated": reporting a lost card is
+negative text from a calm caller, so the words a contact-centre call is made of are taken out of
+its lexicon.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from assist.programs._rules_text import clean, words
+from assist.schema import SENTIMENT_LEVELS, Conversation, SentimentLevel
+
+__all__ = ["HUMAN_REQUEST", "VADER_LEXICON", "CallSentiment", "TurnSentiment", "analyze"]
+
+_ANALYZER = SentimentIntensityAnalyzer()
+#: The full lexicon, before the domain words are removed: other modules use it as "ordinary English".
+VADER_LEXICON: frozenset[str] = frozenset(_ANALYZER.lexicon)
+#: Words every service call uses neutrally ("I lost my card", "dispute a charge", "cancel my order").
+_DOMAIN_NEUTRAL = words(
+    "lost lose stolen steal fraud fraudulent charge charged charges debt dispute disputed bill pay "
+    "payment cancel cancelled canceled problem problems issue issues error late fee fees fine no "
+    "sorry please help sick pain emergency urgent wrong owe owed overdue overdraft declined decline "
+    "block blocked locked freeze frozen crash broken broke damage damaged missing fail failed failure "
+    "reject rejected denied deny risk limit stop kill killing hard shoot"
+)
+for _word in _DOMAIN_NEUTRAL:
+    _ANALYZER.lexicon.pop(_word, None)
+
+
+#: Words VADER scores negative; a turn with none of them (and no negated lexicon word) cannot score negative.
+_NEGATIVE_WORDS = frozenset(w for w, v in _ANALYZER.lexicon.items() if v < 0)
+_NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "nobody", "none"})
+_WORD = re.compile(r"[a-z']+")
+
+
+def _compound(text: str) -> float:
+    """VADER's compound score, or 0 when the turn holds nothing VADER could score negative (VADER is slow)."""
+    words = set(_WORD.findall(text.lower()))
+    if not words & _NEGATIVE_WORDS and not (
+        (words & _NEGATIONS or any(w.endswith("n't") for w in words)) and words & VADER_LEXICON
+    ):
+        return 0.0
+    return float(_ANALYZER.polarity_scores(text)["compound"])
+
+
+def _cues(*phrases: str) -> re.Pattern[str]:
+    """One pattern for lowercase phrases; callers search lowercased text (much faster than IGNORECASE)."""
+    return re.compile(r"\b(?:" + "|".join(phrases) + r")")
+
+
+HUMAN_REQUEST = _cues(
+    r"(?:speak|talk|chat)(?:ing)? (?:to|with) (?:a |an |the |your |some )?(?:real |actual |live |human |another )?"
+    r"(?:person|human|agent|representative|rep|manager|supervisor|someone|somebody|operator|specialist|people)",
+    r"(?:transfer|connect|put) me (?:to|through|with|over)",
+    r"(?:get|give|find) me (?:a |an |the |your )?(?:real |actual |live )?"
+    r"(?:person|human|agent|representative|manager|supervisor|operator)",
+    r"(?:want|need|demand)(?:s|ed)? (?:a |an |the |your )?(?:real |actual |live )?"
+    r"(?:person|human|agent|representative|manager|supervisor|operator)\b",
+    r"real (?:person|human)",
+    r"human being",
+    r"live (?:agent|person|representative)",
+    r"\boperator\b",
+    r"escalate (?:this|my|it)",
+    r"(?:your|a|the) (?:manager|supervisor)\b",
+)
+#: Threats to take the matter further: legal action, regulators, public complaints, leaving.
+_THREAT = _cues(
+    r"(?:call|contact|get|hire|hiring|have|got|talked to|spoke to|speak to|calling|talking to) (?:my|a|an) "
+    r"(?:lawyer|attorney)",
+    r"my (?:lawyer|attorney)",
+    r"\bsue\b",
+    r"suing",
+    r"legal action",
+    r"small claims",
+    r"(?:file|filing|make|lodge|submit) (?:a |an )?(?:formal )?complaint",
+    r"better business bureau",
+    r"\bbbb\b",
+    r"report(?:ing)? (?:you|this|your company)",
+    r"\bcfpb\b",
+    r"\bfcc\b",
+    r"\bftc\b",
+    r"attorney general",
+    r"regulator",
+    r"commissioner",
+    r"chargeback",
+    r"(?:i'?m|i am) (?:cancell?ing|closing|leaving|switching)",
+    r"take my business elsewhere",
+    r"want out of (?:this|my|the) (?:contract|agreement|plan)",
+    r"switch(?:ing)? (?:to )?(?:another|a different) (?:bank|provider|company)",
+    r"social media",
+    r"leave a (?:bad )?review",
+)
+_ANGER = _cues(
+    r"unacceptable",
+    r"outrageous",
+    r"incompetent",
+    r"useless",
+    r"pathetic",
+    r"a joke",
+    r"\bscam",
+    r"rip ?off",
+    r"ripping me off",
+    r"robbery",
+    r"\btheft\b",
+    r"stealing",
+    r"sick (?:and tired|of)",
+    r"fed up",
+    r"are you (?:kidding|serious|joking)",
+    r"you people",
+    r"what the (?:hell|heck|fuck)",
+    r"furious",
+    r"livid",
+    r"pissed",
+    r"\bangry\b",
+    r"\bmad\b",
+    r"disgust",
+    r"unbelievable",
+    r"\bdamn",
+    r"\bhell\b",
+    r"\bcrap",
+    r"\bshit",
+    r"\bfuck",
+    r"bullshit",
+    r"screw (?:you|this)",
+    r"stupid",
+    r"idiot",
+    r"\bliar",
+    r"lying to me",
+    r"enough is enough",
+    r"\bshame on",
+)
+_FRUSTRATION = _cues(
+    r"(?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) time",
+    r"how many times",
+    r"(?:once|yet) again",
+    r"(?:happen(?:ed|ing|s)?|charged|doing (?:it|this)|broke|broken|down|wrong|late|missing) again",
+    r"still (?:not|no)\b",
+    r"still (?:hasn'?t|haven'?t|isn'?t|doesn'?t|don'?t|can'?t|won'?t|waiting|broken|wrong|missing)",
+    r"already (?:told|gave|explained|called|tried|did|done|sent|paid|left)",
+    r"(?:voicemails|messages|emails) already",
+    r"keep (?:getting|telling|asking|saying|charging|calling|happening|guaranteeing)",
+    r"kept (?:getting|telling|charging)",
+    r"been (?:waiting|trying|on hold|calling)",
+    r"on hold for",
+    r"hasn'?t (?:called|contacted|responded|gotten back)",
+    r"(?:haven'?t|hasn'?t|never) heard",
+    r"not (?:even )?once",
+    r"can'?t keep (?:waiting|doing|calling)",
+    r"frustrat",
+    r"annoy",
+    r"upset",
+    r"disappointed",
+    r"not happy",
+    r"unhappy",
+    r"not okay",
+    r"not ok\b",
+    r"no one (?:has|is|ever|will|told|called)",
+    r"nobody",
+    r"never (?:received|got|showed|arrived|came)",
+    r"doesn'?t make (?:any )?sense",
+    r"(?:a )?(?:mess|nightmare)\b",
+    r"waste of (?:my )?time",
+    r"not fair",
+    r"unfair",
+    r"you (?:guys )?(?:said|told me|promised)",
+    r"(?:i was|we were) (?:told|promised)",
+    r"(?:i'?m|i am) (?:so |really |very )?(?:tired|done)",
+    r"can'?t believe",
+    r"come on\b",
+    r"seriously",
+    r"this is taking",
+    r"taking (?:so|too) long",
+    r"not acceptable",
+    r"stressed",
+    r"stressful",
+    r"not listening",
+    r"(?:so|this|that|be) (?:hard|difficult|complicated)\b",
+    r"do you even",
+    r"(?:can|could) you just",
+    r"can'?t you (?:just|guys)",
+    r"this is an emergency",
+    r"ridiculous",
+    r"absurd",
+    r"insane",
+    r"terrible",
+    r"horrible",
+    r"awful",
+    r"worst",
+)
+#: Qualified feelings ("kind of annoying") stay mild even when the bare word would not be.
+_HEDGED = _cues(
+    r"(?:a bit|a little|kind of|kinda|sort of|slightly|somewhat) (?:\w+ )?(?:annoy|frustrat|confus|worr|concern|"
+    r"upset|irritat|disappoint|odd|strange|weird|inconvenien|not great)\w*",
+)
+_MILD = _cues(
+    r"confus",
+    r"worried",
+    r"concerned",
+    r"inconvenien",
+    r"\bhmm+\b",
+    r"(?:that'?s|it'?s) (?:strange|odd|weird)",
+    r"not sure why",
+    r"i hope (?:so|this|that)",
+    r"hoping (?:this|that|you)",
+    r"bummer",
+    r"irritat",
+    r"\bugh\b",
+    r"\bsigh\b",
+    r"(?:why|how) (?:is|was|did|does|would) (?:this|that|it|there)",
+    r"expected (?:better|more)",
+    r"i don'?t understand",
+    r"that'?s not (?:right|correct)",
+    r"taking a while",
+    r"i (?:just )?said\b",
+    r"(?:fine|okay|ok),? i guess",
+    r"been at this",
+)
+#: Capitalized words that are not shouting.
+_ACRONYMS = frozenset(
+    words(
+        "ATM PIN SSN ID OK USA US DOB SMS PDF APR IRA CD ACH FAQ TV AM PM CEO IRS FBI USPS UPS DHL EMI "
+        "IBAN VIP HSA FSA PPO HMO ER GPS WIFI LTE SIM APP IT HR"
+    )
+)
+_CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
+_LETTER_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class TurnSentiment:
+    index: int
+    #: 0 calm .. 4 escalated.
+    level: int
+    compound: float
+    #: The words that set the level, as they appear in the turn (empty when only VADER spoke).
+    cue: str
+    #: The caller asked for a human.
+    human_request: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CallSentiment:
+    level: SentimentLevel
+    turns: list[TurnSentiment]
+    #: (turn index, from level, to level) where the caller's sentiment changed noticeably.
+    shifts: list[tuple[int, int, int]]
+
+
+def _shouting(text: str) -> bool:
+    shouted = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
+    letters = _LETTER_WORD.findall(text)
+    return len(shouted) >= 2 and len(shouted) * 2 >= len(letters) or len(shouted) >= 3 or "!!" in text
+
+
+def _turn(index: int, text: str, *, heated_before: bool) -> TurnSentiment:
+    compound = _compound(text)
+    shouting = _shouting(text)
+    text = text.lower()
+    level, cue = 0, ""
+    hedged = _HEDGED.search(text)
+    if hedged:
+        level, cue = 1, hedged.group(0)
+        text = text[: hedged.start()] + text[hedged.end() :]
+    for pattern, value in ((_MILD, 1), (_FRUSTRATION, 2), (_ANGER, 3)):
+        found = pattern.search(text)
+        if found and value >= level:
+            level, cue = value, found.group(0)
+    if compound <= -0.75 and level < 2:
+        level = 2
+    elif compound <= -0.45 and level < 1:
+        level = 1
+    if shouting and level < 3:
+        level = max(level + 1, 2)
+    human = HUMAN_REQUEST.search(text)
+    if human:
+        cue = cue or human.group(0)
+        level = max(level, 1)
+    threat = _THREAT.search(text)
+    # A threat to take it further from a caller who is already heated is the top of the scale.
+    if threat and (level >= 2 or heated_before or human):
+        level, cue = 4, threat.group(0)
+    elif threat:
+        level, cue = max(level, 2), cue or threat.group(0)
+    return TurnSentiment(index, level, compound, cue, human is not None)
+
+
+def analyze(conversation: Conversation) -> CallSentiment:
+    """Per-turn levels for the caller's turns, the call's level and the noticeable shifts."""
+    turns: list[TurnSentiment] = []
+    heated = False
+    for index, turn in enumerate(conversation.turns):
+        if turn.role != "user":
+            continue
+        text = clean(turn.content)
+        if not text:
+            continue
+        scored = _turn(index, text, heated_before=heated)
+        heated = heated or scored.level >= 2
+        turns.append(scored)
+    return CallSentiment(level=_overall(turns), turns=turns, shifts=_shifts(turns))
+
+
+def _overall(turns: list[TurnSentiment]) -> SentimentLevel:
+    if not turns:
+        return "calm"
+    peak = max(t.level for t in turns)
+    backed = [t for t in turns if t.level == peak and t.cue]
+    # A single VADER-only dip is weak evidence; a cue or a repeated dip is not.
+    if peak >= 2 and not backed and sum(t.level >= 2 for t in turns) < 2:
+        peak = 1
+    return SENTIMENT_LEVELS[peak]
+
+
+def _shifts(turns: list[TurnSentiment]) -> list[tuple[int, int, int]]:
+    """The turn where a caller who had been calm for at least one turn first turns negative."""
+    for position, turn in enumerate(turns):
+        if turn.level >= 1 and turn.cue:
+            return [(turn.index, 0, turn.level)] if position >= 1 else []
+    return []

@@ -1,0 +1,270 @@
+"""Details gathered in the call (``information_collected``), as short key / verbatim value pairs.
+
+Two sources, both general to contact-centre calls: typed patterns (money, dates, times, emails,
+street addresses, labelled reference numbers, card and account types) read from every turn, and
+question/answer pairs, where the agent asks "what's your X?" and the caller's short reply is the
+value of X. Values are always cut from a single turn's text, so they appear in the transcript.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from assist.programs._rules_text import clean, words
+from assist.schema import Conversation
+
+__all__ = ["Slot", "collect", "mentions"]
+
+_MONTHS = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+)
+_WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_ORDINAL = (
+    r"(?:\d{1,2}(?:st|nd|rd|th)?|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|"
+    r"twentieth|twenty[ -](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|"
+    r"thirty[ -]first)"
+)
+_NUMBER_WORD = (
+    r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+    r"thousand|million|and|a)"
+)
+_DATE = re.compile(
+    rf"\b(?:{_WEEKDAYS},? )?(?:{_MONTHS} {_ORDINAL}(?:,? \d{{4}})?|{_ORDINAL} of {_MONTHS}(?:,? \d{{4}})?|"
+    rf"\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)\b|\b{_WEEKDAYS}\b",
+    re.IGNORECASE,
+)
+_DATE_WORDS = frozenset(
+    words(
+        "january february march april may june july august september october november december jan feb "
+        "mar apr jun jul aug sept sep oct nov dec monday tuesday wednesday thursday friday saturday "
+        "sunday"
+    )
+)
+_TIME = re.compile(
+    r"\b(?:(?:tomorrow|today|tonight) )?(?:between )?\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)"
+    r"(?: (?:and|to|-) (?:\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)|noon|midnight))?|\b\d{1,2}:\d{2}\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    rf"\$\s?\d[\d,]*(?:\.\d{{2}})?|\b\d[\d,]*(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
+    rf"\b(?:{_NUMBER_WORD} ){{1,8}}(?:dollars|bucks)\b",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(
+    r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b\w+(?: dot \w+)? at \w+ dot (?:com|net|org|edu)\b", re.IGNORECASE
+)
+_ADDRESS = re.compile(
+    r"\b\d{1,6} (?:[A-Za-z]+ ){1,3}(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|"
+    r"place|pl|terrace|circle|parkway|highway)\b\.?(?:,? (?:apartment|apt|suite|unit|#) ?\w+)?",
+    re.IGNORECASE,
+)
+_LAST_FOUR = re.compile(
+    r"\blast (?:four|4)(?: digits)?(?: of [\w ]{1,30}?)?(?: are| is|:)? (\d{4})\b", re.IGNORECASE
+)
+#: "claim number is 4471902", "order #A-1234", "confirmation code Q7KL2P".
+_LABELLED_ID = re.compile(
+    r"\b(claim|order|account|confirmation|reference|case|ticket|policy|member|membership|tracking|invoice|"
+    r"booking|customer|routing|reservation|serial|model|flight|loan|transaction|service request)"
+    r"(?: (?:number|code|id|no\.?|#))?(?: is|:| was)? (#? ?[A-Z0-9](?:[A-Z0-9-]| (?=\d)){2,24}[A-Z0-9]|\d+)\b",
+    re.IGNORECASE,
+)
+_ZIP = re.compile(r"\bzip(?: code)?(?: is|:)? (\d{5})\b", re.IGNORECASE)
+_CARD_TYPE = re.compile(
+    r"\b(credit|debit|atm|prepaid|gift|business|visa|mastercard|amex|discover|rewards|check) card\b",
+    re.IGNORECASE,
+)
+_ACCOUNT_TYPE = re.compile(
+    r"\b(checking|savings|money market|business|joint|retirement|brokerage|credit card|student|ira)"
+    r"(?: account)?\b",
+    re.IGNORECASE,
+)
+_TRANSFER = re.compile(
+    r"\bfrom (?:my |the )?(\w+)(?: account)? (?:to|into) (?:my |the )?(\w+)(?: account)?\b", re.IGNORECASE
+)
+
+#: "what's your X", "which X would you like", "can I have your X", "confirm the X".
+_QUESTION = re.compile(
+    r"\b(?:what(?:'s| is| was| are)?|which|can i (?:have|get)|could i (?:have|get)|may i (?:have|get)|"
+    r"(?:can|could) you (?:confirm|give me|tell me|provide|read me)|confirm|give me|tell me)"
+    r" (?:is |are )?(?:your |the |that )?([a-z' -]{3,40}?)(?= on | for | would | do | you | that | to | please|\?|$|,|\.| and |"
+    r" so | we | i )",
+    re.IGNORECASE,
+)
+_SLOT_STOP = frozenset(
+    words("full first last help reason problem issue else anything something way matter best one thing")
+)
+_CALLER_NAME_SLOTS = frozenset({"name", "full name", "first name", "last name", "surname", "name please"})
+_FILLER_WORDS = frozenset({"um", "uh", "uhm", "umm", "er"})
+_AUXILIARIES = frozenset(
+    words("are is was were do does did can could would will should you i we it they has have had")
+)
+_FILLER_LEAD = re.compile(
+    r"^(?:(?:um+|uh+|uhm|oh|so|well|yes|yeah|yep|sure|okay|ok|right|alright|it's|its|it is|that's|that is|"
+    r"the|my|our|from|to|i think|i'd like|i would like|it would be|it'll be|gonna be|that'd be|like)\b[ ,]*)+",
+    re.IGNORECASE,
+)
+_ANSWER_BAD = re.compile(
+    r"\b(?:repeat|sorry|what|pardon|hold on|hang on|i don't know|not sure|one (?:sec|second|moment))\b",
+    re.IGNORECASE,
+)
+_KEY_FIXES = {"dob": "Date of birth", "birthday": "Date of birth", "zip": "ZIP code", "zip code": "ZIP code"}
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    key: str
+    value: str
+    turn: int
+
+
+def _key(phrase: str) -> str:
+    phrase = re.sub(r"\s+", " ", phrase.strip(" '-")).lower()
+    phrase = _KEY_FIXES.get(phrase, phrase)
+    phrase = re.sub(r"\bzip\b", "ZIP", phrase)
+    return phrase[:1].upper() + phrase[1:]
+
+
+def _context_key(text: str, start: int, default: str, nouns: tuple[str, ...]) -> str:
+    """``default`` qualified by the nearest noun before the match ("balance" -> "Balance")."""
+    before = text[max(0, start - 40) : start].lower()
+    best = max(nouns, key=lambda n: before.rfind(n))
+    if before.rfind(best) >= 0:
+        return _key(best)
+    return default
+
+
+_MONEY_NOUNS = ("balance", "charge", "credit", "payment", "total", "fee", "refund", "bill", "price", "deposit",
+                "transfer", "amount", "withdrawal", "premium", "deductible", "cost")  # fmt: skip
+_DATE_NOUNS = ("birth", "appointment", "surgery", "delivered", "mailed", "disconnect", "due", "flight", "travel",
+               "expires", "expiration", "since", "born", "renewal", "shut")  # fmt: skip
+_DATE_KEYS = {"birth": "Date of birth", "born": "Date of birth", "delivered": "Delivery date",
+              "mailed": "Mailed date", "disconnect": "Disconnection date", "shut": "Disconnection date",
+              "due": "Due date", "since": "Start date", "expires": "Expiration date",
+              "expiration": "Expiration date"}  # fmt: skip
+
+
+def _typed(text: str, index: int, question: str) -> list[Slot]:
+    found: list[Slot] = []
+    lower = text.lower()
+    has_digit = any(c.isdigit() for c in text)
+    # Cheap substring checks first: these patterns are long alternations and most turns match none.
+    for match in _EMAIL.finditer(text) if "@" in text or " dot " in lower else ():
+        found.append(Slot("Email", match.group(0), index))
+    for match in _ADDRESS.finditer(text) if has_digit else ():
+        found.append(Slot("Address", match.group(0).rstrip("."), index))
+    for match in _LAST_FOUR.finditer(text) if "last" in lower else ():
+        kind = "Card" if "card" in (text + question).lower() else "Account"
+        found.append(Slot(f"{kind} last four", match.group(1), index))
+    for match in _LABELLED_ID.finditer(text) if has_digit else ():
+        value = match.group(2).strip(" #")
+        if sum(c.isdigit() for c in value) >= 3:
+            label = match.group(1).lower()
+            found.append(
+                Slot(_key(f"{label} {'code' if label == 'confirmation' else 'number'}"), value, index)
+            )
+    for match in _ZIP.finditer(text) if "zip" in lower else ():
+        found.append(Slot("ZIP code", match.group(1), index))
+    money = "$" in text or "dollar" in lower or "buck" in lower or "usd" in lower
+    for match in _MONEY.finditer(text) if money else ():
+        value = match.group(0).strip()
+        if value.lower().startswith(("a ", "and ")):
+            value = value.split(" ", 1)[1]
+        found.append(Slot(_context_key(text, match.start(), "Amount", _MONEY_NOUNS), value, index))
+    for match in (
+        _DATE.finditer(text) if has_digit or not _DATE_WORDS.isdisjoint(re.findall(r"[a-z]+", lower)) else ()
+    ):
+        noun = _context_key(text + " " + question, match.start(), "", _DATE_NOUNS).lower()
+        if "birth" in question.lower() or "birthday" in question.lower():
+            noun = "birth"
+        key = _DATE_KEYS.get(noun, f"{_key(noun)} date" if noun else "Date")
+        found.append(Slot(key, match.group(0), index))
+    for match in _TIME.finditer(text) if has_digit else ():
+        found.append(Slot("Time", match.group(0), index))
+    for match in _CARD_TYPE.finditer(text) if "card" in lower else ():
+        found.append(Slot("Card type", match.group(1), index))
+    transfer = _TRANSFER.search(text) if "from" in lower else None
+    if transfer and _ACCOUNT_TYPE.fullmatch(transfer.group(1)) and _ACCOUNT_TYPE.fullmatch(transfer.group(2)):
+        found.append(Slot("Transfer source account", transfer.group(1), index))
+        found.append(Slot("Transfer destination account", transfer.group(2), index))
+    return found
+
+
+def _question_slot(question: str) -> str | None:
+    """The thing an agent question asks for ("company name", "source account"), if it asks one."""
+    for match in _QUESTION.finditer(question):
+        phrase = re.sub(r"^(?:is|are|was|your|the|that|a|an)\s+", "", match.group(1).strip().lower())
+        spoken = [w for w in phrase.split() if w not in _FILLER_WORDS]
+        words = list(itertools.takewhile(lambda w: w not in _AUXILIARIES, spoken))
+        phrase = " ".join(words)
+        # The caller's own name is the header's job, not an information item.
+        if not words or len(words) > 4 or phrase in _CALLER_NAME_SLOTS or words[-1] in _SLOT_STOP:
+            continue
+        if words[0] in {"can", "i", "you", "we", "it", "this", "would", "time", "day"} and len(words) > 1:
+            continue
+        return phrase
+    return None
+
+
+def _answer_value(answer: str, slot: str) -> str | None:
+    """The caller's reply without fillers or a restated key ("the company is fossil gas" -> "fossil gas")."""
+    text = answer.split("?")[0]
+    for word in slot.split():
+        text = re.sub(
+            rf"^(?:\W*\b(?:my|the|our)\b )?\W*{re.escape(word)}\b(?: is| was)?", "", text, flags=re.IGNORECASE
+        )
+    text = _FILLER_LEAD.sub("", text.strip(" ,.")).strip(" ,.")
+    head = slot.split()[-1]
+    text = re.sub(rf"\s+{re.escape(head)}s?$", "", text, flags=re.IGNORECASE).strip(" ,.")
+    text = re.split(r"[.!;]| and (?:i|it|that|we)\b", text)[0].strip(" ,")
+    if not text or len(text.split()) > 8 or _ANSWER_BAD.search(text):
+        return None
+    return text
+
+
+def collect(mentioned: list[Slot]) -> list[Slot]:
+    """The details from :func:`mentions`: one value per key, one key per value (first mention wins)."""
+    return _dedupe(mentioned)
+
+
+def mentions(conversation: Conversation) -> list[Slot]:
+    """Every detail mention, repeats included, in order of appearance."""
+    slots: list[Slot] = []
+    question = ""
+    asked: str | None = None
+    for index, turn in enumerate(conversation.turns):
+        text = clean(turn.content)
+        if not text:
+            continue
+        if turn.role == "assistant":
+            question = text if "?" in text or _QUESTION.search(text) else question
+            asked = _question_slot(text) or (asked if len(text.split()) <= 2 else None)
+            slots.extend(s for s in _typed(text, index, "") if s.key not in {"Time", "Card type"})
+            continue
+        typed = _typed(text, index, question)
+        slots.extend(typed)
+        if asked and not any(s.key in {"Date of birth", "Email"} for s in typed):
+            value = _answer_value(text, asked)
+            if value is not None:
+                slots.append(Slot(_key(asked), value, index))
+        asked = None
+        question = ""
+    return slots
+
+
+def _dedupe(slots: list[Slot]) -> list[Slot]:
+    seen_keys: set[str] = set()
+    seen_values: list[str] = []
+    kept: list[Slot] = []
+    for slot in slots:
+        value = slot.value.lower()
+        if slot.key in seen_keys or any(value in other or other in value for other in seen_values):
+            continue
+        seen_keys.add(slot.key)
+        seen_values.append(value)
+        kept.append(slot)
+    return kept

@@ -1,0 +1,248 @@
+"""The rules program over the real Harper Valley calls, targeted cue checks, and a property test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assist.grounding import appears_in, normalize_text
+from assist.programs import load_program
+from assist.programs._rules_text import digits_in, luhn_ok
+from assist.programs.rules import RulesProgram
+from assist.schema import AgentAssistPortal, Conversation, LabelledExample, Turn
+from assist.store import iter_jsonl
+
+SYNTHETIC = Path(__file__).resolve().parents[2] / "datasets" / "synthetic" / "calls.jsonl"
+PROGRAM = RulesProgram()
+
+
+def conversation(*turns: tuple[str, str], metadata: dict[str, str] | None = None) -> Conversation:
+    return Conversation(
+        id="conv-test",
+        user_id="+15551234567",
+        created_at=datetime(2026, 1, 5, 14, 3, tzinfo=UTC),
+        status="ended",
+        duration_seconds=120,
+        metadata=metadata or {},
+        turns=[Turn(role=role, content=content) for role, content in turns],  # type: ignore[arg-type]
+    )
+
+
+def marked(portal: AgentAssistPortal, kind: str) -> list[int]:
+    return [i for i, turn in enumerate(portal.transcript) if any(m.type == kind for m in turn.markers)]
+
+
+def test_every_harper_valley_call_gives_a_valid_brief(harper_valley: list[LabelledExample]) -> None:
+    for example in harper_valley:
+        result = PROGRAM.brief(example.conversation)
+        portal = AgentAssistPortal.model_validate(result.portal.model_dump())
+        assert result.program == "rules" and not result.fallback
+        assert [(t.role, t.content) for t in portal.transcript] == [
+            (t.role, t.content) for t in example.conversation.turns
+        ]
+        assert portal.header.call_duration_seconds == example.conversation.duration_seconds
+        assert portal.header.phone_number == example.conversation.user_id
+        assert 3 <= len(portal.call_summary) <= 5 and 1 <= len(portal.suggested_next_steps) <= 3
+        full_text = " ".join(t.content for t in example.conversation.turns)
+        assert all(appears_in(item.value, full_text) for item in portal.information_collected)
+
+
+def test_caller_name_accuracy_on_harper_valley(harper_valley: list[LabelledExample]) -> None:
+    labelled = [e for e in harper_valley if e.gold is not None and e.gold.caller_name is not None]
+    correct = sum(
+        normalize_text(PROGRAM.brief(e.conversation).portal.header.caller_name)
+        == normalize_text(e.gold.caller_name)  # type: ignore[union-attr,arg-type]
+        for e in labelled
+    )
+    assert len(labelled) == 60
+    assert correct / len(labelled) >= 0.85
+
+
+def test_harper_valley_slots_match_gold_values(harper_valley: list[LabelledExample]) -> None:
+    """Gold slot values (card type, account type, day, ...) are found as collected values."""
+    wanted = found = 0
+    for example in harper_valley:
+        if example.gold is None or not example.gold.information_collected:
+            continue
+        values = {
+            normalize_text(i.value) for i in PROGRAM.brief(example.conversation).portal.information_collected
+        }
+        for item in example.gold.information_collected:
+            wanted += 1
+            found += normalize_text(item.value) in values
+    assert wanted > 40 and found / wanted >= 0.6
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_synthetic_calls_give_valid_briefs() -> None:
+    for _, example in iter_jsonl(SYNTHETIC):
+        portal = PROGRAM.brief(example.conversation).portal
+        assert [(t.role, t.content) for t in portal.transcript] == [
+            (t.role, t.content) for t in example.conversation.turns
+        ]
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        (
+            (("assistant", "how can i help you"), ("user", "hi my name is patricia brown i lost my card")),
+            "Patricia Brown",
+        ),
+        ((("user", "Hi, this is Dana Whitfield calling about my bill."),), "Dana Whitfield"),
+        ((("user", "yes hello this is uh robert jones i would like the branch hours"),), "Robert Jones"),
+        (
+            (("assistant", "Can I start with your name, please?"), ("user", "Dana Whitfield.")),
+            "Dana Whitfield",
+        ),
+        (
+            (
+                ("assistant", "can i get your first name please"),
+                ("user", "marcus"),
+                ("assistant", "thanks marcus and your last name"),
+                ("user", "oyelaran o y e l a r a n"),
+            ),
+            "Marcus Oyelaran",
+        ),
+        ((("user", "my name is"), ("user", "linda smith")), "Linda Smith"),
+        ((("user", "hi my name is also michael but last name smith"),), "Michael Smith"),
+        ((("assistant", "And the passenger's last name?"), ("user", "Brown. Keisha Brown.")), "Keisha Brown"),
+        ((("user", "Hi, it's Tomás Herrera again."),), "Tomás Herrera"),
+    ],
+)
+def test_caller_name_from_speech(turns: tuple[tuple[str, str], ...], expected: str) -> None:
+    assert PROGRAM.brief(conversation(*turns)).portal.header.caller_name == expected
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        (
+            ("assistant", "hello this is harper valley bank my name is elizabeth"),
+            ("user", "i lost my debit card"),
+        ),
+        (("user", "this is about my card"), ("user", "my name is on the account")),
+        (("user", "i'm calling about a charge"), ("assistant", "how are you"), ("user", "i'm good thanks")),
+        (("user", "this is ridiculous"),),
+        (("assistant", "What's the patient's name?"), ("user", "Samuel Okafor.")),
+    ],
+)
+def test_no_false_caller_names(turns: tuple[tuple[str, str], ...]) -> None:
+    assert PROGRAM.brief(conversation(*turns)).portal.header.caller_name == "Unknown Caller"
+
+
+def test_caller_name_falls_back_to_metadata() -> None:
+    conv = conversation(("user", "i need my balance"), metadata={"caller_name": "dana whitfield"})
+    assert PROGRAM.brief(conv).portal.header.caller_name == "Dana Whitfield"
+
+
+def test_luhn_and_spoken_digits() -> None:
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert digits_in("it's four one one one one one one one one one one one one one one one") == [
+        "4111111111111111"
+    ]
+    assert "4111111111111111" in digits_in("card 4111-1111-1111-1111 thanks")
+
+
+def test_card_number_before_verification_is_flagged() -> None:
+    conv = conversation(
+        ("assistant", "To verify you I'll text a code to your phone."),
+        ("user", "my card number is four one one one one one one one one one one one one one one one"),
+        ("assistant", "Please don't read your card number. Thank you, you're verified."),
+    )
+    portal = PROGRAM.brief(conv).portal
+    assert [f.type for f in portal.compliance_flags] == ["sensitive_data_unverified"]
+    assert marked(portal, "identity_verified") == [2]
+    assert 1 in marked(portal, "key_info")
+
+
+def test_card_number_after_verification_is_not_flagged() -> None:
+    conv = conversation(
+        ("assistant", "Thank you, you're verified. How can I help?"),
+        ("user", "I want to add the card 4111 1111 1111 1111 to my account"),
+    )
+    assert PROGRAM.brief(conv).portal.compliance_flags == []
+
+
+def test_human_request_is_an_escalation_trigger() -> None:
+    conv = conversation(
+        ("assistant", "How can I help?"),
+        ("user", "My refund still hasn't arrived."),
+        ("assistant", "I can see the refund is processing."),
+        ("user", "This is the third time I've called. Let me speak to a supervisor."),
+    )
+    portal = PROGRAM.brief(conv).portal
+    assert marked(portal, "escalation_trigger") == [3]
+    assert 3 in marked(portal, "frustration")
+    assert portal.header.sentiment.level in {"frustrated", "angry"}
+    assert "supervisor" in portal.transfer_reason
+
+
+def test_guarantee_is_a_commitment_and_an_unfulfillable_promise() -> None:
+    conv = conversation(
+        ("user", "My card never arrived."),
+        ("assistant", "I guarantee the new card will be at your door tomorrow morning."),
+    )
+    portal = PROGRAM.brief(conv).portal
+    assert marked(portal, "ai_commitment") == [1]
+    assert [f.type for f in portal.compliance_flags] == ["unfulfillable_promise"]
+
+
+def test_calm_call_has_no_flags_or_frustration() -> None:
+    conv = conversation(
+        ("assistant", "Hello, how can I help you today?"),
+        ("user", "Hi, I'd like to check my savings account balance please."),
+        ("assistant", "Your savings balance is $1,204.50."),
+        ("user", "Great, thank you so much."),
+    )
+    portal = PROGRAM.brief(conv).portal
+    assert portal.header.sentiment.level == "calm"
+    assert portal.compliance_flags == []
+    assert marked(portal, "frustration") == []
+    assert {(i.key, i.value) for i in portal.information_collected} >= {("Balance", "$1,204.50")}
+
+
+def test_threat_from_an_angry_caller_is_escalated() -> None:
+    conv = conversation(
+        ("user", "Your technician never showed up. Nobody called."),
+        ("assistant", "I'm sorry. The next window is Thursday."),
+        ("user", "I'm filing a complaint with the FCC and I'm cancelling. Put me through to a supervisor."),
+    )
+    assert PROGRAM.brief(conv).portal.header.sentiment.level == "escalated"
+
+
+def test_brief_is_deterministic(harper_valley: list[LabelledExample]) -> None:
+    for example in harper_valley[:10]:
+        first = PROGRAM.brief(example.conversation).model_dump_json()
+        assert load_program("rules").brief(example.conversation).model_dump_json() == first
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80)
+#: Cue words in random order, so the property test reaches the rules and not just "no cue found".
+_CUE_WORDS = (
+    "my name is this it's i'm dana four one one guarantee supervisor ridiculous $40 january 3rd "
+    "verified card savings . , ! ? the"
+)
+_WORDY = st.lists(
+    st.sampled_from(_CUE_WORDS.split(" ")),
+    max_size=15,
+).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["user", "assistant"]), st.one_of(_TEXT, _WORDY)), min_size=1, max_size=12
+    )
+)
+def test_any_conversation_gives_a_valid_brief(turns: list[tuple[str, str]]) -> None:
+    conv = conversation(*turns)
+    result = PROGRAM.brief(conv)
+    portal = AgentAssistPortal.model_validate(result.portal.model_dump())
+    assert [(t.role, t.content) for t in portal.transcript] == turns
+    full_text = " ".join(content for _, content in turns)
+    assert all(appears_in(item.value, full_text) for item in portal.information_collected)
