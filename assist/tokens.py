@@ -11,12 +11,17 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
+from functools import cache
+from typing import TYPE_CHECKING
+
 import jwt
-from livekit import api as livekit_api
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.errors import ConversationNotActive, NoLiveKitRoom
 from assist.schema import ACTIVE_STATUSES, Conversation
+
+if TYPE_CHECKING:
+    from livekit.api import VideoGrants
 
 __all__ = [
     "DEFAULT_TTL",
@@ -50,9 +55,11 @@ class ListenerToken(BaseModel):
     expires_at: datetime = Field(description="When the token expires (ISO 8601, UTC)")
 
 
-def listener_grants(room_name: str) -> livekit_api.VideoGrants:
+def listener_grants(room_name: str) -> VideoGrants:
     """Exactly: join ``room_name``, subscribe, hidden; no publishing of media or data, nothing else."""
-    return livekit_api.VideoGrants(
+    from livekit.api import VideoGrants  # livekit.api pulls in aiohttp: ~1 s a CLI start does not need
+
+    return VideoGrants(
         room_join=True,
         room=room_name,
         can_subscribe=True,
@@ -86,7 +93,7 @@ def mint_listener_token(
     issued_at = int(time.time())
     expires = issued_at + int(ttl.total_seconds())
     claims = {
-        "video": {**_LISTENER_VIDEO_CLAIM, "room": conversation.room_name},
+        "video": {**_listener_video_claim(), "room": conversation.room_name},
         "sub": OBSERVER_PREFIX + secrets.token_hex(8),
         "iss": credentials.api_key,
         "nbf": issued_at,
@@ -100,7 +107,14 @@ def mint_listener_token(
     )
 
 
-# livekit-api's own serializer decides the claim names and drops unset grants. It is run once here rather
-# than through AccessToken.to_jwt() per mint, which spends ~5x a bare HS256 encode on dataclass copies;
-# the signed claims are the same (sub, iss, nbf, exp, video), which the tests check against AccessToken.
-_LISTENER_VIDEO_CLAIM = livekit_api.access_token.Claims(video=listener_grants("")).asdict()["video"]
+@cache
+def _listener_video_claim() -> dict[str, object]:
+    """livekit-api's own serializer decides the claim names and drops unset grants.
+
+    It runs once rather than through ``AccessToken.to_jwt()`` per mint, which spends ~5x a bare HS256 encode
+    on dataclass copies; the signed claims are the same (sub, iss, nbf, exp, video), as the tests check.
+    """
+    from livekit.api.access_token import Claims
+
+    video: dict[str, object] = Claims(video=listener_grants("")).asdict()["video"]
+    return video
