@@ -1,0 +1,426 @@
+"""``assist dataset|eval|runs|rescore``: labelled datasets, evaluation runs and the regression gate.
+
+Thin: parse options, call :mod:`eval`, print. Human output is a rich table on stdout, or on stderr when
+``--json -`` puts the JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from assist.cli import fail
+from assist.programs import load_program
+from assist.settings import Settings
+from assist.store import connect
+
+# The eval harness (rouge-score, nltk, pandas) is imported inside the commands that use it, so the
+# rest of the CLI starts without paying for it.
+if TYPE_CHECKING:
+    from eval import gate, runner
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="DuckDB file (default: $ASSIST_DB or assist.duckdb)")
+]
+JsonOption = Annotated[
+    str | None, typer.Option("--json", help="Also write the results as JSON to this file ('-': stdout)")
+]
+WeightOption = Annotated[
+    list[str] | None,
+    typer.Option("--weight", help="Section weight in overall, SECTION=W (repeatable; default 1 each)"),
+]
+
+#: Runs at least this long get a progress bar (on stderr, only when it is a terminal).
+_PROGRESS_FROM = 20
+
+dataset_group = typer.Typer(
+    help="Labelled datasets (interchange JSONL) in the eval database.", no_args_is_help=True
+)
+runs_group = typer.Typer(help="Stored evaluation runs.", no_args_is_help=True)
+
+
+@contextmanager
+def _database(db: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db or Settings().assist_db)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _console(json_out: str | None) -> Console:
+    return Console(stderr=json_out == "-", highlight=False, soft_wrap=True)
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _fmt_delta(before: float | None, after: float | None) -> str:
+    if before is None or after is None:
+        return ""
+    delta = after - before
+    style = "red" if delta < -1e-9 else "green" if delta > 1e-9 else "dim"
+    return f"[{style}]{delta:+.3f}[/{style}]"
+
+
+def _weights(pairs: list[str] | None) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for pair in pairs or []:
+        section, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--weight wants SECTION=W, got {pair!r}")
+        weights[section.strip()] = float(value)
+    return weights
+
+
+def _write_json(document: dict[str, Any], json_out: str) -> None:
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if json_out == "-":
+        typer.echo(text)
+    else:
+        Path(json_out).write_text(text + "\n", encoding="utf-8")
+
+
+def _scores_table(run: runner.EvalRun, baseline: dict[str, Any] | None = None) -> Table:
+    from eval import runner
+
+    table = Table(title=f"{run.program} on {run.dataset} ({run.n} examples)", title_justify="left")
+    table.add_column("section")
+    table.add_column("score", justify="right")
+    table.add_column("scored", justify="right")
+    if baseline is not None:
+        table.add_column("baseline", justify="right")
+        table.add_column("Δ", justify="right")
+    scores, counts = run.section_scores(), run.scored_counts()
+    for key in runner.summary_keys:
+        row = [key, _fmt(scores[key]), str(counts[key])]
+        if baseline is not None:
+            before = baseline["scores"].get(key)
+            row += [_fmt(before), _fmt_delta(before, scores[key])]
+        table.add_row(*row, style="bold" if key == "overall" else None)
+    return table
+
+
+def _print_run(
+    console: Console, run: runner.EvalRun, *, db: str, baseline: dict[str, Any] | None = None
+) -> None:
+    console.print(_scores_table(run, baseline))
+    metrics = run.metric_means()
+    extras = [
+        f"{label} {_fmt(metrics.get(name))}"
+        for label, name in (
+            ("schema valid", "schema_valid"),
+            ("grounding", "grounding_rate"),
+            ("sentiment exact", "sentiment.exact"),
+            ("compliance false positives", "compliance_flags.false_positive"),
+        )
+        if metrics.get(name) is not None
+    ]
+    if extras:
+        console.print(", ".join(extras))
+    for prediction in [p for p in run.predictions if p.error][:5]:
+        console.print(f"[yellow]failed[/yellow] {prediction.example_id}: {prediction.error}", markup=True)
+    seconds = run.generate_seconds + run.score_seconds
+    rate = f", {run.n / seconds:.0f} examples/s" if seconds > 0 else ""
+    console.print(
+        f"run [bold]{run.run_id}[/bold]: {run.n} examples ({run.n_failed} failed, {run.n_fallback} fallback, "
+        f"{run.n_score_errors} with scoring errors) in {seconds:.2f} s{rate}; stored in {db}"
+    )
+
+
+# --- dataset ------------------------------------------------------------------------------------------
+
+
+@dataset_group.command("validate")
+def dataset_validate(file: Annotated[Path, typer.Argument(help="Interchange-format JSONL")]) -> None:
+    """Check every line; print each problem with its line number and field (exit 1 if any)."""
+    from eval import dataset as datasets
+
+    found = datasets.validate_file(file)
+    for error in found.errors:
+        typer.echo(f"{file}:{error}", err=True)
+    for warning in found.warnings:
+        typer.echo(f"{file}:{warning} (warning)", err=True)
+    if found.errors:
+        lines = len({e.line for e in found.errors})
+        raise fail(f"{file}: {len(found.errors)} problems on {lines} lines")
+    hash_ = datasets.content_hash(found.records)
+    typer.echo(f"{file}: {len(found.records)} examples OK (hash {hash_[:12]})")
+
+
+@dataset_group.command("import")
+def dataset_import(
+    file: Annotated[Path, typer.Argument(help="Interchange-format JSONL")],
+    db: DbOption = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Dataset name (default: parent dir/stem)")
+    ] = None,
+) -> None:
+    """Import a dataset (all or nothing; importing the same content again changes nothing)."""
+    from eval import dataset as datasets
+
+    dataset = datasets.load_dataset(file, name=name)
+    with _database(db) as con:
+        added = datasets.import_dataset(con, dataset, source=str(file))
+    state = "imported" if added else "already present:"
+    typer.echo(f"{state} {dataset.name}@{dataset.hash[:12]} ({len(dataset)} examples)")
+
+
+@dataset_group.command("export")
+def dataset_export(
+    name: Annotated[str, typer.Argument(help="NAME (latest version) or NAME@HASH-PREFIX")],
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write")],
+    db: DbOption = None,
+) -> None:
+    """Write a stored dataset back as interchange JSONL (the same records, key order aside)."""
+    from eval import dataset as datasets
+
+    with _database(db) as con:
+        count = datasets.export_dataset(con, name, out)
+    typer.echo(f"wrote {count} examples to {out}")
+
+
+@dataset_group.command("list")
+def dataset_list(db: DbOption = None) -> None:
+    """Stored datasets, newest first."""
+    from eval import dataset as datasets
+
+    with _database(db) as con:
+        rows = datasets.list_datasets(con)
+    table = Table("name", "hash", "examples", "source", "imported (UTC)")
+    for name, hash_, n, source, imported_at in rows:
+        table.add_row(name, hash_[:12], str(n), source or "", f"{imported_at:%Y-%m-%d %H:%M:%S}")
+    Console().print(table)
+
+
+# --- eval ----------------------------------------------------------------------------------------------
+
+
+def _load_baseline(con: duckdb.DuckDBPyConnection, spec: str) -> dict[str, Any]:
+    from eval import runs
+
+    path = Path(spec)
+    if path.is_file():
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(document.get("scores"), dict):
+            raise ValueError(f"{spec} is not an `assist eval --json` file (no scores)")
+        return document
+    if path.suffix == ".json":
+        raise FileNotFoundError(2, "No such file", spec)
+    return runs.load_run(con, spec).to_json()
+
+
+def _print_gate(console: Console, result: gate.GateResult) -> None:
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)
+    for regression in result.regressions:
+        console.print(f"[red]regression[/red] {regression}")
+    if result.worse_examples:
+        console.print(f"examples that got worse ({len(result.worse_examples)}):")
+        for worse in result.worse_examples[:15]:
+            console.print(f"  {worse.example_id}: {'; '.join(worse.drops)}", markup=False)
+    if result.passed:
+        console.print(
+            f"[green]PASS[/green]: no section dropped by more than {result.max_drop} against the baseline"
+        )
+    else:
+        console.print(
+            f"[red]FAIL[/red]: {len(result.regressions)} regressions beyond --max-drop {result.max_drop}"
+        )
+
+
+def eval_(
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="Interchange JSONL file, or a stored dataset name")
+    ],
+    program: Annotated[
+        str, typer.Option("--program", "-p", help="rules, dspy (uses $ASSIST_LM) or a saved program .json")
+    ] = "rules",
+    db: DbOption = None,
+    json_out: JsonOption = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="Run id in the database, or an `--json` file, to gate against"),
+    ] = None,
+    max_drop: Annotated[
+        float, typer.Option("--max-drop", help="Largest allowed drop of any score", min=0.0)
+    ] = 0.02,
+    threads: Annotated[int, typer.Option("--threads", help="Parallel generation threads", min=1)] = 1,
+    weight: WeightOption = None,
+    name: Annotated[str | None, typer.Option("--name", help="Dataset name when --dataset is a file")] = None,
+) -> None:
+    """Run a brief program over a labelled dataset, score every section, store the run; gate on a baseline."""
+    from eval import dataset as datasets
+    from eval import gate, runner, runs
+
+    console = _console(json_out)
+    weights = _weights(weight)
+    db_path = db or Settings().assist_db
+    with _database(db) as con:
+        data = datasets.resolve_dataset(con, dataset, name=name)
+        before = _load_baseline(con, baseline) if baseline else None
+        brief_program = load_program(program)
+        progress = Progress(
+            TextColumn("generating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=len(data) < _PROGRESS_FROM or not Console(stderr=True).is_terminal,
+        )
+        with progress:
+            task = progress.add_task("generate", total=len(data))
+            run = runner.run_eval(
+                brief_program,
+                data,
+                spec=program,
+                threads=threads,
+                weights=weights,
+                progress=lambda done: progress.advance(task, done),
+            )
+        runs.save_run(con, run)
+    document = run.to_json()
+    if json_out:
+        _write_json(document, json_out)
+    _print_run(console, run, db=db_path, baseline=before)
+    if before is not None:
+        result = gate.check(document, before, max_drop=max_drop)
+        _print_gate(console, result)
+        if not result.passed:
+            raise typer.Exit(1)
+
+
+# --- runs ----------------------------------------------------------------------------------------------
+
+
+@runs_group.command("list")
+def runs_list(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many runs", min=1)] = 50,
+) -> None:
+    """Stored runs, newest first."""
+    from eval import runs
+
+    with _database(db) as con:
+        rows = runs.list_runs(con, limit=limit)
+    table = Table()
+    # The id is what the other commands take: never wrapped or cut.
+    table.add_column("run", no_wrap=True, min_width=22)
+    for column in ("created (UTC)", "kind", "program", "dataset", "n", "failed", "overall"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row.run_id,
+            f"{row.created_at:%m-%d %H:%M}",
+            row.kind,
+            row.program,
+            row.dataset,
+            str(row.n),
+            str(row.n_failed),
+            _fmt(row.overall),
+        )
+    Console().print(table)
+
+
+@runs_group.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="Run id, unique prefix, or 'latest'")],
+    db: DbOption = None,
+    json_out: JsonOption = None,
+) -> None:
+    """A run's provenance and section scores (``--json`` writes it in the `assist eval --json` format)."""
+    from eval import runs
+
+    with _database(db) as con:
+        run = runs.load_run(con, run_id)
+    console = _console(json_out)
+    if json_out:
+        _write_json(run.to_json(), json_out)
+    parent = f" of {run.parent_run_id}" if run.parent_run_id else ""
+    console.print(
+        f"{run.kind}{parent}, {run.created_at:%Y-%m-%d %H:%M:%S} UTC; program {run.program} "
+        f"(hash {(run.program_hash or '-')[:12]}), lm {run.lm or '-'}, lm_calls {run.lm_calls if run.lm_calls is not None else '-'}; "
+        f"dataset {run.dataset}@{run.dataset_hash[:12]}; git {run.git_commit or '-'}; weights {run.weights or 'equal'}",
+        markup=False,
+    )
+    _print_run(console, run, db=db or Settings().assist_db)
+
+
+@runs_group.command("compare")
+def runs_compare(
+    run_a: Annotated[str, typer.Argument(metavar="RUN_A")],
+    run_b: Annotated[str, typer.Argument(metavar="RUN_B")],
+    db: DbOption = None,
+    top: Annotated[int, typer.Option("--top", help="How many changed examples to list", min=1)] = 10,
+) -> None:
+    """Per-section deltas B − A and the examples whose overall changed most."""
+    from eval import runs
+
+    with _database(db) as con:
+        a, b = runs.load_run(con, run_a), runs.load_run(con, run_b)
+    sections, changes = runs.compare_runs(a, b, top=top)
+    console = Console()
+    if a.dataset_hash != b.dataset_hash:
+        console.print(
+            f"note: different datasets ({a.dataset}@{a.dataset_hash[:12]} vs {b.dataset}@{b.dataset_hash[:12]})"
+        )
+    console.print(f"A = {a.run_id} ({a.program}), B = {b.run_id} ({b.program})", markup=False)
+    table = Table("section", "A", "B", "Δ B−A")
+    for key, (before, after) in sections.items():
+        table.add_row(key, _fmt(before), _fmt(after), _fmt_delta(before, after))
+    console.print(table)
+    if changes:
+        changed = Table("example", "A overall", "B overall", "Δ", title="examples that changed most")
+        for change in changes:
+            changed.add_row(
+                change.example_id,
+                _fmt(change.before),
+                _fmt(change.after),
+                _fmt_delta(change.before, change.after),
+            )
+        console.print(changed)
+    else:
+        console.print("no example's overall score changed")
+
+
+def rescore(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="Run id, unique prefix, or 'latest'")],
+    db: DbOption = None,
+    json_out: JsonOption = None,
+    weight: WeightOption = None,
+) -> None:
+    """Score a run's stored predictions again with the current metrics; stores a NEW run (kind rescore).
+
+    No program is called. The original run is left as it was, so the two can be compared.
+    """
+    from eval import dataset as datasets
+    from eval import runner, runs
+
+    console = _console(json_out)
+    with _database(db) as con:
+        original = runs.load_run(con, run_id)
+        data = datasets.load_by_hash(con, original.dataset, original.dataset_hash)
+        run = runner.rescore(original, data, weights=_weights(weight) if weight else None)
+        runs.save_run(con, run)
+    if json_out:
+        _write_json(run.to_json(), json_out)
+    console.print(f"rescored {original.run_id} (predictions unchanged, no program called)")
+    _print_run(console, run, db=db or Settings().assist_db)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dataset_group, name="dataset")
+    app.command("eval")(eval_)
+    app.add_typer(runs_group, name="runs")
+    app.command("rescore")(rescore)

@@ -1,0 +1,280 @@
+"""Labelled datasets: read and check interchange JSONL, identify it (name + content hash), keep it in DuckDB.
+
+A dataset is content-addressed: its hash covers every record (keys sorted), so re-importing the same
+content is a no-op, whatever the key order or blank lines of the file. Records are stored exactly as
+read (extra fields included), so ``export`` writes back the same JSONL modulo key order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import ValidationError
+
+from assist.errors import AssistError, NotFound
+from assist.schema import LabelledExample
+from eval._duck import insert_rows
+
+__all__ = [
+    "Dataset",
+    "DatasetInvalid",
+    "LineError",
+    "Validation",
+    "content_hash",
+    "default_name",
+    "export_dataset",
+    "import_dataset",
+    "list_datasets",
+    "load_by_hash",
+    "load_dataset",
+    "load_named",
+    "resolve_dataset",
+    "validate_file",
+]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS eval_datasets (
+    name         VARCHAR NOT NULL,
+    hash         VARCHAR NOT NULL,   -- sha256 of the canonical records, see content_hash()
+    n            INTEGER NOT NULL,
+    source       VARCHAR,            -- the file it was first imported from
+    imported_at  TIMESTAMP NOT NULL, -- UTC
+    PRIMARY KEY (name, hash)
+);
+CREATE TABLE IF NOT EXISTS eval_examples (
+    dataset_hash  VARCHAR NOT NULL,
+    position      INTEGER NOT NULL,  -- 0-based order in the file
+    id            VARCHAR NOT NULL,
+    record        JSON NOT NULL,     -- the line as read, extra fields included
+    PRIMARY KEY (dataset_hash, id)
+);
+"""
+
+
+class DatasetInvalid(AssistError, ValueError):
+    """A JSONL file with lines that do not match the interchange format."""
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    hash: str
+    examples: list[LabelledExample]
+    #: The JSON objects as read, in file order (what ``export`` writes).
+    records: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+
+def default_name(path: Path) -> str:
+    """``parent/stem`` (``datasets/harper_valley/dev.jsonl`` -> ``harper_valley/dev``), or the stem alone."""
+    parent = path.resolve().parent.name
+    return f"{parent}/{path.stem}" if parent else path.stem
+
+
+def content_hash(records: list[dict[str, Any]]) -> str:
+    """sha256 over the records as canonical JSON (sorted keys, compact), one per line, in order."""
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _validation_errors(number: int, exc: ValidationError) -> list[LineError]:
+    return [
+        LineError(number, ".".join(str(part) for part in error["loc"]) or "line", error["msg"])
+        for error in exc.errors()
+    ]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What :func:`validate_file` found: the good lines, and every problem."""
+
+    records: list[dict[str, Any]]
+    examples: list[LabelledExample]
+    #: Lines that cannot be used: not a JSON object, a documented field missing or mistyped, a repeated id.
+    errors: list[LineError]
+    #: Usable but suspicious, e.g. a gold marker on a turn the call does not have (it can never be matched).
+    warnings: list[LineError]
+
+
+def validate_file(path: Path) -> Validation:
+    """Check every line of ``path`` and report all problems, not just the first."""
+    found = Validation(records=[], examples=[], errors=[], warnings=[])
+    first_line_of: dict[str, int] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                found.errors.append(LineError(number, "line", f"not JSON ({exc.msg} at column {exc.colno})"))
+                continue
+            if not isinstance(record, dict):
+                found.errors.append(LineError(number, "line", "not a JSON object"))
+                continue
+            try:
+                example = LabelledExample.model_validate(record)
+            except ValidationError as exc:
+                found.errors.extend(_validation_errors(number, exc))
+                continue
+            if example.id in first_line_of:
+                first = first_line_of[example.id]
+                found.errors.append(
+                    LineError(number, "id", f"duplicate id {example.id!r} (first on line {first})")
+                )
+                continue
+            first_line_of[example.id] = number
+            turns = len(example.conversation.turns)
+            markers = example.gold.markers if example.gold is not None else None
+            found.warnings.extend(
+                LineError(number, f"gold.markers.{i}.turn", f"no turn {m.turn} (the call has {turns})")
+                for i, m in enumerate(markers or [])
+                if m.turn >= turns
+            )
+            found.records.append(record)
+            found.examples.append(example)
+    return found
+
+
+def load_dataset(path: Path, *, name: str | None = None) -> Dataset:
+    """The dataset in ``path``; :class:`DatasetInvalid` (first problem and the count) if any line is bad."""
+    found = validate_file(path)
+    if found.errors:
+        more = len(found.errors) - 1
+        hint = f" (and {more} more problems; run `assist dataset validate`)" if more else ""
+        raise DatasetInvalid(f"{path}: {found.errors[0]}{hint}")
+    if not found.examples:
+        raise DatasetInvalid(f"{path}: no examples")
+    return Dataset(
+        name=name or default_name(path),
+        hash=content_hash(found.records),
+        examples=found.examples,
+        records=found.records,
+    )
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables once; a database that has them is left alone (it may be read-only)."""
+    present = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'eval_examples' AND schema_name = 'main'"
+    ).fetchone()
+    if not present or not present[0]:
+        con.execute(_SCHEMA)
+
+
+def import_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, *, source: str | None = None) -> bool:
+    """Store ``dataset`` (all or nothing). Returns False when this name and content were already there."""
+    _ensure_schema(con)
+    exists = con.execute(
+        "SELECT 1 FROM eval_datasets WHERE name = ? AND hash = ?", [dataset.name, dataset.hash]
+    ).fetchone()
+    if exists:
+        return False
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM eval_examples WHERE dataset_hash = ?", [dataset.hash])
+        insert_rows(
+            con,
+            "eval_examples",
+            ("dataset_hash", "position", "id", "record"),
+            [
+                [dataset.hash, position, example.id, json.dumps(record, ensure_ascii=False)]
+                for position, (example, record) in enumerate(
+                    zip(dataset.examples, dataset.records, strict=True)
+                )
+            ],
+        )
+        con.execute(
+            "INSERT INTO eval_datasets VALUES (?, ?, ?, ?, ?)",
+            [dataset.name, dataset.hash, len(dataset), source, datetime.now(UTC).replace(tzinfo=None)],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return True
+
+
+def load_named(con: duckdb.DuckDBPyConnection, spec: str) -> Dataset:
+    """``NAME`` (its most recently imported version) or ``NAME@HASH`` (a hash prefix) from the database."""
+    _ensure_schema(con)
+    name, _, prefix = spec.partition("@")
+    row = con.execute(
+        "SELECT hash FROM eval_datasets WHERE name = ? AND starts_with(hash, ?) "
+        "ORDER BY imported_at DESC LIMIT 1",
+        [name, prefix],
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no dataset {spec!r} in the database (import it with `assist dataset import FILE`)")
+    return _load_by_hash(con, name, row[0])
+
+
+def _load_by_hash(con: duckdb.DuckDBPyConnection, name: str, hash_: str) -> Dataset:
+    rows = con.execute(
+        "SELECT record FROM eval_examples WHERE dataset_hash = ? ORDER BY position", [hash_]
+    ).fetchall()
+    records = [json.loads(record) for (record,) in rows]
+    return Dataset(
+        name=name, hash=hash_, examples=[LabelledExample.model_validate(r) for r in records], records=records
+    )
+
+
+def load_by_hash(con: duckdb.DuckDBPyConnection, name: str, hash_: str) -> Dataset:
+    """The exact version a run was made on (what ``rescore`` scores against)."""
+    _ensure_schema(con)
+    dataset = _load_by_hash(con, name, hash_)
+    if not dataset.examples:
+        raise NotFound(f"dataset {name}@{hash_[:12]} is not in the database")
+    return dataset
+
+
+def resolve_dataset(con: duckdb.DuckDBPyConnection, spec: str, *, name: str | None = None) -> Dataset:
+    """A file (validated, then imported so runs on it can be re-scored) or the name of an imported dataset."""
+    path = Path(spec)
+    if path.is_file():
+        dataset = load_dataset(path, name=name)
+        import_dataset(con, dataset, source=str(path))
+        return dataset
+    if path.suffix in {".jsonl", ".json"}:
+        raise FileNotFoundError(2, "No such file", spec)
+    return load_named(con, spec)
+
+
+def export_dataset(con: duckdb.DuckDBPyConnection, spec: str, out: Path) -> int:
+    """Write dataset ``spec`` as interchange JSONL to ``out``; returns the number of examples."""
+    dataset = load_named(con, spec)
+    with open(out, "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in dataset.records)
+    return len(dataset)
+
+
+def list_datasets(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int, str | None, datetime]]:
+    """``(name, hash, n, source, imported_at)`` of every stored dataset version, newest first."""
+    _ensure_schema(con)
+    return [
+        (str(name), str(hash_), int(n), source, imported_at)
+        for name, hash_, n, source, imported_at in con.execute(
+            "SELECT name, hash, n, source, imported_at FROM eval_datasets ORDER BY imported_at DESC, name"
+        ).fetchall()
+    ]

@@ -1,0 +1,87 @@
+"""The regression gate fails a program made worse on purpose and passes an unchanged re-run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assist.programs import BriefResult
+from assist.programs.rules import RulesProgram
+from assist.schema import Conversation
+from eval.dataset import Dataset, load_dataset
+from eval.gate import check
+from eval.runner import run_eval
+from tests.conftest import HARPER_VALLEY
+from tests.eval.conftest import CrashingProgram, ForgetfulProgram, GoldProgram
+
+
+class RulesWithoutDetails(RulesProgram):
+    """The real rules program made worse on purpose: it forgets every detail it collected."""
+
+    def brief(self, conversation: Conversation) -> BriefResult:
+        result = super().brief(conversation)
+        return result.model_copy(
+            update={"portal": result.portal.model_copy(update={"information_collected": []})}
+        )
+
+
+@pytest.fixture(scope="module")
+def harper() -> Dataset:
+    return load_dataset(HARPER_VALLEY)
+
+
+def test_an_unchanged_rerun_passes(harper: Dataset, tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(run_eval(RulesProgram(), harper).to_json()))
+    result = check(run_eval(RulesProgram(), harper).to_json(), json.loads(baseline.read_text()), max_drop=0.0)
+    assert result.passed
+    assert result.regressions == [] and result.worse_examples == [] and result.notes == []
+
+
+def test_a_worse_program_fails_and_the_worse_examples_are_named(harper: Dataset) -> None:
+    baseline = run_eval(GoldProgram(harper.examples), harper).to_json()
+    result = check(run_eval(ForgetfulProgram(harper.examples), harper).to_json(), baseline, max_drop=0.02)
+    assert not result.passed
+    assert {r.metric for r in result.regressions} == {"overall", "caller_name", "information_collected"}
+    named = {w.example_id for w in result.worse_examples}
+    assert "hv-0002f70f7386445b" in named  # Patricia Brown, now "Unknown Caller"
+    assert all(w.worst > 0.02 for w in result.worse_examples)
+
+
+def test_small_drops_within_max_drop_pass(harper: Dataset) -> None:
+    baseline = run_eval(GoldProgram(harper.examples), harper).to_json()
+    current = json.loads(json.dumps(baseline))
+    current["scores"]["caller_name"] -= 0.01
+    assert check(current, baseline, max_drop=0.02).passed
+    assert not check(current, baseline, max_drop=0.005).passed
+
+
+def test_more_failed_examples_fail_the_gate(harper: Dataset) -> None:
+    baseline = run_eval(GoldProgram(harper.examples), harper).to_json()
+    result = check(run_eval(CrashingProgram(harper.examples), harper).to_json(), baseline)
+    # the surviving examples score as well as before, but a third of the calls now fail
+    assert [r.metric for r in result.regressions] == ["failed examples"]
+    assert len(result.worse_examples) == 20
+    assert all(w.drops[0].startswith("failed: RuntimeError") for w in result.worse_examples)
+
+
+def test_a_section_no_longer_scored_is_a_regression(harper: Dataset) -> None:
+    baseline = run_eval(GoldProgram(harper.examples), harper).to_json()
+    current = json.loads(json.dumps(baseline))
+    current["scores"]["information_collected"] = None
+    current["dataset_hash"] = "other"
+    result = check(current, baseline)
+    assert [str(r) for r in result.regressions] == ["information_collected: 1.0000 -> not scored"]
+    assert result.notes and "dataset differs" in result.notes[0]
+
+
+def test_rules_made_worse_on_purpose_fails_against_the_rules_baseline(harper: Dataset) -> None:
+    baseline = run_eval(RulesProgram(), harper).to_json()
+    result = check(run_eval(RulesWithoutDetails(), harper).to_json(), baseline)
+    assert not result.passed
+    assert {r.metric for r in result.regressions} == {"overall", "information_collected"}
+    assert result.worse_examples and all(
+        any(d.startswith("information_collected") for d in w.drops) for w in result.worse_examples
+    )
