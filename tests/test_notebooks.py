@@ -1,0 +1,222 @@
+"""The analyst notebooks: paired with their jupytext scripts, committed without outputs, and each one runs
+top to bottom headless with no API key and no LiveKit server, producing the output an analyst comes for.
+
+Each notebook is executed once per session (nbclient, kernel ``python3``, working directory ``notebooks/``
+as in JupyterLab); the per-notebook tests then read the executed cells.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from assist.store import iter_jsonl
+from tests.conftest import HARPER_VALLEY, ROOT
+
+NOTEBOOKS_DIR = ROOT / "notebooks"
+NAMES = ("01_dataset_tour", "02_brief_playground", "03_eval_and_compare", "04_live_monitoring")
+#: Anything that would let a notebook reach a hosted model or a real LiveKit deployment.
+SECRET_ENV = (
+    "ASSIST_LM",
+    "ASSIST_LM_API_BASE",
+    "LIVEKIT_URL",
+    "LIVEKIT_API_KEY",
+    "LIVEKIT_API_SECRET",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+)
+#: The issue's budget per notebook; the cell timeout is the hard stop.
+BUDGET_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Run:
+    nb: nbformat.NotebookNode
+    seconds: float
+    #: The failing cell's error, as nbclient reports it; ``None`` when every cell ran.
+    error: str | None
+
+
+Executed = dict[str, Run]
+
+
+@pytest.fixture(scope="session")
+def executed() -> Executed:
+    """Every notebook run once, concurrently (one fresh kernel each, no secrets in the environment).
+
+    The kernels run side by side to keep the suite fast, so a notebook's time here is an upper bound on its
+    time alone.
+    """
+    notebooks = {name: nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4) for name in NAMES}
+    for nb in notebooks.values():
+        # One extra cell after the notebook's own: which interpreter the kernel really ran.
+        nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
+    runs: Executed = {}
+
+    async def run(name: str) -> None:
+        started = time.perf_counter()
+        client = NotebookClient(
+            notebooks[name],
+            timeout=BUDGET_SECONDS,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+        )
+        error = None
+        try:
+            await client.async_execute()
+        except CellExecutionError as exc:
+            error = str(exc)
+        runs[name] = Run(notebooks[name], time.perf_counter() - started, error)
+
+    async def run_all() -> None:
+        await asyncio.gather(*(run(name) for name in NAMES))
+
+    before = _litter()
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in SECRET_ENV:
+            patch.delenv(variable, raising=False)
+        asyncio.run(run_all())
+    created = _litter() - before
+    assert not created, f"the notebooks wrote into the repository: {sorted(map(str, created))}"
+    return runs
+
+
+def ran(executed: Executed, name: str) -> nbformat.NotebookNode:
+    run = executed[name]
+    if run.error is not None:
+        pytest.fail(f"{name} failed:\n{run.error}")
+    return run.nb
+
+
+def _litter() -> set[Path]:
+    """What a notebook must not leave in the repository: new files in notebooks/, DuckDB files anywhere."""
+    found = set(NOTEBOOKS_DIR.rglob("*"))
+    for directory, subdirectories, files in os.walk(ROOT):
+        subdirectories[:] = [d for d in subdirectories if d not in {".git", ".venv", "node_modules"}]
+        found |= {Path(directory) / f for f in files if ".duckdb" in f}
+    return found
+
+
+def outputs(nb: nbformat.NotebookNode, mime: str) -> list[str]:
+    """Every output of ``mime`` (``stream`` for printed text), in cell order."""
+    found: list[str] = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if mime == "stream" and output.output_type == "stream":
+                found.append(output.text)
+            elif mime in output.get("data", {}):
+                data = output.data[mime]
+                found.append(data if isinstance(data, str) else json.dumps(data))
+    return found
+
+
+def all_text(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(outputs(nb, "stream") + outputs(nb, "text/plain") + outputs(nb, "text/html"))
+
+
+# --- the files as committed ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_is_paired_and_in_sync(name: str) -> None:
+    ipynb, script = NOTEBOOKS_DIR / f"{name}.ipynb", NOTEBOOKS_DIR / f"{name}.py"
+    assert ipynb.exists() and script.exists()
+    from_ipynb = jupytext.read(ipynb)
+    from_script = jupytext.read(script)
+    assert [(c.cell_type, c.source) for c in from_ipynb.cells] == [
+        (c.cell_type, c.source) for c in from_script.cells
+    ], f"{name}.ipynb and {name}.py differ: run `jupytext --sync notebooks/{name}.py`"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_is_committed_without_outputs(name: str) -> None:
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+# --- executed headless ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_within_budget_on_the_test_interpreter(name: str, executed: Executed) -> None:
+    nb = ran(executed, name)
+    assert executed[name].seconds < BUDGET_SECONDS
+    assert nb.cells[-1].outputs[0].text.strip() == sys.executable
+    errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.output_type == "error"]
+    assert errors == []
+
+
+def test_dataset_tour_counts_and_charts_both_datasets(executed: Executed) -> None:
+    nb = ran(executed, "01_dataset_tour")
+    assert len(outputs(nb, "image/png")) >= 4
+    overview = next(html for html in outputs(nb, "text/html") if "distinct_gold_names" in html)
+    assert "harper_valley" in overview and "synthetic" in overview
+    assert re.search(r"harper_valley</td>\s*<td[^>]*>61</td>", overview)  # the real calls, all of them
+    assert any("caller_said" in html and "<tbody>" in html for html in outputs(nb, "text/html"))
+
+
+def test_brief_playground_renders_the_chosen_callers_brief(executed: Executed) -> None:
+    nb = ran(executed, "02_brief_playground")
+    assert "ASSIST_LM is not set" in all_text(nb)
+    chosen = _chosen_example(nb)
+    assert chosen.gold is not None and chosen.gold.caller_name
+    briefs = [page for page in outputs(nb, "text/html") if 'class="aap"' in page]
+    assert briefs, "no rendered brief"
+    brief = briefs[0]
+    assert f'<h1 class="aap-caller">{html.escape(chosen.gold.caller_name)}</h1>' in brief
+    assert brief.count('class="aap-turn"') == len(chosen.conversation.turns)
+
+
+def _chosen_example(nb: nbformat.NotebookNode) -> Any:
+    marker = "chosen call: "
+    line = next(
+        line for text in outputs(nb, "stream") for line in text.splitlines() if line.startswith(marker)
+    )
+    example_id = line.removeprefix(marker).split()[0]
+    for path in (HARPER_VALLEY, ROOT / "datasets" / "synthetic" / "calls.jsonl"):
+        for _, example in iter_jsonl(path):
+            if example.id == example_id:
+                return example
+    raise AssertionError(f"{example_id} is in no dataset")
+
+
+def test_eval_notebook_charts_scores_and_shows_the_regression_view(executed: Executed) -> None:
+    nb = ran(executed, "03_eval_and_compare")
+    assert len(outputs(nb, "image/png")) >= 2
+    pages = "\n".join(outputs(nb, "text/html"))
+    for section in ("caller_name", "information_collected", "overall"):
+        assert section in pages
+    # The demo regression fails the gate, the unchanged program passes it, and so does the real CLI.
+    assert ">FAIL</span>" in pages and ">PASS</span>" in pages
+    assert re.search(r"caller_name: \d\.\d{4} -&gt; \d\.\d{4}", pages)
+    assert "exit status: 0" in all_text(nb)
+
+
+def test_live_monitoring_shows_listen_only_grants(executed: Executed) -> None:
+    nb = ran(executed, "04_live_monitoring")
+    text = all_text(nb)
+    assert "local demo" in text.lower()
+    assert "observer-" in text
+    for grant in ('"canSubscribe": true', '"canPublish": false', '"canPublishData": false', '"hidden": true'):
+        assert grant in text
+    assert "ConversationNotActive" in text
+    assert "InvalidSignatureError" in text
+    assert "ListenConnectError after" in text  # no LiveKit server here: the session says so and stops
