@@ -29,10 +29,21 @@ class Settings(BaseSettings):
     )
     assist_lm: str | None = Field(default=None, description="provider/model for the dspy program")
     assist_lm_api_base: str | None = None
+    assist_program: str | None = Field(
+        default=None,
+        description="brief program of the service: rules, dspy or a saved .json (default: dspy if ASSIST_LM is set)",
+    )
+    assist_brief_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=120, description="a model program slower than this is answered by rules instead"
+    )
 
     @property
     def token_ttl(self) -> timedelta:
         return timedelta(seconds=self.assist_token_ttl_seconds)
+
+    @property
+    def brief_program(self) -> str:
+        return self.assist_program or ("dspy" if self.assist_lm else "rules")
 
     def livekit(self) -> LiveKitCredentials:
         """The LiveKit credentials, or a clear error naming the missing variables."""

@@ -1,0 +1,179 @@
+"""``assist keys|users|orgs``: credentials in the store's DuckDB file; ``assist serve``: the HTTP service.
+
+DuckDB allows one writing process, so manage credentials while the service is stopped (a running service
+holds the file; the commands then say so).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Column, Table
+
+from assist.auth import SCOPES, AuthStore, parse_scopes
+from assist.cli.conversations import DbOption
+from assist.errors import AssistError
+from assist.settings import MissingLiveKitCredentials, Settings
+from assist.store import ConversationStore, connect
+from assist.tokens import LiveKitCredentials
+
+keys_group = typer.Typer(help="API keys (ak_) and personal access tokens (pat_).", no_args_is_help=True)
+users_group = typer.Typer(help="Users (owners of personal access tokens).", no_args_is_help=True)
+orgs_group = typer.Typer(help="Organizations and their members.", no_args_is_help=True)
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def _auth(db: str | None) -> Iterator[AuthStore]:
+    con = connect(db or Settings().assist_db)
+    try:
+        yield AuthStore(con)
+    finally:
+        con.close()
+
+
+@keys_group.command("create")
+def keys_create(
+    scopes: Annotated[str, typer.Option("--scopes", help=f"Comma-separated: {', '.join(SCOPES)}")],
+    org: Annotated[str | None, typer.Option("--org", help="Organization of an ak_ key")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="User of a pat_ token")] = None,
+    name: Annotated[str, typer.Option("--name", help="A label to recognise the key by")] = "",
+    db: DbOption = None,
+) -> None:
+    """Create a key and print its secret once (only a hash is stored)."""
+    parsed = parse_scopes(scopes)
+    with _auth(db) as auth:
+        key_id, secret = auth.create_key(scopes=parsed, org_id=org, user_id=user, name=name)
+    err_console.print(f"key {key_id} ({', '.join(parsed)}); the secret below is shown only now:")
+    typer.echo(secret)
+
+
+@keys_group.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="Key id (from `assist keys list`) or the secret itself")],
+    db: DbOption = None,
+) -> None:
+    """Revoke a key; requests with it get 401 from then on."""
+    with _auth(db) as auth:
+        auth.revoke_key(key)
+    console.print("revoked")
+
+
+@keys_group.command("list")
+def keys_list(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organization's keys and tokens")] = None,
+    db: DbOption = None,
+) -> None:
+    """List keys (never their secrets)."""
+    with _auth(db) as auth:
+        keys = auth.list_keys(org_id=org)
+    table = Table("kind", "owner", "scopes", "name", "created (UTC)", "revoked (UTC)")
+    table.columns.insert(0, Column("key id", no_wrap=True, min_width=12))  # needed whole for `keys revoke`
+    for key in keys:
+        owner = f"org {key.org_id}" if key.kind == "org" else f"user {key.user_id}"
+        table.add_row(
+            key.key_id,
+            "ak_" if key.kind == "org" else "pat_",
+            owner,
+            ", ".join(key.scopes),
+            key.name,
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+        )
+    console.print(table)
+
+
+@users_group.command("create")
+def users_create(
+    user_id: Annotated[str, typer.Argument(help="User id, e.g. an email address")],
+    name: Annotated[str | None, typer.Option("--name", help="Display name")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a user; add them to organizations with `assist orgs add-member`."""
+    with _auth(db) as auth:
+        auth.create_user(user_id, name=name)
+    console.print(f"created user {user_id}")
+
+
+@orgs_group.command("create")
+def orgs_create(
+    org_id: Annotated[str, typer.Argument(help="Organization id (what X-Anyreach-Org names)")],
+    name: Annotated[str | None, typer.Option("--name", help="Display name")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create an organization."""
+    with _auth(db) as auth:
+        auth.create_org(org_id, name=name)
+    console.print(f"created organization {org_id}")
+
+
+@orgs_group.command("add-member")
+def orgs_add_member(
+    org_id: Annotated[str, typer.Argument(help="Organization id")],
+    user: Annotated[str, typer.Option("--user", help="User id")],
+    db: DbOption = None,
+) -> None:
+    """Make a user a member of an organization (their pat_ tokens may then act in it)."""
+    with _auth(db) as auth:
+        auth.add_member(org_id, user)
+    console.print(f"{user} is a member of {org_id}")
+
+
+def _dev_credentials(settings: Settings) -> LiveKitCredentials:
+    """Fill missing LiveKit settings with throwaway values valid for this process only."""
+    return LiveKitCredentials(
+        url=settings.livekit_url or "ws://127.0.0.1:7880",
+        api_key=settings.livekit_api_key or f"dev-{secrets.token_hex(4)}",
+        api_secret=settings.livekit_api_secret or secrets.token_urlsafe(32),
+    )
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to bind")] = 8000,
+    db: DbOption = None,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Development only: invent missing LiveKit credentials for this run")
+    ] = False,
+) -> None:
+    """Run the HTTP service (token, brief, ingest, handoff page at /agent-assist/{phone_number})."""
+    import uvicorn
+
+    from service import create_app
+
+    settings = Settings()
+    if db is not None:
+        settings = settings.model_copy(update={"assist_db": db})
+    try:
+        credentials = settings.livekit()
+    except MissingLiveKitCredentials as exc:
+        if not dev:
+            raise AssistError(
+                f"the service needs LiveKit credentials: {exc}; or run `assist serve --dev` to invent throwaway ones"
+            ) from None
+        credentials = _dev_credentials(settings)
+        err_console.print(
+            "[bold white on red] DEV MODE [/] [bold red]LiveKit credentials were generated for this process "
+            f"only (url {credentials.url}, key {credentials.api_key}); listener tokens will not work against a "
+            "real LiveKit server. Never use --dev in production.[/]"
+        )
+    with ConversationStore(settings.assist_db) as store:
+        app = create_app(settings, credentials=credentials, store=store)
+        console.print(
+            f"serving {settings.assist_db} on http://{host}:{port} (program: {settings.brief_program}; "
+            f"handoff page: http://{host}:{port}/agent-assist/<phone number>)"
+        )
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_group, name="keys")
+    app.add_typer(users_group, name="users")
+    app.add_typer(orgs_group, name="orgs")
+    app.command("serve")(serve)

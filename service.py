@@ -1,0 +1,448 @@
+"""The HTTP service: ``shared/spec/api.md`` over FastAPI, thin over ``assist``.
+
+Routes parse, call ``assist`` (auth, store, tokens, brief programs, render) and map its errors to statuses;
+no business rule lives here. Start it with ``assist serve`` (or ``uvicorn --factory service:create_app``).
+
+The handoff page ``/agent-assist/{phone_number}`` is a static shell that asks for a key (kept in the tab's
+sessionStorage, never in a URL) and fetches ``/core/agent-assist/{phone_number}`` as ``text/html``, which is
+``assist.render.portal_html`` of a fresh brief: one renderer, and the secret travels only in the
+``Authorization`` header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from assist.auth import (
+    BRIEF_SCOPES,
+    INGEST_SCOPES,
+    LISTEN_SCOPES,
+    READ_SCOPES,
+    AuthStore,
+    Caller,
+    Forbidden,
+    OrgHeaderRequired,
+    Unauthenticated,
+)
+from assist.errors import (
+    AssistError,
+    ConversationNotActive,
+    ConversationNotFound,
+    InvalidPhoneNumber,
+    NotFound,
+)
+from assist.programs import BriefProgram, BriefResult, load_program
+from assist.render import HANDOFF_PAGE, HANDOFF_PAGE_CSP, portal_html
+from assist.schema import AgentAssistPortal, Conversation, NonEmpty, Turn
+from assist.settings import Settings
+from assist.store import ConversationStore
+from assist.tokens import ListenerToken, LiveKitCredentials, mint_listener_token
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("assist.service")
+
+#: Threads for model programs. A model that hangs keeps its thread until the LM's own timeout; the service
+#: stops waiting at ``assist_brief_timeout_seconds`` and answers with rules, so callers never wait longer.
+_MODEL_THREADS = 8
+
+
+# --- API shapes ----------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="One line saying what went wrong")
+
+
+class Health(BaseModel):
+    status: str = "ok"
+
+
+class ConversationInfo(BaseModel):
+    """A conversation without its transcript: what ingest returns and ``conversations:read`` may see."""
+
+    id: str
+    user_id: str = Field(description="Caller id, E.164")
+    status: str
+    active: bool = Field(description="True for triggered, ringing and in_progress")
+    room_name: str | None
+    created_at: datetime
+    ended_at: datetime | None
+    duration_seconds: int | None
+    turns: int = Field(description="Number of turns recorded")
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> ConversationInfo:
+        return cls(
+            id=conversation.id,
+            user_id=conversation.user_id,
+            status=conversation.status,
+            active=conversation.is_active,
+            room_name=conversation.room_name,
+            created_at=conversation.created_at,
+            ended_at=conversation.ended_at,
+            duration_seconds=conversation.duration_seconds,
+            turns=len(conversation.turns),
+        )
+
+
+_MAX_INT32 = 2**31 - 1  # the store's INTEGER columns
+
+
+def _utc_representable(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is not None:
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("timestamp out of range") from None
+    return moment
+
+
+StoredDatetime = Annotated[datetime, AfterValidator(_utc_representable)]
+
+
+class NewConversation(Conversation):
+    """A conversation as the platform posts it: the stored shape, within what the store can hold."""
+
+    created_at: StoredDatetime
+    ended_at: StoredDatetime | None = None
+    duration_seconds: Annotated[int, Field(ge=0, le=_MAX_INT32)] | None = None
+
+
+class ConversationPatch(BaseModel):
+    """Platform-side changes to a conversation; fields left out stay as they are, turns are appended."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: NonEmpty | None = None
+    room_name: NonEmpty | None = None
+    ended_at: StoredDatetime | None = None
+    duration_seconds: Annotated[int, Field(ge=0, le=_MAX_INT32)] | None = None
+    append_turns: list[Turn] = Field(default_factory=list)
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "Bad request: a pat_ without X-Anyreach-Org, or a path value that is not a phone number",
+        401: "Missing, unknown or revoked secret",
+        403: "X-Anyreach-Org not allowed for this secret, or a scope is missing",
+        404: "Not found in the caller's organization",
+        409: "Conflict with the conversation's state",
+        422: "The request body or parameters do not validate",
+    }
+    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}
+
+
+class ConversationExists(AssistError):
+    """Ingest of an id this organization already has (409)."""
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Service:
+    store: ConversationStore
+    auth: AuthStore
+    credentials: LiveKitCredentials
+    token_ttl: timedelta
+    program: BriefProgram
+    rules: BriefProgram
+    brief_timeout_s: float
+    owns_store: bool
+    models: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(_MODEL_THREADS, thread_name_prefix="assist-brief")
+    )
+    ingest_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def brief(self, conversation: Conversation) -> BriefResult:
+        """A fresh brief; rules answers when the configured program fails, raises or takes too long."""
+        if self.program is self.rules:
+            return await run_in_threadpool(self.rules.brief, conversation)
+        future = asyncio.wrap_future(self.models.submit(self.program.brief, conversation))
+        try:
+            return await asyncio.wait_for(future, self.brief_timeout_s)
+        except TimeoutError:
+            reason = f"{self.program.name} gave no brief within {self.brief_timeout_s:g}s"
+        except Exception as exc:  # any failure of a model program is answered by rules, never a 5xx
+            reason = f"{self.program.name} failed: {type(exc).__name__}"
+            log.warning("brief program %s failed; answering with rules", self.program.name, exc_info=exc)
+        result = await run_in_threadpool(self.rules.brief, conversation)
+        return result.model_copy(update={"fallback": True, "fallback_reason": reason})
+
+
+# Dependencies that do no I/O are async so FastAPI does not hop to a worker thread for them.
+async def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(_service)]
+
+
+async def _store(service: ServiceDep) -> ConversationStore:
+    return service.store
+
+
+StoreDep = Annotated[ConversationStore, Depends(_store)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="ak_… or pat_…",
+    description="Organization API key or personal access token",
+)
+
+
+def _caller(
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    org: Annotated[
+        str | None,
+        Header(
+            alias="X-Anyreach-Org", description="Organization id; required with pat_, must match with ak_"
+        ),
+    ] = None,
+) -> Caller:
+    authorization = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+    return service.auth.authenticate(authorization, org)
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+def _error(status: int, exc: BaseException, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"detail": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}, status, headers
+    )
+
+
+def _status_of(exc: AssistError) -> int:
+    if isinstance(exc, Unauthenticated):
+        return 401
+    if isinstance(exc, OrgHeaderRequired | InvalidPhoneNumber):
+        return 400
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, ConversationNotActive | ConversationExists):
+        return 409
+    return 422
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AssistError)
+    async def assist_error(_: Request, exc: AssistError) -> JSONResponse:
+        status = _status_of(exc)
+        return _error(status, exc, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(part) for part in first["loc"]) or "request"
+        return JSONResponse({"detail": f"{where}: {first['msg']}"}, 422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return JSONResponse({"detail": "internal error"}, 500)
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    credentials: LiveKitCredentials | None = None,
+    store: ConversationStore | None = None,
+    program: BriefProgram | None = None,
+) -> FastAPI:
+    """The service app. Refuses to build without LiveKit credentials (``assist serve --dev`` makes some).
+
+    ``store`` (default: ``settings.assist_db``) is shared, not closed, when given; ``program`` defaults to
+    ``settings.brief_program``.
+    """
+    settings = settings or Settings()
+    credentials = credentials or settings.livekit()
+    rules = load_program("rules")
+    if program is None:
+        program = rules if settings.brief_program == "rules" else load_program(settings.brief_program)
+    owns_store = store is None
+    store = store or ConversationStore(settings.assist_db)
+    service = Service(
+        store=store,
+        auth=AuthStore(store.cursor()),
+        credentials=credentials,
+        token_ttl=settings.token_ttl,
+        program=program,
+        rules=rules,
+        brief_timeout_s=settings.assist_brief_timeout_seconds,
+        owns_store=owns_store,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.models.shutdown(wait=False, cancel_futures=True)
+        if service.owns_store:
+            service.store.close()
+
+    app = FastAPI(
+        title="agent-assist-kit",
+        version="0.1.0",
+        summary="Listen-only LiveKit tokens and AI handoff briefs",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    _add_error_handlers(app)
+    _add_routes(app)
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    def healthz(store: StoreDep) -> Health:
+        """Up, and the DuckDB store answers."""
+        store.cursor().execute("SELECT 1").fetchone()
+        return Health()
+
+    @app.post(
+        "/core/conversations/{conversation_id}/listener-token",
+        response_model=ListenerToken,
+        responses=_errors(400, 401, 403, 404, 409, 422),
+        tags=["listen"],
+    )
+    def listener_token(
+        conversation_id: str, caller: CallerDep, service: ServiceDep, response: Response
+    ) -> ListenerToken:
+        """A short-lived, listen-only LiveKit token for an active conversation of the caller's organization.
+
+        Scope `conversations:read_sensitive` or `conversations:manage`.
+        """
+        caller.require(LISTEN_SCOPES)
+        conversation = service.store.get(caller.org_id, conversation_id)
+        response.headers.update(_NO_STORE)
+        return mint_listener_token(conversation, credentials=service.credentials, ttl=service.token_ttl)
+
+    @app.get(
+        "/core/agent-assist/{phone_number}",
+        response_model=AgentAssistPortal,
+        responses={
+            200: {
+                "description": "A fresh brief; `text/html` (its rendering) when the request asks for it",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+                "headers": {
+                    "X-Assist-Program": {
+                        "description": "The program that produced this brief (rules when a model failed)",
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
+            **_errors(400, 401, 403, 404, 422),
+        },
+        tags=["brief"],
+    )
+    async def agent_assist(
+        phone_number: str, caller: CallerDep, service: ServiceDep, request: Request
+    ) -> Response:
+        """A fresh brief of the newest conversation whose caller is `phone_number`; never stored or cached.
+
+        Scope `conversations:read_sensitive`. The `+` may arrive percent-encoded; formatting is ignored.
+        """
+        caller.require(BRIEF_SCOPES)
+        conversation = await run_in_threadpool(service.store.newest_for_phone, caller.org_id, phone_number)
+        result = await service.brief(conversation)
+        headers = {"X-Assist-Program": result.program, "Vary": "Accept", **_NO_STORE}
+        if _wants_html(request):
+            return HTMLResponse(portal_html(result.portal), headers=headers)
+        return Response(result.portal.model_dump_json(), media_type="application/json", headers=headers)
+
+    @app.get(
+        "/core/conversations/{conversation_id}",
+        response_model=ConversationInfo,
+        responses=_errors(400, 401, 403, 404, 422),
+        tags=["conversations"],
+    )
+    def get_conversation(conversation_id: str, caller: CallerDep, store: StoreDep) -> ConversationInfo:
+        """Status and room of a conversation, without its transcript. Any `conversations:*` scope."""
+        caller.require(READ_SCOPES)
+        return ConversationInfo.of(store.get(caller.org_id, conversation_id))
+
+    @app.post(
+        "/core/conversations",
+        status_code=201,
+        response_model=ConversationInfo,
+        responses=_errors(400, 401, 403, 409, 422),
+        tags=["conversations"],
+    )
+    def create_conversation(
+        conversation: NewConversation, caller: CallerDep, service: ServiceDep
+    ) -> ConversationInfo:
+        """Platform-side ingest of a new conversation. Scope `conversations:manage`.
+
+        Ids are per organization: the same id in another organization is a different conversation.
+        """
+        caller.require(INGEST_SCOPES)
+        with service.ingest_lock:  # the existence check and the insert must not interleave
+            try:
+                service.store.get(caller.org_id, conversation.id)
+            except ConversationNotFound:
+                return ConversationInfo.of(service.store.add(caller.org_id, conversation))
+        raise ConversationExists(f"conversation {conversation.id!r} already exists; PATCH it instead")
+
+    @app.patch(
+        "/core/conversations/{conversation_id}",
+        response_model=ConversationInfo,
+        responses=_errors(400, 401, 403, 404, 422),
+        tags=["conversations"],
+    )
+    def update_conversation(
+        conversation_id: str, patch: ConversationPatch, caller: CallerDep, service: ServiceDep
+    ) -> ConversationInfo:
+        """Change status, room, end time or duration; append turns. Scope `conversations:manage`."""
+        caller.require(INGEST_SCOPES)
+        with service.ingest_lock:
+            updated = service.store.update(
+                caller.org_id,
+                conversation_id,
+                status=patch.status,
+                room_name=patch.room_name,
+                ended_at=patch.ended_at,
+                duration_seconds=patch.duration_seconds,
+                append_turns=patch.append_turns,
+            )
+        return ConversationInfo.of(updated)
+
+    @app.get("/agent-assist/{phone_number}", response_class=HTMLResponse, include_in_schema=False)
+    async def handoff_page(phone_number: str) -> HTMLResponse:
+        """The deep-link handoff page; the same shell for every number (it holds no data)."""
+        return HTMLResponse(
+            HANDOFF_PAGE,
+            headers={
+                "Content-Security-Policy": HANDOFF_PAGE_CSP,
+                "Referrer-Policy": "no-referrer",
+                "X-Content-Type-Options": "nosniff",
+                **_NO_STORE,
+            },
+        )
