@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
+from rich.console import Console
 
+from assist.cli._pretty import portal_panel
 from assist.programs import load_program
 from assist.schema import Conversation, LabelledExample
 from assist.store import iter_jsonl
@@ -41,9 +43,13 @@ def brief(
     file: Annotated[Path, typer.Argument(help="Conversation JSON, or JSONL in the labelled-transcript format")],
     program: ProgramOption = "rules",
     id_: Annotated[str | None, typer.Option("--id", help="Only the example (or conversation) with this id")] = None,
+    output: Annotated[
+        Literal["json", "text"], typer.Option("--format", help="json (one line per brief) or text (for people)")
+    ] = "json",
 ) -> None:
     """Print one AgentAssistPortal JSON per conversation (one per line for JSONL input)."""
     brief_program = load_program(program)
+    console = Console(highlight=False, soft_wrap=False)
     found = False
     for example_id, conversation in read_conversations(file):
         if id_ is not None and id_ not in (example_id, conversation.id):
@@ -52,7 +58,10 @@ def brief(
         result = brief_program.brief(conversation)
         if result.fallback:
             typer.echo(f"note: {example_id}: {result.program} answered ({result.fallback_reason})", err=True)
-        typer.echo(result.portal.model_dump_json())
+        if output == "json":
+            typer.echo(result.portal.model_dump_json())
+        else:
+            console.print(portal_panel(result.portal, program=result.program))
     if id_ is not None and not found:
         raise ValueError(f"no example with id {id_!r} in {file}")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from livekit.api import TokenVerifier
 
+from assist.schema import AgentAssistPortal, LabelledExample
 from assist.store import ConversationStore
 from tests.conftest import HARPER_VALLEY
 
@@ -79,3 +80,47 @@ def test_missing_file_is_one_line() -> None:
     result = assist("brief", "/nonexistent/calls.jsonl")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and result.stderr.strip()
+
+
+def test_brief_prints_one_valid_portal_per_line_of_real_calls(harper_valley: list[LabelledExample]) -> None:
+    result = assist("brief", str(HARPER_VALLEY))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(harper_valley)
+    for line, example in zip(lines, harper_valley, strict=True):
+        portal = AgentAssistPortal.model_validate_json(line)
+        assert [(t.role, t.content) for t in portal.transcript] == [
+            (t.role, t.content) for t in example.conversation.turns
+        ]
+        assert portal.header.call_duration_seconds == example.conversation.duration_seconds
+        assert portal.header.phone_number == example.conversation.user_id
+
+
+def test_brief_of_one_example_by_id_and_of_a_bare_conversation(tmp_path: Path, harper_valley: list[LabelledExample]) -> None:
+    chosen = harper_valley[5]
+    by_id = assist("brief", str(HARPER_VALLEY), "--id", chosen.id)
+    assert by_id.returncode == 0, by_id.stderr
+    assert len(by_id.stdout.splitlines()) == 1
+    single = tmp_path / "conversation.json"
+    single.write_text(chosen.conversation.model_dump_json(), encoding="utf-8")
+    bare = assist("brief", str(single))
+    assert bare.returncode == 0, bare.stderr
+    assert json.loads(bare.stdout) == json.loads(by_id.stdout)
+    missing = assist("brief", str(HARPER_VALLEY), "--id", "no-such-example")
+    assert missing.returncode == 1 and "no example with id 'no-such-example'" in missing.stderr
+
+
+def test_brief_as_text_shows_the_brief_to_a_person(harper_valley: list[LabelledExample]) -> None:
+    chosen = harper_valley[0]
+    result = assist("brief", str(HARPER_VALLEY), "--id", chosen.id, "--format", "text")
+    assert result.returncode == 0, result.stderr
+    assert "Patricia Brown" in result.stdout  # the caller says "my name is patricia brown"
+    assert "Next steps" in result.stdout and f"Transcript ({len(chosen.conversation.turns)} turns)" in result.stdout
+
+
+def test_demo_runs_the_kit_end_to_end_offline() -> None:
+    result = assist("demo")
+    assert result.returncode == 0, result.stderr
+    for expected in ("Handoff brief", "listen-only token", "rules on harper_valley (61 examples)", "rules on synthetic"):
+        assert expected in result.stdout
+    assert "canPublish and canPublishData false" in result.stdout

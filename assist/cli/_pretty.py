@@ -1,0 +1,57 @@
+"""A terminal view of a brief (rich), for people reading ``assist demo`` and ``assist brief --format text``."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from assist.schema import AgentAssistPortal
+
+_LEVEL_STYLE = {
+    "calm": "green",
+    "slightly_frustrated": "yellow",
+    "frustrated": "dark_orange",
+    "angry": "red",
+    "escalated": "bold red",
+}
+_CONFIDENCE_STYLE = {"high": "green", "medium": "yellow", "low": "dim"}
+
+
+def portal_panel(portal: AgentAssistPortal, *, program: str, max_turns: int | None = None) -> Panel:
+    """The brief on one screen: header, reason, summary, information, next steps, flags, transcript."""
+    header = portal.header
+    duration = "unknown" if header.call_duration_seconds is None else f"{header.call_duration_seconds} s"
+    top = Text.assemble(
+        (header.caller_name, "bold"),
+        f"  {header.phone_number}  ·  {duration}  ·  ",
+        (header.sentiment.label, _LEVEL_STYLE[header.sentiment.level]),
+    )
+    parts: list[object] = [top, Text.assemble(("Why a human: ", "bold"), portal.transfer_reason), ""]
+    parts.append(Text("Summary", style="bold"))
+    parts.extend(Text(f"  • {bullet}") for bullet in portal.call_summary)
+    if portal.information_collected:
+        info = Table(show_header=False, box=None, padding=(0, 2))
+        for item in portal.information_collected:
+            info.add_row(Text(item.key, style="cyan"), Text(item.value))
+        parts += ["", Text("Information collected", style="bold"), info]
+    parts += ["", Text("Next steps", style="bold")]
+    parts.extend(
+        Text.assemble("  ", (f"[{step.confidence}] ", _CONFIDENCE_STYLE[step.confidence]), step.action)
+        for step in portal.suggested_next_steps
+    )
+    if portal.compliance_flags:
+        parts += ["", Text("Compliance flags", style="bold red")]
+        parts.extend(Text(f"  ⚑ {flag.type}: {flag.description}", style="red") for flag in portal.compliance_flags)
+    turns = portal.transcript if max_turns is None else portal.transcript[:max_turns]
+    parts += ["", Text(f"Transcript ({len(portal.transcript)} turns)", style="bold")]
+    for turn in turns:
+        chips = " ".join(f"[{marker.type}]" for marker in turn.markers)
+        who = "caller" if turn.role == "user" else "agent "
+        parts.append(
+            Text.assemble((f"  {who} ", "cyan" if turn.role == "user" else "magenta"), turn.content, (f"  {chips}", "yellow"))
+        )
+    if max_turns is not None and len(portal.transcript) > max_turns:
+        parts.append(Text(f"  … {len(portal.transcript) - max_turns} more turns", style="dim"))
+    return Panel(Group(*parts), title=f"AgentAssistPortal ({program})", title_align="left")  # type: ignore[arg-type]
