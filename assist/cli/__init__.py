@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -25,9 +26,9 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _register() -> None:
-    from assist.cli import brief, conversations, token
+    from assist.cli import brief, conversations, demo, evaluate, keys, listen, optimize, token
 
-    for module in (brief, conversations, token):
+    for module in (brief, conversations, demo, evaluate, keys, listen, optimize, token):
         module.register(app)
 
 
@@ -50,7 +51,8 @@ def _one_line(exc: BaseException) -> str:
 def main() -> None:
     _register()
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click returns (not raises) the code of a `typer.Exit`.
+        code = app(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -62,3 +64,13 @@ def main() -> None:
     except (AssistError, ValidationError, OSError, ValueError, duckdb.Error) as exc:
         err_console.print(f"error: {_one_line(exc)}", markup=False)
         sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("ASSIST_DEBUG"):
+            raise
+        err_console.print(
+            f"internal error: {type(exc).__name__}: {_one_line(exc)} (set ASSIST_DEBUG=1 for a traceback)",
+            markup=False,
+        )
+        sys.exit(2)
+    if isinstance(code, int) and code:
+        sys.exit(code)
