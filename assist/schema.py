@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "COMPLIANCE_FAMILIES",
+    "MARKER_TYPES",
     "SENTIMENT_LABELS",
     "SENTIMENT_LEVELS",
-    "MARKER_TYPES",
-    "COMPLIANCE_FAMILIES",
     "AgentAssistPortal",
     "ComplianceFlag",
     "Confidence",

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from assist.errors import AssistError
 from assist.tokens import DEFAULT_TTL, MAX_TTL, LiveKitCredentials
 
-__all__ = ["Settings", "MissingLiveKitCredentials"]
+__all__ = ["MissingLiveKitCredentials", "Settings"]
 
 
 class MissingLiveKitCredentials(AssistError):
@@ -34,7 +34,10 @@ class Settings(BaseSettings):
         description="brief program of the service: rules, dspy or a saved .json (default: dspy if ASSIST_LM is set)",
     )
     assist_brief_timeout_seconds: float = Field(
-        default=15.0, gt=0, le=120, description="a model program slower than this is answered by rules instead"
+        default=15.0,
+        gt=0,
+        le=120,
+        description="a model program slower than this is answered by rules instead",
     )
 
     @property
@@ -53,7 +56,11 @@ class Settings(BaseSettings):
             if not getattr(self, name)
         ]
         if missing:
-            raise MissingLiveKitCredentials(f"set {', '.join(missing)} (LiveKit server URL, API key and secret)")
+            raise MissingLiveKitCredentials(
+                f"set {', '.join(missing)} (LiveKit server URL, API key and secret)"
+            )
         return LiveKitCredentials(
-            url=self.livekit_url or "", api_key=self.livekit_api_key or "", api_secret=self.livekit_api_secret or ""
+            url=self.livekit_url or "",
+            api_key=self.livekit_api_key or "",
+            api_secret=self.livekit_api_secret or "",
         )

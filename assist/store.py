@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 
@@ -43,9 +43,7 @@ CREATE INDEX IF NOT EXISTS conversations_by_caller ON conversations (caller_key)
 
 #: ASCII unit separator: cannot occur in an organization id, so keys of two organizations never collide.
 _SEP = "\x1f"
-_COLUMNS = (
-    "id, user_id, status, created_at, ended_at, room_name, duration_seconds, metadata, turns, extra"
-)
+_COLUMNS = "id, user_id, status, created_at, ended_at, room_name, duration_seconds, metadata, turns, extra"
 
 
 def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -138,7 +136,7 @@ class ConversationStore:
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> ConversationStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -225,7 +223,9 @@ class ConversationStore:
         """The conversation ``conversation_id`` of ``org_id``; another organization's is not found."""
         row = (
             self.cursor()
-            .execute(f"SELECT {_COLUMNS} FROM conversations WHERE conv_key = ?", [_key(org_id, conversation_id)])
+            .execute(
+                f"SELECT {_COLUMNS} FROM conversations WHERE conv_key = ?", [_key(org_id, conversation_id)]
+            )
             .fetchone()
         )
         if row is None:
@@ -254,7 +254,11 @@ class ConversationStore:
         if org_id is None:
             row = self.cursor().execute("SELECT count(*) FROM conversations").fetchone()
         else:
-            row = self.cursor().execute("SELECT count(*) FROM conversations WHERE org_id = ?", [org_id]).fetchone()
+            row = (
+                self.cursor()
+                .execute("SELECT count(*) FROM conversations WHERE org_id = ?", [org_id])
+                .fetchone()
+            )
         return int(row[0]) if row else 0
 
     # --- mapping ----------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
-
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -26,8 +25,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TTL",
     "MAX_TTL",
-    "LiveKitCredentials",
     "ListenerToken",
+    "LiveKitCredentials",
     "listener_grants",
     "mint_listener_token",
 ]

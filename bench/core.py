@@ -60,9 +60,13 @@ def bench_lookup(rows: int, queries: int) -> dict[str, object]:
         started = time.perf_counter()
         fill(store, rows)
         fill_s = time.perf_counter() - started
-        targets = store.cursor().execute(
-            f"SELECT org_id, user_id FROM conversations USING SAMPLE reservoir({int(queries)} ROWS) REPEATABLE (7)"
-        ).fetchall()
+        targets = (
+            store.cursor()
+            .execute(
+                f"SELECT org_id, user_id FROM conversations USING SAMPLE reservoir({int(queries)} ROWS) REPEATABLE (7)"
+            )
+            .fetchall()
+        )
         samples = []
         for org, phone in targets:
             t0 = time.perf_counter()
@@ -95,8 +99,14 @@ def bench_mint() -> dict[str, object]:
     )
     grants = listener_grants("call-bench")
     claims = {
-        "video": {"roomJoin": True, "room": grants.room, "canPublish": False, "canSubscribe": True,
-                  "canPublishData": False, "hidden": True},
+        "video": {
+            "roomJoin": True,
+            "room": grants.room,
+            "canPublish": False,
+            "canSubscribe": True,
+            "canPublishData": False,
+            "hidden": True,
+        },
         "sub": "observer-0123456789abcdef",
         "iss": "bench",
         "nbf": int(time.time()),
@@ -120,7 +130,11 @@ def fifty_turn_calls() -> list[Conversation]:
     """50-turn calls assembled from the real Harper Valley turns (varied text, real style)."""
     from assist.store import iter_jsonl
 
-    turns = [t for _, ex in iter_jsonl(ROOT / "datasets" / "harper_valley" / "dev.jsonl") for t in ex.conversation.turns]
+    turns = [
+        t
+        for _, ex in iter_jsonl(ROOT / "datasets" / "harper_valley" / "dev.jsonl")
+        for t in ex.conversation.turns
+    ]
     calls = []
     for start in range(0, len(turns) - 50, 50):
         calls.append(

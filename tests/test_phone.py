@@ -10,13 +10,22 @@ from assist.phone import normalize_phone
 
 @pytest.mark.parametrize(
     "raw",
-    ["+15551234567", "+1 (555) 123-4567", "%2B15551234567", "%2b1 555 123 4567", "(555) 123-4567", " +1.555.123.4567 "],
+    [
+        "+15551234567",
+        "+1 (555) 123-4567",
+        "%2B15551234567",
+        "%2b1 555 123 4567",
+        "(555) 123-4567",
+        " +1.555.123.4567 ",
+    ],
 )
 def test_spellings_of_one_number_normalize_to_e164(raw: str) -> None:
     assert normalize_phone(raw) == "+15551234567"
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "hello", "12", "+1", "%2B", "not-a-number", "+1555123456789012345", "x" * 500])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "hello", "12", "+1", "%2B", "not-a-number", "+1555123456789012345", "x" * 500]
+)
 def test_non_numbers_are_errors_not_empty_results(raw: str) -> None:
     with pytest.raises(InvalidPhoneNumber, match="phone number"):
         normalize_phone(raw)

@@ -107,13 +107,21 @@ def test_harper_valley_lines_round_trip(harper_valley: list[LabelledExample]) ->
     assert len(harper_valley) == len(lines) == 61
     for example, line in zip(harper_valley, lines, strict=True):
         assert json.loads(example.to_json_line()) == json.loads(line)
-        assert example.conversation.turns[0].model_extra == {"emotion": json.loads(line)["conversation"]["turns"][0]["emotion"]}
+        assert example.conversation.turns[0].model_extra == {
+            "emotion": json.loads(line)["conversation"]["turns"][0]["emotion"]
+        }
 
 
 def test_conversation_needs_a_turn() -> None:
     with pytest.raises(ValidationError) as info:
         Conversation.model_validate(
-            {"id": "c", "user_id": "+15551234567", "created_at": "2026-01-05T14:03:00Z", "status": "ended", "turns": []}
+            {
+                "id": "c",
+                "user_id": "+15551234567",
+                "created_at": "2026-01-05T14:03:00Z",
+                "status": "ended",
+                "turns": [],
+            }
         )
     assert info.value.errors()[0]["loc"] == ("turns",)
 

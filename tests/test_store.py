@@ -15,7 +15,9 @@ from assist.store import ConversationStore, iter_jsonl
 from tests.conftest import HARPER_VALLEY
 
 
-def make(conversation_id: str, *, user_id: str = "+15551234567", minutes: int = 0, **fields: object) -> Conversation:
+def make(
+    conversation_id: str, *, user_id: str = "+15551234567", minutes: int = 0, **fields: object
+) -> Conversation:
     return Conversation.model_validate(
         {
             "id": conversation_id,
@@ -102,7 +104,11 @@ def test_update_changes_status_room_and_appends_turns() -> None:
     with ConversationStore() as store:
         store.add("org-a", make("c1", status="ringing"))
         updated = store.update(
-            "org-a", "c1", status="in_progress", room_name="call-1", append_turns=[Turn(role="assistant", content="hi")]
+            "org-a",
+            "c1",
+            status="in_progress",
+            room_name="call-1",
+            append_turns=[Turn(role="assistant", content="hi")],
         )
         assert store.get("org-a", "c1") == updated
         assert (updated.status, updated.room_name) == ("in_progress", "call-1")
@@ -123,7 +129,7 @@ def test_concurrent_reader_threads_see_consistent_rows(tmp_path: Path) -> None:
             try:
                 for conversation_id in ids:
                     assert store.get("org-a", conversation_id).id == conversation_id
-            except BaseException as exc:  # surfaced below: a thread's failure must fail the test
+            except BaseException as exc:  # noqa: BLE001 - surfaced below: a thread's failure must fail the test
                 errors.append(exc)
 
         threads = [threading.Thread(target=read) for _ in range(4)]
@@ -142,16 +148,20 @@ def test_second_writer_process_gets_a_clear_message(tmp_path: Path) -> None:
             "import sys\nfrom assist.store import ConversationStore\nfrom assist.errors import StoreLocked\n"
             f"try:\n    ConversationStore({str(path)!r})\nexcept StoreLocked as exc:\n    print(exc); sys.exit(3)\n"
         )
-        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+        )
         assert result.returncode == 3, result.stderr
         assert "open for writing in another process" in result.stdout
     # once the writer is gone, many read-only processes may open it
-    with ConversationStore(path, read_only=True) as reader_1, ConversationStore(path, read_only=True) as reader_2:
+    with (
+        ConversationStore(path, read_only=True) as reader_1,
+        ConversationStore(path, read_only=True) as reader_2,
+    ):
         assert reader_1.get("org-a", "c1") == reader_2.get("org-a", "c1")
 
 
 def test_opening_one_file_twice_in_a_process_is_a_typed_error(tmp_path: Path) -> None:
     path = tmp_path / "s.duckdb"
-    with ConversationStore(path):
-        with pytest.raises(StoreLocked, match="already open in this process"):
-            ConversationStore(path, read_only=True)
+    with ConversationStore(path), pytest.raises(StoreLocked, match="already open in this process"):
+        ConversationStore(path, read_only=True)

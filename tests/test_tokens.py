@@ -16,7 +16,13 @@ from assist.schema import ACTIVE_STATUSES, Conversation
 from assist.tokens import MAX_TTL, LiveKitCredentials, mint_listener_token
 
 CREDENTIALS = LiveKitCredentials(url="wss://livekit.example.test", api_key="APIkey1", api_secret="s" * 40)
-EXPECTED_VIDEO = {"roomJoin": True, "canSubscribe": True, "canPublish": False, "canPublishData": False, "hidden": True}
+EXPECTED_VIDEO = {
+    "roomJoin": True,
+    "canSubscribe": True,
+    "canPublish": False,
+    "canPublishData": False,
+    "hidden": True,
+}
 
 
 def conversation(*, status: str = "in_progress", room_name: str | None = "call-7f3a") -> Conversation:
@@ -44,7 +50,15 @@ def test_livekit_verifier_sees_exactly_the_listen_only_grant() -> None:
     assert video is not None
     assert (video.room_join, video.room, video.can_subscribe) == (True, "call-7f3a", True)
     assert (video.can_publish, video.can_publish_data, video.hidden) == (False, False, True)
-    for admin in ("room_create", "room_list", "room_record", "room_admin", "ingress_admin", "agent", "recorder"):
+    for admin in (
+        "room_create",
+        "room_list",
+        "room_record",
+        "room_admin",
+        "ingress_admin",
+        "agent",
+        "recorder",
+    ):
         assert getattr(video, admin) in (None, False), admin
     assert video.can_publish_sources is None and video.can_update_own_metadata is None
     assert not claims.sip.admin and not claims.sip.call
@@ -61,7 +75,10 @@ def test_raw_claims_carry_no_extra_grant_keys() -> None:
 
 
 def test_observer_identity_is_unique_and_carries_no_caller_data() -> None:
-    identities = {raw_claims(mint_listener_token(conversation(), credentials=CREDENTIALS).token)["sub"] for _ in range(50)}
+    identities = {
+        raw_claims(mint_listener_token(conversation(), credentials=CREDENTIALS).token)["sub"]
+        for _ in range(50)
+    }
     assert len(identities) == 50
     for identity in identities:
         assert identity.startswith("observer-")

@@ -43,14 +43,20 @@ def portal_panel(portal: AgentAssistPortal, *, program: str, max_turns: int | No
     )
     if portal.compliance_flags:
         parts += ["", Text("Compliance flags", style="bold red")]
-        parts.extend(Text(f"  ⚑ {flag.type}: {flag.description}", style="red") for flag in portal.compliance_flags)
+        parts.extend(
+            Text(f"  ⚑ {flag.type}: {flag.description}", style="red") for flag in portal.compliance_flags
+        )
     turns = portal.transcript if max_turns is None else portal.transcript[:max_turns]
     parts += ["", Text(f"Transcript ({len(portal.transcript)} turns)", style="bold")]
     for turn in turns:
         chips = " ".join(f"[{marker.type}]" for marker in turn.markers)
         who = "caller" if turn.role == "user" else "agent "
         parts.append(
-            Text.assemble((f"  {who} ", "cyan" if turn.role == "user" else "magenta"), turn.content, (f"  {chips}", "yellow"))
+            Text.assemble(
+                (f"  {who} ", "cyan" if turn.role == "user" else "magenta"),
+                turn.content,
+                (f"  {chips}", "yellow"),
+            )
         )
     if max_turns is not None and len(portal.transcript) > max_turns:
         parts.append(Text(f"  … {len(portal.transcript) - max_turns} more turns", style="dim"))

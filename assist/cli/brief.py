@@ -16,7 +16,10 @@ from assist.schema import Conversation, LabelledExample
 from assist.store import iter_jsonl
 
 ProgramOption = Annotated[
-    str, typer.Option("--program", "-p", help="rules (default, offline), dspy (uses $ASSIST_LM) or a saved program .json")
+    str,
+    typer.Option(
+        "--program", "-p", help="rules (default, offline), dspy (uses $ASSIST_LM) or a saved program .json"
+    ),
 ]
 
 
@@ -40,11 +43,16 @@ def read_conversations(path: Path) -> Iterator[tuple[str, Conversation]]:
 
 
 def brief(
-    file: Annotated[Path, typer.Argument(help="Conversation JSON, or JSONL in the labelled-transcript format")],
+    file: Annotated[
+        Path, typer.Argument(help="Conversation JSON, or JSONL in the labelled-transcript format")
+    ],
     program: ProgramOption = "rules",
-    id_: Annotated[str | None, typer.Option("--id", help="Only the example (or conversation) with this id")] = None,
+    id_: Annotated[
+        str | None, typer.Option("--id", help="Only the example (or conversation) with this id")
+    ] = None,
     output: Annotated[
-        Literal["json", "text"], typer.Option("--format", help="json (one line per brief) or text (for people)")
+        Literal["json", "text"],
+        typer.Option("--format", help="json (one line per brief) or text (for people)"),
     ] = "json",
 ) -> None:
     """Print one AgentAssistPortal JSON per conversation (one per line for JSONL input)."""

@@ -11,7 +11,9 @@ from rich.console import Console
 from assist.settings import Settings
 from assist.store import ConversationStore
 
-DbOption = Annotated[str | None, typer.Option("--db", help="DuckDB file (default: $ASSIST_DB or assist.duckdb)")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="DuckDB file (default: $ASSIST_DB or assist.duckdb)")
+]
 OrgOption = Annotated[str, typer.Option("--org", help="Organization the conversations belong to")]
 
 group = typer.Typer(help="Manage the conversation store.", no_args_is_help=True)

@@ -20,25 +20,35 @@ ORG = "demo-org"
 
 
 def demo(
-    datasets: Annotated[Path, typer.Option("--datasets", help="Folder holding the bundled datasets")] = DATASETS,
-    program: Annotated[str, typer.Option("--program", "-p", help="Brief program to show and score")] = "rules",
+    datasets: Annotated[
+        Path, typer.Option("--datasets", help="Folder holding the bundled datasets")
+    ] = DATASETS,
+    program: Annotated[
+        str, typer.Option("--program", "-p", help="Brief program to show and score")
+    ] = "rules",
 ) -> None:
     """Import the bundled calls into a temporary store, brief a caller, mint a listener token, score the program."""
+    from assist.cli.evaluate import _print_run
     from eval.dataset import load_dataset
     from eval.runner import run_eval
 
-    from assist.cli.evaluate import _print_run
-
     console = Console(highlight=False)
-    files = {"harper_valley": datasets / "harper_valley" / "dev.jsonl", "synthetic": datasets / "synthetic" / "calls.jsonl"}
+    files = {
+        "harper_valley": datasets / "harper_valley" / "dev.jsonl",
+        "synthetic": datasets / "synthetic" / "calls.jsonl",
+    }
     brief_program = load_program(program)
     with tempfile.TemporaryDirectory(prefix="assist-demo-") as tmp:
         db = str(Path(tmp) / "demo.duckdb")
         with ConversationStore(db) as store:
             for name, path in files.items():
-                console.print(f"imported {store.import_jsonl(path, ORG)} {name} conversations into a temporary store")
+                console.print(
+                    f"imported {store.import_jsonl(path, ORG)} {name} conversations into a temporary store"
+                )
 
-            console.rule("1. Handoff brief: the newest call of a repeat caller (GET /core/agent-assist/{phone})")
+            console.rule(
+                "1. Handoff brief: the newest call of a repeat caller (GET /core/agent-assist/{phone})"
+            )
             examples = [example for _, example in iter_jsonl(files["synthetic"])]
             callers = [example.conversation.user_id for example in examples]
             phone = next((number for number in callers if callers.count(number) > 1), callers[0])
@@ -47,7 +57,9 @@ def demo(
             console.print(f"caller {phone}: newest of {callers.count(phone)} calls is {conversation.id}")
             console.print(portal_panel(result.portal, program=result.program, max_turns=8))
 
-            console.rule("2. Live monitoring: a listen-only token (POST /core/conversations/{id}/listener-token)")
+            console.rule(
+                "2. Live monitoring: a listen-only token (POST /core/conversations/{id}/listener-token)"
+            )
             live = next(example.conversation for example in examples if example.conversation.is_active)
             credentials = LiveKitCredentials(
                 url="ws://127.0.0.1:7880", api_key="demo-key", api_secret=secrets.token_urlsafe(32)
