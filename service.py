@@ -18,14 +18,14 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from assist.auth import (
@@ -48,7 +48,7 @@ from assist.errors import (
 )
 from assist.programs import BriefProgram, BriefResult, load_program
 from assist.render import HANDOFF_PAGE, HANDOFF_PAGE_CSP, portal_html
-from assist.schema import AgentAssistPortal, Conversation, NonEmpty, Turn
+from assist.schema import AgentAssistPortal, Conversation, NonEmpty, Seconds, Timestamp, Turn
 from assist.settings import Settings
 from assist.store import ConversationStore
 from assist.tokens import ListenerToken, LiveKitCredentials, mint_listener_token
@@ -101,29 +101,6 @@ class ConversationInfo(BaseModel):
         )
 
 
-_MAX_INT32 = 2**31 - 1  # the store's INTEGER columns
-
-
-def _utc_representable(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is not None:
-        try:
-            moment.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("timestamp out of range") from None
-    return moment
-
-
-StoredDatetime = Annotated[datetime, AfterValidator(_utc_representable)]
-
-
-class NewConversation(Conversation):
-    """A conversation as the platform posts it: the stored shape, within what the store can hold."""
-
-    created_at: StoredDatetime
-    ended_at: StoredDatetime | None = None
-    duration_seconds: Annotated[int, Field(ge=0, le=_MAX_INT32)] | None = None
-
-
 class ConversationPatch(BaseModel):
     """Platform-side changes to a conversation; fields left out stay as they are, turns are appended."""
 
@@ -131,8 +108,8 @@ class ConversationPatch(BaseModel):
 
     status: NonEmpty | None = None
     room_name: NonEmpty | None = None
-    ended_at: StoredDatetime | None = None
-    duration_seconds: Annotated[int, Field(ge=0, le=_MAX_INT32)] | None = None
+    ended_at: Timestamp | None = None
+    duration_seconds: Seconds | None = None
     append_turns: list[Turn] = Field(default_factory=list)
 
 
@@ -397,7 +374,7 @@ def _add_routes(app: FastAPI) -> None:
         tags=["conversations"],
     )
     def create_conversation(
-        conversation: NewConversation, caller: CallerDep, service: ServiceDep
+        conversation: Conversation, caller: CallerDep, service: ServiceDep
     ) -> ConversationInfo:
         """Platform-side ingest of a new conversation. Scope `conversations:manage`.
 

@@ -7,10 +7,10 @@ exactly; nothing here knows how a brief is produced or stored.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -31,8 +31,10 @@ __all__ = [
     "MarkerType",
     "NextStep",
     "Role",
+    "Seconds",
     "Sentiment",
     "SentimentLevel",
+    "Timestamp",
     "TranscriptTurn",
     "Turn",
     "portal_json_schema",
@@ -66,6 +68,21 @@ COMPLIANCE_FAMILIES = ("sensitive_data_unverified", "unfulfillable_promise", "re
 ACTIVE_STATUSES = frozenset({"triggered", "ringing", "in_progress"})
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+def _utc_representable(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("timestamp out of range") from None
+    return moment
+
+
+#: A moment the store can hold (its TIMESTAMP columns are UTC).
+Timestamp = Annotated[datetime, AfterValidator(_utc_representable)]
+#: A duration in seconds the store can hold (its INTEGER columns are 32-bit).
+Seconds = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class _Strict(BaseModel):
@@ -155,10 +172,10 @@ class Conversation(BaseModel):
 
     id: NonEmpty
     user_id: NonEmpty
-    created_at: datetime
-    ended_at: datetime | None = None
+    created_at: Timestamp
+    ended_at: Timestamp | None = None
     status: NonEmpty
-    duration_seconds: Annotated[int, Field(ge=0)] | None = None
+    duration_seconds: Seconds | None = None
     room_name: NonEmpty | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     turns: Annotated[list[Turn], Field(min_length=1)]

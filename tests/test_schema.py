@@ -156,3 +156,21 @@ def test_gold_distinguishes_absent_from_empty() -> None:
     )
     assert example.gold is not None
     assert example.gold.labelled() == {"compliance_flags", "caller_name"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("duration_seconds", 2**31), ("duration_seconds", -1), ("created_at", "9999-12-31T23:59:59-23:00")],
+)
+def test_conversation_refuses_what_the_store_cannot_hold(field: str, value: object) -> None:
+    data = {
+        "id": "c",
+        "user_id": "+15551234567",
+        "created_at": "2026-01-05T14:03:00Z",
+        "status": "ended",
+        "turns": [{"role": "user", "content": "hi"}],
+        field: value,
+    }
+    with pytest.raises(ValidationError) as info:
+        Conversation.model_validate(data)
+    assert info.value.errors()[0]["loc"][0] == field
