@@ -128,6 +128,20 @@ _THREAT = _rx(
     r"chargeback",
     r"attorney general",
 )
+#: A caller describing a danger to life or property: the handoff is urgent whatever the agent says next.
+_EMERGENCY = _rx(
+    r"gas (?:smell|leak)",
+    r"smell(?:s|ing)? (?:of )?gas",
+    r"chest (?:pain|tight)",
+    r"tightness in (?:my|the) chest",
+    r"can't breathe",
+    r"trouble breathing",
+    r"unconscious",
+    r"not breathing",
+    r"on fire",
+    r"sparking",
+    r"carbon monoxide",
+)
 _HUMAN_ASK = _rx(
     r"(?:is there|can i (?:talk|speak) to|let me (?:talk|speak) to|get me|put (?:a|me))\s(?:a |an |the |some )?"
     r"(?:somebody|someone|person|human|nurse|pharmacist|doctor|banker|specialist|manager|supervisor|agent|"
@@ -236,7 +250,10 @@ def find(conversation: Conversation) -> Findings:
             out.sensitive[index] = leaked
         human = HUMAN_REQUEST.search(text) or _HUMAN_ASK.search(text)
         threat = _THREAT.search(text)
-        if human or threat:
+        emergency = _EMERGENCY.search(text)
+        if emergency and not out.escalations:
+            out.escalations[index] = f'Caller reports an emergency: "{emergency.group(0)}"'
+        elif human or threat:
             cue = (human or threat).group(0)  # type: ignore[union-attr]
             out.escalations[index] = (
                 f'Caller asked for a human: "{cue}"' if human else f'Caller threatened: "{cue}"'

@@ -12,7 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from assist.programs._rules_text import clean, words
+from assist.programs._rules_text import clean, digits_in, words
 from assist.schema import Conversation
 
 __all__ = ["Slot", "collect", "mentions"]
@@ -141,11 +141,25 @@ def _context_key(text: str, start: int, default: str, nouns: tuple[str, ...]) ->
 _MONEY_NOUNS = ("balance", "charge", "credit", "payment", "total", "fee", "refund", "bill", "price", "deposit",
                 "transfer", "amount", "withdrawal", "premium", "deductible", "cost")  # fmt: skip
 _DATE_NOUNS = ("birth", "appointment", "surgery", "delivered", "mailed", "disconnect", "due", "flight", "travel",
-               "expires", "expiration", "since", "born", "renewal", "shut")  # fmt: skip
+               "expires", "expiration", "expired", "since", "born", "renewal", "shut", "cancel", "charge", "hold",
+               "payment", "transaction")  # fmt: skip
 _DATE_KEYS = {"birth": "Date of birth", "born": "Date of birth", "delivered": "Delivery date",
               "mailed": "Mailed date", "disconnect": "Disconnection date", "shut": "Disconnection date",
               "due": "Due date", "since": "Start date", "expires": "Expiration date",
-              "expiration": "Expiration date"}  # fmt: skip
+              "expiration": "Expiration date", "expired": "Expiration date", "cancel": "Cancellation date"}  # fmt: skip
+#: "last four digits of your Social Security number?" -> the owner of the four digits the caller answers.
+_LAST_FOUR_OF = re.compile(
+    r"\blast (?:four|4)(?: digits)? of (?:your |the )?([a-z ]+?)(?: number)?(?:\?|$| and|,)"
+)
+_LAST_FOUR_OWNER = (
+    ("social", "SSN"),
+    ("ssn", "SSN"),
+    ("card", "Card"),
+    ("account", "Account"),
+    ("phone", "Phone"),
+)
+_WEEKDAY_ONLY = re.compile(rf"^{_WEEKDAYS}$", re.IGNORECASE)
+_SPOKEN_AMOUNT = re.compile(r"[a-z ]+ (?:dollars|bucks)$", re.IGNORECASE)
 
 
 def _typed(text: str, index: int, question: str) -> list[Slot]:
@@ -182,6 +196,8 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         if "birth" in question.lower() or "birthday" in question.lower():
             noun = "birth"
         key = _DATE_KEYS.get(noun, f"{_key(noun)} date" if noun else "Date")
+        if key == "Date" and _WEEKDAY_ONLY.match(match.group(0)):
+            key = "Day"
         found.append(Slot(key, match.group(0), index))
     for match in _TIME.finditer(text) if has_digit else ():
         found.append(Slot("Time", match.group(0), index))
@@ -206,7 +222,14 @@ def _question_slot(question: str) -> str | None:
             continue
         if words[0] in {"can", "i", "you", "we", "it", "this", "would", "time", "day"} and len(words) > 1:
             continue
-        return phrase
+        # A one-time code read back only proves identity; it is not a detail of the request.
+        if {"digits", "code", "passcode"} & set(words) and re.search(
+            r"\b(?:sent|texted|text)\b", question.lower()
+        ):
+            continue
+        phrase = re.sub(r"^(?:which|what) ", "", phrase)
+        owner = re.match(r"^(\w+) of (?:the |your )?(\w+(?: \w+)?)$", phrase)
+        return f"{owner.group(2)} {owner.group(1)}" if owner else phrase
     return None
 
 
@@ -228,7 +251,13 @@ def _answer_value(answer: str, slot: str) -> str | None:
 
 def collect(mentioned: list[Slot]) -> list[Slot]:
     """The details from :func:`mentions`: one value per key, one key per value (first mention wins)."""
-    return _dedupe(mentioned)
+    written_money = any("$" in s.value for s in mentioned)
+    kept = [
+        s for s in mentioned
+        if not (written_money and _SPOKEN_AMOUNT.match(s.value))
+        and not ("phone" in s.key.lower() and len(digits_in(s.value)[0] if digits_in(s.value) else "") < 7)
+    ]  # fmt: skip
+    return _dedupe(kept)
 
 
 def mentions(conversation: Conversation) -> list[Slot]:
@@ -246,6 +275,13 @@ def mentions(conversation: Conversation) -> list[Slot]:
             slots.extend(s for s in _typed(text, index, "") if s.key not in {"Time", "Card type"})
             continue
         typed = _typed(text, index, question)
+        four = _LAST_FOUR_OF.search(question.lower())
+        digits = re.sub(r"\D", "", text)
+        if four and len(digits) == 4 and not any(s.key.endswith("last four") for s in typed):
+            owner = next((k for w, k in _LAST_FOUR_OWNER if w in four.group(1)), None)
+            if owner:
+                typed.append(Slot(f"{owner} last four", re.search(r"\d[\d -]*\d", text).group(0), index))  # type: ignore[union-attr]
+                asked = None
         slots.extend(typed)
         if asked and not any(s.key in {"Date of birth", "Email"} for s in typed):
             value = _answer_value(text, asked)

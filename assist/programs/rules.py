@@ -2,28 +2,29 @@
 
 It is the embedded default, the fallback when a model program fails, and the baseline prompts
 are compared against. Each section comes from one helper module (``_rules_names``,
-``_rules_sentiment``, ``_rules_slots``, ``_rules_compliance``); this module only assembles them
-into an ``AgentAssistPortal`` and runs the shared grounding check.
+``_rules_sentiment``, ``_rules_slots``, ``_rules_compliance``, and ``_rules_story`` for the transfer
+reason, summary and next steps); this module only assembles them into an ``AgentAssistPortal``, adds
+the turn markers, and runs the shared grounding check.
 """
 
 from __future__ import annotations
 
 import re
 
-from assist.grounding import ground
+from assist.grounding import ground, normalize_text
 from assist.programs import BriefResult
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
 from assist.programs._rules_compliance import Findings, find
 from assist.programs._rules_names import UNKNOWN_CALLER, caller_name
 from assist.programs._rules_sentiment import CallSentiment, analyze
 from assist.programs._rules_slots import Slot, collect, mentions
+from assist.programs._rules_story import tell
 from assist.programs._rules_text import clean
 from assist.schema import (
     SENTIMENT_LABELS,
     SENTIMENT_LEVELS,
     AgentAssistPortal,
     ComplianceFlag,
-    Confidence,
     Conversation,
     Header,
     InfoItem,
@@ -34,26 +35,13 @@ from assist.schema import (
 
 __all__ = ["RulesProgram"]
 
-_REQUEST = re.compile(
-    r"\b(?:i(?:'d| would) like|i want|i need|i wanted|i was wondering|i'm calling|i am calling|i'm trying|"
-    r"i lost|i got|i have|i had|i filed|i called|i returned|i cancell?ed|i was|can you|could you|there's|"
-    r"there are|there is|how do i|my (?!name)[\w' ]{1,30} (?:is|was|got|has|have|won't|isn't|says|went))\b",
+#: Milder signs of frustration the sentiment levels leave at calm: exasperated emphasis, repeated effort.
+_FRUSTRATION_HINT = re.compile(
+    r"\b(?:someone|somebody|anyone|you) (?:who can |to )?actually\b|\bthat's (?:impossible|ridiculous|crazy|absurd)\b|"
+    r"\bwhatever\b|\byou guys\b|\b(?:two|three|four|five|several|\d+) times\b|"
+    r"\b(?:i've|i have) (?:already )?(?:called|emailed|left|tried|been waiting)\b|\w !|\w!",
     re.IGNORECASE,
 )
-_GREETING = re.compile(
-    r"^(?:(?:hi|hello|hey|yes|yeah|yep|um+|uh+|uhm|oh|so|well|ok|okay|hi there|good (?:morning|afternoon|evening))"
-    r"\b[\s,.!]*)+",
-    re.IGNORECASE,
-)
-_NAME_INTRO = re.compile(r"\b(?:my name is|my name's|this is|i'm|it's) ", re.IGNORECASE)
-_WANT = re.compile(r"\b(?:i(?:'d| would) like|i want|i need|i wanted)(?: to)? (.+)", re.IGNORECASE)
-_UNABLE = re.compile(r"\b(?:not able to|unable to|can't|cannot|not authorized to) (.+)", re.IGNORECASE)
-_THIRD_PERSON = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in [
-    (r"\bi'm\b", "they're"), (r"\bi am\b", "they are"), (r"\bi've\b", "they've"), (r"\bi'd\b", "they'd"),
-    (r"\bi'll\b", "they'll"), (r"\bi was\b", "they were"), (r"\bi\b", "they"), (r"\bmy\b", "their"),
-    (r"\bme\b", "them"), (r"\bmine\b", "theirs"), (r"\bmyself\b", "themselves"), (r"\bthey has\b", "they have"),
-    (r"\bthey doesn't\b", "they don't"), (r"\bthey wasn't\b", "they weren't"), (r"\bthey is\b", "they are"),
-]]  # fmt: skip
 _SHOULD_NOT_RECORD = frozenset({"Date of birth", "Account last four", "Card last four", "ZIP code", "Email"})
 
 
@@ -68,46 +56,12 @@ class RulesProgram:
         return BriefResult(portal=grounded, program=self.name, ungrounded_dropped=dropped)
 
 
-def _third_person(text: str) -> str:
-    for pattern, replacement in _THIRD_PERSON:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _shorten(text: str, words: int = 22) -> str:
-    parts = text.split()
-    return " ".join(parts[:words]) + ("..." if len(parts) > words else "")
-
-
-def _topic(conversation: Conversation, name: str) -> tuple[int, str] | None:
-    """The caller's opening request: its turn, and its text in the third person ("they lost their debit card")."""
-    candidates = [(i, clean(t.content)) for i, t in enumerate(conversation.turns) if t.role == "user"]
-    candidates = [(i, c) for i, c in candidates if len(c.split()) >= 3]
-    ordered = [(i, c) for i, c in candidates if _REQUEST.search(c)] + candidates[:1]
-    for turn, chosen in ordered:
-        match = _REQUEST.search(chosen)
-        text = chosen[match.start() :] if match else _GREETING.sub("", chosen)
-        if name != UNKNOWN_CALLER:
-            text = _NAME_INTRO.sub("", text)
-            for word in name.split():
-                text = re.sub(rf"\b{re.escape(word)}\b", "", text, flags=re.IGNORECASE)
-        text = _shorten(_third_person(re.split(r"(?<=[.!?])\s+", text.strip(" ,"))[0].rstrip(".!?, ")))
-        if len(text.split()) >= 2:
-            return turn, re.sub(r"\s+", " ", text)
-    return None
-
-
-def _want(conversation: Conversation) -> str | None:
-    for turn in conversation.turns:
-        if turn.role == "user":
-            match = _WANT.search(clean(turn.content))
-            if match:
-                return re.split(r"[.!?]| because | but ", match.group(1))[0].strip(" ,")
-    return None
-
-
 def _markers(
-    mentioned: list[Slot], sentiment: CallSentiment, findings: Findings, topic_turn: int | None
+    conversation: Conversation,
+    mentioned: list[Slot],
+    sentiment: CallSentiment,
+    findings: Findings,
+    topic_turn: int | None,
 ) -> dict[int, list[Marker]]:
     markers: dict[int, list[Marker]] = {}
 
@@ -117,8 +71,21 @@ def _markers(
         )
 
     shift_at = {index: (old, new) for index, old, new in sentiment.shifts}
+    heated = SENTIMENT_LEVELS.index(sentiment.level) >= 2
+    previous = 0
     for scored in sentiment.turns:
-        if scored.level >= 2 or (scored.level == 1 and scored.cue and not scored.human_request):
+        hinted = heated and (
+            bool(_FRUSTRATION_HINT.search(clean(conversation.turns[scored.index].content)))
+            or (scored.human_request and previous >= 2)
+        )
+        previous = scored.level
+        if (
+            hinted
+            and scored.level < 2
+            and not (scored.level == 1 and scored.cue and not scored.human_request)
+        ):
+            add(scored.index, "frustration", "Caller sounds exasperated")
+        elif scored.level >= 2 or (scored.level == 1 and scored.cue and not scored.human_request):
             quoted = f': "{scored.cue}"' if scored.cue else ""
             add(
                 scored.index,
@@ -154,89 +121,22 @@ def _markers(
     return markers
 
 
-def _summary(
-    who: str, topic: str | None, sentiment: CallSentiment, findings: Findings, slots: list[Slot], turns: int
-) -> list[str]:
-    bullets = [f"{who} called: {topic}." if topic else f"{who} called without stating a clear request."]
-    if findings.sensitive:
-        bullets.append(
-            "Caller shared "
-            + " and ".join(sorted(set(findings.sensitive.values())))
-            + " before verification."
-        )
-    elif findings.verified_turn is not None:
-        bullets.append("The AI verified the caller's identity.")
-    if slots:
-        bullets.append("Details: " + "; ".join(f"{s.key}: {s.value}" for s in slots[:5]) + ".")
-    cue = next((t.cue for t in sorted(sentiment.turns, key=lambda t: -t.level) if t.cue), "")
-    feeling = f"Caller sentiment: {SENTIMENT_LABELS[sentiment.level].lower()}"
-    if cue and sentiment.level != "calm":
-        feeling += f' (e.g. "{cue}")'
-    if any(t.human_request for t in sentiment.turns):
-        feeling += "; the caller asked for a human"
-    bullets.append(feeling + ".")
-    if findings.inability:
-        bullets.append(f'The AI could not finish the request: "{findings.inability}"')
-    elif findings.commitments:
-        bullets.append("The AI made commitments on the call (see marked turns).")
-    if len(bullets) < 3:
-        bullets.append(f"The conversation has {turns} turns.")
-    return bullets[:5]
-
-
-def _next_steps(want: str | None, findings: Findings, sentiment: CallSentiment) -> list[NextStep]:
-    steps: list[tuple[str, Confidence]] = []
-    flag_types = {kind for kind, _ in findings.flags}
-    if "unfulfillable_promise" in flag_types:
-        steps.append(("Review the AI's promise to the caller and confirm only what can be honoured", "high"))
-    if findings.inability:
-        action = _UNABLE.search(findings.inability)
-        if action:
-            task = re.sub(
-                r"\b(?:myself|from here|over the phone|automatically|for you)\b", "", action.group(1)
-            )
-            task = re.split(r"[,.;]| but | so ", task)[0].strip()
-            if task:
-                steps.append((task[0].upper() + task[1:], "high"))
-    if want:
-        steps.append((f"Help the caller {_third_person(want)}", "medium" if steps else "high"))
-    if "regulatory_requirement" in flag_types:
-        steps.append(("Check the flagged regulatory requirement before continuing", "high"))
-    if "sensitive_data_unverified" in flag_types:
-        steps.append(
-            (
-                "Do not record the sensitive data the caller read out; verify identity the approved way",
-                "medium",
-            )
-        )
-    if SENTIMENT_LEVELS.index(sentiment.level) >= 2:
-        steps.append(("Acknowledge the caller's frustration and take ownership of the issue", "medium"))
-    if not steps:
-        steps.append(("Confirm the request was handled and ask if the caller needs anything else", "medium"))
-    return [NextStep(action=action, confidence=confidence) for action, confidence in steps[:3]]
-
-
-def _transfer_reason(topic: str | None, findings: Findings, conversation: Conversation) -> str:
-    subject = topic[0].upper() + topic[1:] if topic else "The caller needs help"
-    user_escalations = [d for i, d in findings.escalations.items() if conversation.turns[i].role == "user"]
-    if user_escalations:
-        reason = user_escalations[-1].split(":", 1)[-1].strip()
-        return f"{subject}; asked for escalation ({reason})."
-    if findings.inability:
-        return f'{subject}; the AI could not resolve it ("{_shorten(findings.inability, 16)}").'
-    return f"{subject}."
-
-
 def _build(conversation: Conversation) -> AgentAssistPortal:
     name = caller_name(conversation)
     sentiment = analyze(conversation)
     findings = find(conversation)
     mentioned = mentions(conversation)
     slots = collect(mentioned)
-    found_topic = _topic(conversation, name)
-    topic = found_topic[1] if found_topic else None
-    who = name if name != UNKNOWN_CALLER else "The caller"
-    markers = _markers(mentioned, sentiment, findings, found_topic[0] if found_topic else None)
+    name_words = set(normalize_text(name).split()) if name != UNKNOWN_CALLER else set()
+    story = tell(
+        conversation,
+        name_words=name_words,
+        findings=findings,
+        sentiment=sentiment,
+        mentioned=mentioned,
+        slots=slots,
+    )
+    markers = _markers(conversation, mentioned, sentiment, findings, story.issue_turn)
     turns = transcript(conversation)
     for index, turn_markers in markers.items():
         turns[index] = turns[index].model_copy(update={"markers": turn_markers})
@@ -247,10 +147,10 @@ def _build(conversation: Conversation) -> AgentAssistPortal:
             call_duration_seconds=call_duration_seconds(conversation),
             sentiment=Sentiment(label=SENTIMENT_LABELS[sentiment.level], level=sentiment.level),
         ),
-        transfer_reason=_transfer_reason(topic, findings, conversation),
-        call_summary=_summary(who, topic, sentiment, findings, slots, len(conversation.turns)),
+        transfer_reason=story.transfer_reason,
+        call_summary=story.summary,
         information_collected=[InfoItem(key=s.key, value=s.value) for s in slots[:10]],
-        suggested_next_steps=_next_steps(_want(conversation), findings, sentiment),
+        suggested_next_steps=[NextStep(action=a, confidence=c) for a, c in story.next_steps],
         transcript=turns,
         compliance_flags=[
             ComplianceFlag(type=kind, description=text) for kind, text in _dedupe_flags(findings.flags)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -246,3 +247,75 @@ def test_any_conversation_gives_a_valid_brief(turns: list[tuple[str, str]]) -> N
     assert [(t.role, t.content) for t in portal.transcript] == turns
     full_text = " ".join(content for _, content in turns)
     assert all(appears_in(item.value, full_text) for item in portal.information_collected)
+
+
+def synthetic(call_id: str) -> LabelledExample:
+    return next(example for _, example in iter_jsonl(SYNTHETIC) if example.id == call_id)
+
+
+_FIRST_PERSON_OR_FILLER = re.compile(r"(?<![\w-])(?:i|i'm|i've|my|me|um|uh)(?![\w-])", re.IGNORECASE)
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_prose_sections_are_third_person_without_fillers(harper_valley: list[LabelledExample]) -> None:
+    """Transfer reason, summary and steps restate the call; they never quote "I", "my" or "um" verbatim."""
+    examples = [example for _, example in iter_jsonl(SYNTHETIC)] + harper_valley
+    for example in examples:
+        portal = PROGRAM.brief(example.conversation).portal
+        for text in [
+            portal.transfer_reason,
+            *portal.call_summary,
+            *(s.action for s in portal.suggested_next_steps),
+        ]:
+            assert not _FIRST_PERSON_OR_FILLER.search(text), (example.id, text)
+        for step in portal.suggested_next_steps:
+            assert len(step.action.split()) >= 2 and step.action[0].isupper(), (example.id, step.action)
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_fraud_call_gets_concrete_steps_and_a_normalized_reason() -> None:
+    portal = PROGRAM.brief(synthetic("syn-002").conversation).portal
+    actions = [s.action for s in portal.suggested_next_steps]
+    assert any("fraud claim" in a and "$1,842" in a for a in actions)
+    assert portal.suggested_next_steps[0].confidence == "high"
+    assert portal.transfer_reason.startswith("Caller ") and "$1,842" in portal.transfer_reason
+    # The one-time code read back for verification is not a detail of the request.
+    assert all(item.value != "550913" for item in portal.information_collected)
+    assert any("one-time code" in bullet for bullet in portal.call_summary)
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_handoff_sentence_gives_the_reason_and_first_step() -> None:
+    """ "a billing specialist can request a meter read review" names who is needed and for what."""
+    portal = PROGRAM.brief(synthetic("syn-042").conversation).portal
+    assert "a billing specialist to request a meter read review" in portal.transfer_reason
+    assert portal.suggested_next_steps[0].action == "Request a meter read review"
+    values = {item.value for item in portal.information_collected}
+    # "four hundred dollars" is the caller rounding the $412.66 bill, not a second amount.
+    assert "$412.66" in values and "four hundred dollars" not in values
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_last_four_is_keyed_by_what_the_agent_asked_for() -> None:
+    items = {
+        item.key: item.value
+        for item in PROGRAM.brief(synthetic("syn-014").conversation).portal.information_collected
+    }
+    assert items.get("SSN last four") == "5521"
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_reported_emergency_is_the_escalation_trigger() -> None:
+    portal = PROGRAM.brief(synthetic("syn-024").conversation).portal
+    assert marked(portal, "escalation_trigger") == [1]
+    assert "emergency" in portal.transfer_reason
+    assert portal.suggested_next_steps[0].confidence == "high"
+
+
+def test_weekday_alone_is_keyed_as_a_day(harper_valley: list[LabelledExample]) -> None:
+    example = next(e for e in harper_valley if e.id == "hv-010eaccb7a23436f")
+    items = {
+        item.key: normalize_text(item.value)
+        for item in PROGRAM.brief(example.conversation).portal.information_collected
+    }
+    assert items.get("Day") == "monday"
