@@ -16,6 +16,7 @@ from typing import Any, Self
 import duckdb
 
 from assist.errors import ConversationNotFound, StoreLocked
+from assist.interchange import read_examples
 from assist.phone import normalize_phone
 from assist.schema import Conversation, LabelledExample, Turn
 
@@ -168,7 +169,7 @@ class ConversationStore:
 
     def import_jsonl(self, path: str | Path, org_id: str) -> int:
         """Import the conversations of an interchange-format file. All or nothing: a bad line imports none."""
-        return self.add_many(org_id, [example.conversation for _, example in iter_jsonl(path)])
+        return self.add_many(org_id, [example.conversation for example in read_examples(path)])
 
     def update(
         self,

@@ -128,11 +128,11 @@ def bench_mint() -> dict[str, object]:
 
 def fifty_turn_calls() -> list[Conversation]:
     """50-turn calls assembled from the real Harper Valley turns (varied text, real style)."""
-    from assist.store import iter_jsonl
+    from assist.interchange import read_examples
 
     turns = [
         t
-        for _, ex in iter_jsonl(ROOT / "datasets" / "harper_valley" / "dev.jsonl")
+        for ex in read_examples(ROOT / "datasets" / "harper_valley" / "dev.jsonl")
         for t in ex.conversation.turns
     ]
     calls = []

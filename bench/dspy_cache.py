@@ -22,10 +22,10 @@ from typing import Literal
 
 import dspy
 
+from assist.interchange import read_examples
 from assist.lm import configure_lm
 from assist.programs.dspy_program import DSPyBriefProgram
 from assist.schema import LabelledExample
-from assist.store import iter_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=61, help="how many Harper Valley calls (max 61)")
     args = parser.parse_args()
-    examples = [example for _, example in iter_jsonl(DATASET)][: args.examples]
+    examples = [example for example in read_examples(DATASET)][: args.examples]
     results: dict[str, dict[str, dict[str, float | int]]] = {}
     with ScriptedLM() as server, tempfile.TemporaryDirectory(prefix="dspy-cache-bench-") as tmp:
         engines: tuple[Literal["auto", "litellm"], ...] = ("auto", "litellm")

@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 
 from assist.auth import AuthStore
-from assist.store import ConversationStore, iter_jsonl
+from assist.interchange import read_examples
+from assist.store import ConversationStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET = ROOT / "datasets" / "harper_valley" / "dev.jsonl"
@@ -41,7 +42,7 @@ TARGETS = {"token_vs_healthz": 0.5, "portal_vs_healthz": 0.3}
 
 def prepare(db: Path) -> tuple[str, list[str], list[str]]:
     """Seed the store; returns the key, active conversation ids (token targets) and caller numbers."""
-    conversations = [example.conversation for _, example in iter_jsonl(DATASET)]
+    conversations = [example.conversation for example in read_examples(DATASET)]
     live = [
         c.model_copy(update={"id": f"live-{c.id}", "status": "in_progress", "room_name": f"room-{c.id}"})
         for c in conversations[:20]

@@ -7,7 +7,7 @@ views), :mod:`eval.gate` (baseline comparison). The CLI is ``assist dataset|eval
 
 from __future__ import annotations
 
-from eval.dataset import Dataset, DatasetInvalid, load_dataset, resolve_dataset
+from eval.dataset import Dataset, load_dataset, resolve_dataset
 from eval.gate import GateResult, check
 from eval.metrics import SECTIONS, ExampleScores, score_example
 from eval.runner import EvalRun, Prediction, generate, rescore, run_eval, score
@@ -16,7 +16,6 @@ from eval.runs import compare_runs, list_runs, load_run, save_run
 __all__ = [
     "SECTIONS",
     "Dataset",
-    "DatasetInvalid",
     "EvalRun",
     "ExampleScores",
     "GateResult",

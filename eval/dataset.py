@@ -15,17 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from pydantic import ValidationError
 
-from assist.errors import AssistError, NotFound
+from assist.errors import NotFound
+from assist.interchange import InvalidFile, validate_file
 from assist.schema import LabelledExample
 from eval._duck import insert_rows
 
 __all__ = [
     "Dataset",
-    "DatasetInvalid",
-    "LineError",
-    "Validation",
     "content_hash",
     "default_name",
     "export_dataset",
@@ -35,7 +32,6 @@ __all__ = [
     "load_dataset",
     "load_named",
     "resolve_dataset",
-    "validate_file",
 ]
 
 _SCHEMA = """
@@ -55,20 +51,6 @@ CREATE TABLE IF NOT EXISTS eval_examples (
     PRIMARY KEY (dataset_hash, id)
 );
 """
-
-
-class DatasetInvalid(AssistError, ValueError):
-    """A JSONL file with lines that do not match the interchange format."""
-
-
-@dataclass(frozen=True)
-class LineError:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -98,74 +80,12 @@ def content_hash(records: list[dict[str, Any]]) -> str:
     return digest.hexdigest()
 
 
-def _validation_errors(number: int, exc: ValidationError) -> list[LineError]:
-    return [
-        LineError(number, ".".join(str(part) for part in error["loc"]) or "line", error["msg"])
-        for error in exc.errors()
-    ]
-
-
-@dataclass(frozen=True)
-class Validation:
-    """What :func:`validate_file` found: the good lines, and every problem."""
-
-    records: list[dict[str, Any]]
-    examples: list[LabelledExample]
-    #: Lines that cannot be used: not a JSON object, a documented field missing or mistyped, a repeated id.
-    errors: list[LineError]
-    #: Usable but suspicious, e.g. a gold marker on a turn the call does not have (it can never be matched).
-    warnings: list[LineError]
-
-
-def validate_file(path: Path) -> Validation:
-    """Check every line of ``path`` and report all problems, not just the first."""
-    found = Validation(records=[], examples=[], errors=[], warnings=[])
-    first_line_of: dict[str, int] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                found.errors.append(LineError(number, "line", f"not JSON ({exc.msg} at column {exc.colno})"))
-                continue
-            if not isinstance(record, dict):
-                found.errors.append(LineError(number, "line", "not a JSON object"))
-                continue
-            try:
-                example = LabelledExample.model_validate(record)
-            except ValidationError as exc:
-                found.errors.extend(_validation_errors(number, exc))
-                continue
-            if example.id in first_line_of:
-                first = first_line_of[example.id]
-                found.errors.append(
-                    LineError(number, "id", f"duplicate id {example.id!r} (first on line {first})")
-                )
-                continue
-            first_line_of[example.id] = number
-            turns = len(example.conversation.turns)
-            markers = example.gold.markers if example.gold is not None else None
-            found.warnings.extend(
-                LineError(number, f"gold.markers.{i}.turn", f"no turn {m.turn} (the call has {turns})")
-                for i, m in enumerate(markers or [])
-                if m.turn >= turns
-            )
-            found.records.append(record)
-            found.examples.append(example)
-    return found
-
-
 def load_dataset(path: Path, *, name: str | None = None) -> Dataset:
-    """The dataset in ``path``; :class:`DatasetInvalid` (first problem and the count) if any line is bad."""
+    """The dataset in ``path``; :class:`InvalidFile` (first problem and the count) if any line is bad."""
     found = validate_file(path)
-    if found.errors:
-        more = len(found.errors) - 1
-        hint = f" (and {more} more problems; run `assist dataset validate`)" if more else ""
-        raise DatasetInvalid(f"{path}: {found.errors[0]}{hint}")
+    found.raise_first(path)
     if not found.examples:
-        raise DatasetInvalid(f"{path}: no examples")
+        raise InvalidFile(f"{path}: no examples")
     return Dataset(
         name=name or default_name(path),
         hash=content_hash(found.records),

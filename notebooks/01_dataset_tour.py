@@ -36,8 +36,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from assist.interchange import read_examples
 from assist.schema import MARKER_TYPES, SENTIMENT_LEVELS, Gold
-from assist.store import ConversationStore, iter_jsonl
+from assist.store import ConversationStore
 
 # The notebook may be started from notebooks/ or from the repository root: find the root by its pyproject.toml.
 REPO = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").exists())
@@ -53,11 +54,11 @@ print("DuckDB file:", WORKDIR / "tour.duckdb")
 # %% [markdown]
 # ## Load
 #
-# `iter_jsonl` validates every line against the schema (a bad line stops with its line number and field), so
+# `read_examples` validates every line against the schema (a bad line stops with its line number and field), so
 # what lands in DuckDB is exactly what the eval harness and the brief programs see.
 
 # %%
-examples = {name: [example for _, example in iter_jsonl(path)] for name, path in DATASETS.items()}
+examples = {name: [example for example in read_examples(path)] for name, path in DATASETS.items()}
 
 store = ConversationStore(WORKDIR / "tour.duckdb")
 for name, items in examples.items():

@@ -38,6 +38,7 @@ import pandas as pd
 from IPython.display import HTML, display
 from pandas.io.formats.style import Styler
 
+from assist.interchange import read_examples
 from assist.lm import LMNotConfigured
 from assist.programs import load_program
 from assist.programs.dspy_program import (
@@ -50,7 +51,6 @@ from assist.programs.dspy_program import (
 from assist.render import portal_html
 from assist.schema import AgentAssistPortal, LabelledExample
 from assist.settings import Settings
-from assist.store import iter_jsonl
 from eval.metrics import SECTIONS, score_example
 
 REPO = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").exists())
@@ -58,7 +58,7 @@ WORKDIR = Path(tempfile.mkdtemp(prefix="assist-playground-"))
 examples: dict[str, LabelledExample] = {
     example.id: example
     for path in ("datasets/synthetic/calls.jsonl", "datasets/harper_valley/dev.jsonl")
-    for _, example in iter_jsonl(REPO / path)
+    for example in read_examples(REPO / path)
 }
 pd.set_option("display.max_colwidth", 120)
 

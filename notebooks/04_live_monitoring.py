@@ -43,8 +43,9 @@ import pandas as pd
 from livekit import api as livekit_api
 
 from assist.errors import AssistError
+from assist.interchange import read_examples
 from assist.settings import Settings
-from assist.store import ConversationStore, iter_jsonl
+from assist.store import ConversationStore
 from assist.tokens import LiveKitCredentials, mint_listener_token
 
 REPO = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").exists())
@@ -85,7 +86,7 @@ print("  secret  ", DEMO.api_secret[:4] + "…", f"({len(DEMO.api_secret)} chara
 # progress in LiveKit room `call-…` — the first few turns of the conversation so far.
 
 # %%
-_, example = next(iter_jsonl(REPO / "datasets/harper_valley/dev.jsonl"))
+example = read_examples(REPO / "datasets/harper_valley/dev.jsonl")[0]
 store = ConversationStore(WORKDIR / "live.duckdb")
 ended = store.add(ORG, example.conversation)
 live = store.add(

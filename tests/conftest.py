@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from assist.interchange import read_examples
 from assist.schema import LabelledExample
-from assist.store import iter_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 HARPER_VALLEY = ROOT / "datasets" / "harper_valley" / "dev.jsonl"
@@ -16,4 +16,4 @@ SYNTHETIC = ROOT / "datasets" / "synthetic" / "calls.jsonl"
 
 @pytest.fixture(scope="session")
 def harper_valley() -> list[LabelledExample]:
-    return [example for _, example in iter_jsonl(HARPER_VALLEY)]
+    return [example for example in read_examples(HARPER_VALLEY)]

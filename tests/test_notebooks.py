@@ -24,7 +24,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from assist.store import iter_jsonl
+from assist.interchange import read_examples
 from tests.conftest import HARPER_VALLEY, ROOT
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -192,7 +192,7 @@ def _chosen_example(nb: nbformat.NotebookNode) -> Any:
     )
     example_id = line.removeprefix(marker).split()[0]
     for path in (HARPER_VALLEY, ROOT / "datasets" / "synthetic" / "calls.jsonl"):
-        for _, example in iter_jsonl(path):
+        for example in read_examples(path):
             if example.id == example_id:
                 return example
     raise AssertionError(f"{example_id} is in no dataset")

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from assist.errors import ConversationNotFound, InvalidPhoneNumber, StoreLocked
+from assist.interchange import read_examples
 from assist.schema import Conversation, LabelledExample, Turn
-from assist.store import ConversationStore, iter_jsonl
+from assist.store import ConversationStore
 from tests.conftest import HARPER_VALLEY
 
 
@@ -53,7 +54,7 @@ def test_bad_line_imports_nothing_and_names_line_and_field(tmp_path: Path) -> No
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join([lines[0], lines[1], json.dumps(broken)]) + "\n", encoding="utf-8")
     with ConversationStore() as store:
-        with pytest.raises(ValueError, match=r"bad\.jsonl:3: conversation\.turns: Field required"):
+        with pytest.raises(ValueError, match=r"bad\.jsonl: line 3: conversation\.turns: Field required"):
             store.import_jsonl(path, "org-a")
         assert store.count() == 0
 
@@ -63,8 +64,8 @@ def test_wrong_type_is_named(tmp_path: Path) -> None:
     line["conversation"]["duration_seconds"] = "long"
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r":1: conversation\.duration_seconds: "):
-        list(iter_jsonl(path))
+    with pytest.raises(ValueError, match=r": line 1: conversation\.duration_seconds: "):
+        read_examples(path)
 
 
 def test_lookups_are_scoped_to_the_organization() -> None:
@@ -122,7 +123,7 @@ def test_update_changes_status_room_and_appends_turns() -> None:
 def test_concurrent_reader_threads_see_consistent_rows(tmp_path: Path) -> None:
     with ConversationStore(tmp_path / "s.duckdb") as store:
         store.import_jsonl(HARPER_VALLEY, "org-a")
-        ids = [e.conversation.id for _, e in iter_jsonl(HARPER_VALLEY)]
+        ids = [e.conversation.id for e in read_examples(HARPER_VALLEY)]
         errors: list[BaseException] = []
 
         def read() -> None:

@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 
 from assist.cli._pretty import portal_panel
+from assist.interchange import read_examples
 from assist.programs import load_program
 from assist.schema import Conversation, LabelledExample
-from assist.store import iter_jsonl
 
 ProgramOption = Annotated[
     str,
@@ -38,7 +38,7 @@ def read_conversations(path: Path) -> Iterator[tuple[str, Conversation]]:
             conversation = Conversation.model_validate(single)
             yield conversation.id, conversation
         return
-    for _, example in iter_jsonl(path):
+    for example in read_examples(path):
         yield example.id, example.conversation
 
 

@@ -11,8 +11,9 @@ import typer
 from rich.console import Console
 
 from assist.cli._pretty import portal_panel
+from assist.interchange import read_examples
 from assist.programs import load_program
-from assist.store import ConversationStore, iter_jsonl
+from assist.store import ConversationStore
 from assist.tokens import LiveKitCredentials, mint_listener_token
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
@@ -49,7 +50,7 @@ def demo(
             console.rule(
                 "1. Handoff brief: the newest call of a repeat caller (GET /core/agent-assist/{phone})"
             )
-            examples = [example for _, example in iter_jsonl(files["synthetic"])]
+            examples = [example for example in read_examples(files["synthetic"])]
             callers = [example.conversation.user_id for example in examples]
             phone = next((number for number in callers if callers.count(number) > 1), callers[0])
             conversation = store.newest_for_phone(ORG, phone)

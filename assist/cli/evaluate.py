@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assist.cli import fail
+from assist.interchange import validate_file
 from assist.programs import load_program
 from assist.settings import Settings
 from assist.store import connect
@@ -146,7 +147,7 @@ def dataset_validate(file: Annotated[Path, typer.Argument(help="Interchange-form
     """Check every line; print each problem with its line number and field (exit 1 if any)."""
     from eval import dataset as datasets
 
-    found = datasets.validate_file(file)
+    found = validate_file(file)
     for error in found.errors:
         typer.echo(f"{file}:{error}", err=True)
     for warning in found.warnings:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from assist.store import iter_jsonl
+from assist.interchange import read_examples
 
 
 class OptimizerChoice(str, Enum):
@@ -41,7 +41,7 @@ def optimize(
     from assist.programs.dspy_program import DSPyBriefProgram
     from eval.optimize import optimize as run_optimizer
 
-    examples = [example for _, example in iter_jsonl(trainset)][:limit]
+    examples = [example for example in read_examples(trainset)][:limit]
     program = DSPyBriefProgram()
     tuned, report = run_optimizer(
         program,

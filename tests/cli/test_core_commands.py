@@ -79,7 +79,7 @@ def test_import_of_a_bad_file_names_line_and_field(tmp_path: Path) -> None:
     bad.write_text(lines[0] + "\n" + json.dumps(broken) + "\n", encoding="utf-8")
     result = assist("conversations", "import", str(bad), "--db", str(tmp_path / "k.duckdb"), "--org", "acme")
     assert result.returncode == 1
-    assert "bad.jsonl:2: conversation.turns.0.role" in result.stderr
+    assert "bad.jsonl: line 2: conversation.turns.0.role" in result.stderr
     assert "Traceback" not in result.stderr
 
 

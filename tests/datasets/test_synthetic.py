@@ -13,8 +13,8 @@ from datetime import datetime
 import pytest
 
 from assist.grounding import appears_in
+from assist.interchange import read_examples
 from assist.schema import COMPLIANCE_FAMILIES, MARKER_TYPES, SENTIMENT_LEVELS, Gold, LabelledExample
-from assist.store import iter_jsonl
 from tests.conftest import HARPER_VALLEY, SYNTHETIC
 
 FULL_GOLD = {
@@ -38,12 +38,12 @@ MARKER_ROLE = {
 
 @pytest.fixture(scope="module")
 def synthetic() -> list[LabelledExample]:
-    return [example for _, example in iter_jsonl(SYNTHETIC)]
+    return [example for example in read_examples(SYNTHETIC)]
 
 
 @pytest.fixture(scope="module")
 def harper() -> list[LabelledExample]:
-    return [example for _, example in iter_jsonl(HARPER_VALLEY)]
+    return [example for example in read_examples(HARPER_VALLEY)]
 
 
 def _gold(example: LabelledExample) -> Gold:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from assist.errors import NotFound
+from assist.interchange import InvalidFile, validate_file
 from assist.store import connect
 from eval.dataset import (
-    DatasetInvalid,
     content_hash,
     default_name,
     export_dataset,
@@ -19,7 +19,6 @@ from eval.dataset import (
     load_dataset,
     load_named,
     resolve_dataset,
-    validate_file,
 )
 from tests.conftest import HARPER_VALLEY
 
@@ -63,10 +62,10 @@ def test_a_duplicate_id_is_an_error_and_a_marker_past_the_last_turn_a_warning(tm
 
 
 def test_import_is_all_or_nothing(tmp_path: Path) -> None:
-    with pytest.raises(DatasetInvalid, match=r"line 2: conversation\.turns.*2 more problems"):
+    with pytest.raises(InvalidFile, match=r"line 2: conversation\.turns.*2 more problems"):
         load_dataset(broken_copy(tmp_path))
     with connect(tmp_path / "eval.duckdb") as con:
-        with pytest.raises(DatasetInvalid):
+        with pytest.raises(InvalidFile):
             resolve_dataset(con, str(broken_copy(tmp_path)))
         assert list_datasets(con) == []
 

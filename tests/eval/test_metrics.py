@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assist.interchange import read_examples
 from assist.schema import (
     COMPLIANCE_FAMILIES,
     MARKER_TYPES,
@@ -20,13 +21,12 @@ from assist.schema import (
     LabelledExample,
     NextStep,
 )
-from assist.store import iter_jsonl
 from eval import metrics
 from eval.metrics import SECTIONS, score_example
 from tests.conftest import HARPER_VALLEY
 from tests.eval.conftest import portal_from_gold
 
-EXAMPLE = next(example for _, example in iter_jsonl(HARPER_VALLEY))
+EXAMPLE = next(example for example in read_examples(HARPER_VALLEY))
 TURNS = len(EXAMPLE.conversation.turns)
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

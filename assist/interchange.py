@@ -1,0 +1,106 @@
+"""The labelled-transcript interchange format (JSONL): the one reader every part of the kit uses.
+
+:func:`validate_file` checks every line and reports all problems; :func:`read_examples` is the strict reader
+for importers, which refuse a file on its first problem (naming the line and the field).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from assist.errors import AssistError
+from assist.schema import LabelledExample
+
+__all__ = ["InvalidFile", "LineError", "Validation", "read_examples", "validate_file"]
+
+
+class InvalidFile(AssistError, ValueError):
+    """A JSONL file with lines that do not match the interchange format."""
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What :func:`validate_file` found: the good lines (as read, and as examples), and every problem."""
+
+    records: list[dict[str, Any]]
+    examples: list[LabelledExample]
+    #: Lines that cannot be used: not a JSON object, a documented field missing or mistyped, a repeated id.
+    errors: list[LineError]
+    #: Usable but suspicious, e.g. a gold marker on a turn the call does not have (it can never be matched).
+    warnings: list[LineError]
+
+    def raise_first(self, path: str | Path) -> None:
+        """Raise :class:`InvalidFile` naming the first problem (and how many more there are)."""
+        if self.errors:
+            first, more = self.errors[0], len(self.errors) - 1
+            hint = f" (and {more} more problems; run `assist dataset validate`)" if more else ""
+            raise InvalidFile(f"{path}: {first}{hint}")
+
+
+def _validation_errors(number: int, exc: ValidationError) -> list[LineError]:
+    return [
+        LineError(number, ".".join(str(part) for part in error["loc"]) or "line", error["msg"])
+        for error in exc.errors()
+    ]
+
+
+def validate_file(path: str | Path) -> Validation:
+    """Check every line of ``path`` and report all problems, not just the first."""
+    found = Validation(records=[], examples=[], errors=[], warnings=[])
+    first_line_of: dict[str, int] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                found.errors.append(LineError(number, "line", f"not JSON ({exc.msg} at column {exc.colno})"))
+                continue
+            if not isinstance(record, dict):
+                found.errors.append(LineError(number, "line", "not a JSON object"))
+                continue
+            try:
+                example = LabelledExample.model_validate(record)
+            except ValidationError as exc:
+                found.errors.extend(_validation_errors(number, exc))
+                continue
+            if example.id in first_line_of:
+                first = first_line_of[example.id]
+                found.errors.append(
+                    LineError(number, "id", f"duplicate id {example.id!r} (first on line {first})")
+                )
+                continue
+            first_line_of[example.id] = number
+            turns = len(example.conversation.turns)
+            markers = example.gold.markers if example.gold is not None else None
+            found.warnings.extend(
+                LineError(number, f"gold.markers.{i}.turn", f"no turn {m.turn} (the call has {turns})")
+                for i, m in enumerate(markers or [])
+                if m.turn >= turns
+            )
+            found.records.append(record)
+            found.examples.append(example)
+    return found
+
+
+def read_examples(path: str | Path) -> list[LabelledExample]:
+    """Every example of a valid file, in order; :class:`InvalidFile` naming the first bad line otherwise."""
+    found = validate_file(path)
+    found.raise_first(path)
+    return found.examples
