@@ -166,3 +166,15 @@ def test_opening_one_file_twice_in_a_process_is_a_typed_error(tmp_path: Path) ->
     path = tmp_path / "s.duckdb"
     with ConversationStore(path), pytest.raises(StoreLocked, match="already open in this process"):
         ConversationStore(path, read_only=True)
+
+
+def test_repeated_ids_are_refused_not_silently_replaced(tmp_path: Path) -> None:
+    first = HARPER_VALLEY.read_text(encoding="utf-8").splitlines()[0]
+    path = tmp_path / "twice.jsonl"
+    path.write_text(first + "\n" + first + "\n", encoding="utf-8")
+    with ConversationStore() as store:
+        with pytest.raises(
+            ValueError, match=r"twice\.jsonl: line 2: id: duplicate id .* \(first on line 1\)"
+        ):
+            store.import_jsonl(path, "org-a")
+        assert store.count() == 0
