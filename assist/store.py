@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -18,9 +18,9 @@ import duckdb
 from assist.errors import ConversationNotFound, StoreLocked
 from assist.interchange import read_examples
 from assist.phone import normalize_phone
-from assist.schema import Conversation, LabelledExample, Turn
+from assist.schema import Conversation, Turn
 
-__all__ = ["ConversationStore", "connect", "iter_jsonl"]
+__all__ = ["ConversationStore", "connect"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -83,30 +83,6 @@ def _key(org_id: str, value: str) -> str:
     if _SEP in org_id:
         raise ValueError("an organization id cannot contain control characters")
     return f"{org_id}{_SEP}{value}"
-
-
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, LabelledExample]]:
-    """Yield ``(line_number, example)`` for each non-blank line of an interchange-format JSONL file.
-
-    A line that does not validate raises ``ValueError`` naming the line number and the field.
-    """
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, LabelledExample.model_validate_json(line)
-            except ValueError as exc:
-                raise ValueError(f"{path}:{number}: {_first_error(exc)}") from None
-
-
-def _first_error(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "line"
-        return f"{where}: {first['msg']}"
-    return str(exc)
 
 
 class ConversationStore:

@@ -295,16 +295,35 @@ def analyze(conversation: Conversation) -> CallSentiment:
     """Per-turn levels for the caller's turns, the call's level and the noticeable shifts."""
     turns: list[TurnSentiment] = []
     heated = False
+    echo: int | None = None
+    agent_said = ""
     for index, turn in enumerate(conversation.turns):
-        if turn.role != "user":
-            continue
         text = clean(turn.content)
+        if turn.role != "user":
+            agent_said = text.lower()
+            continue
         if not text:
             continue
+        if echo is None and not heated and _echoes(text, agent_said):
+            echo = index
         scored = _turn(index, text, heated_before=heated)
         heated = heated or scored.level >= 2
         turns.append(scored)
-    return CallSentiment(level=_overall(turns), turns=turns, shifts=_shifts(turns))
+        agent_said = ""
+    return CallSentiment(level=_overall(turns), turns=turns, shifts=_shifts(turns, echo))
+
+
+#: "Rejected?", "Garnished? For a bill I already paid?", "A store in Dallas?": a calm caller throwing the
+#: agent's own words back as a short question is the moment the mood turns.
+_ECHO = re.compile(r"^([^.?!]{2,40})\?")
+
+
+def _echoes(text: str, agent_said: str) -> bool:
+    question = _ECHO.match(text)
+    if question is None or not agent_said or len(question.group(1).split()) > 5:
+        return False
+    content = [w for w in _WORD.findall(question.group(1).lower()) if len(w) > 3]
+    return bool(content) and all(re.search(rf"\b{re.escape(w[:5])}", agent_said) for w in content)
 
 
 def _overall(turns: list[TurnSentiment]) -> SentimentLevel:
@@ -318,9 +337,12 @@ def _overall(turns: list[TurnSentiment]) -> SentimentLevel:
     return SENTIMENT_LEVELS[peak]
 
 
-def _shifts(turns: list[TurnSentiment]) -> list[tuple[int, int, int]]:
-    """The turn where a caller who had been calm for at least one turn first turns negative."""
+def _shifts(turns: list[TurnSentiment], echo: int | None) -> list[tuple[int, int, int]]:
+    """The turn where a caller who had been calm for at least one turn first turns negative (or echoes
+    the agent's words back in disbelief, whichever comes first)."""
     for position, turn in enumerate(turns):
+        if turn.index == echo and position >= 1:
+            return [(turn.index, 0, max(turn.level, 1))]
         if turn.level >= 1 and turn.cue:
             return [(turn.index, 0, turn.level)] if position >= 1 else []
     return []

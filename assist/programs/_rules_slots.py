@@ -70,7 +70,7 @@ _LAST_FOUR = re.compile(
 _LABELLED_ID = re.compile(
     r"\b(claim|order|account|confirmation|reference|case|ticket|policy|member|membership|tracking|invoice|"
     r"booking|customer|routing|reservation|serial|model|flight|loan|transaction|service request)"
-    r"(?: (?:number|code|id|no\.?|#))?(?: is|:| was)? (#? ?[A-Z0-9](?:[A-Z0-9-]| (?=\d)){2,24}[A-Z0-9]|\d+)\b",
+    r"(?: (number|code|id|no\.?|#))?(?: is|:| was)? (#? ?[A-Z0-9](?:[A-Z0-9-]| (?=\d)){2,24}[A-Z0-9]|\d+)\b",
     re.IGNORECASE,
 )
 _ZIP = re.compile(r"\bzip(?: code)?(?: is|:)? (\d{5})\b", re.IGNORECASE)
@@ -90,9 +90,9 @@ _TRANSFER = re.compile(
 #: "what's your X", "which X would you like", "can I have your X", "confirm the X".
 _QUESTION = re.compile(
     r"\b(?:what(?:'s| is| was| are)?|which|can i (?:have|get)|could i (?:have|get)|may i (?:have|get)|"
-    r"(?:can|could) you (?:confirm|give me|tell me|provide|read me)|confirm|give me|tell me)"
-    r" (?:is |are )?(?:your |the |that )?([a-z' -]{3,40}?)(?= on | for | would | do | you | that | to | please|\?|$|,|\.| and |"
-    r" so | we | i )",
+    r"(?:can|could) you (?:confirm|give me|tell me|provide|read me)|confirm|give me|tell me|do you have)"
+    r" (?:is |are )?(?:your |the |that )?(?:(?:full |first |last )?name and (?:your |the |that )?)?([a-z' -]{3,40}?)(?= on | for | would | do | you | that | to | please|\?|$|,|\.| and |"
+    r" so | we | i | it\b)",
     re.IGNORECASE,
 )
 _SLOT_STOP = frozenset(
@@ -105,13 +105,18 @@ _AUXILIARIES = frozenset(
 )
 _FILLER_LEAD = re.compile(
     r"^(?:(?:um+|uh+|uhm|oh|so|well|yes|yeah|yep|sure|okay|ok|right|alright|it's|its|it is|that's|that is|"
-    r"the|my|our|from|to|i think|i'd like|i would like|it would be|it'll be|gonna be|that'd be|like)\b[ ,]*)+",
+    r"the|my|our|from|to|into|i think|i'd like|i would like|it would be|it'll be|gonna be|that'd be|like)\b[ ,]*)+",
     re.IGNORECASE,
 )
 _ANSWER_BAD = re.compile(
     r"\b(?:repeat|sorry|what|pardon|hold on|hang on|i don't know|not sure|one (?:sec|second|moment))\b",
     re.IGNORECASE,
 )
+#: Slots whose value is an identifier, not a phrase.
+_ID_SLOT = re.compile(r"\b(?:number|code|id|reference|#)$", re.IGNORECASE)
+_ID_TOKEN = r"(?:[A-Za-z](?![\w'])|[A-Za-z]*\d[A-Za-z0-9]*(?![\w'])|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![\w']))"
+_ID_RUN = re.compile(rf"(?<![\w$'.,-]){_ID_TOKEN}(?: {_ID_TOKEN})*")
+_CHOICE_SLOT = re.compile(r"\b(?:account|card)\b")
 _KEY_FIXES = {"dob": "Date of birth", "birthday": "Date of birth", "zip": "ZIP code", "zip code": "ZIP code"}
 
 
@@ -139,7 +144,7 @@ def _context_key(text: str, start: int, default: str, nouns: tuple[str, ...]) ->
 
 
 _MONEY_NOUNS = ("balance", "charge", "credit", "payment", "total", "fee", "refund", "bill", "price", "deposit",
-                "transfer", "amount", "withdrawal", "premium", "deductible", "cost")  # fmt: skip
+                "transfer", "amount", "withdrawal", "premium", "deductible", "cost", "rate", "fare")  # fmt: skip
 _DATE_NOUNS = ("birth", "appointment", "surgery", "delivered", "mailed", "disconnect", "due", "flight", "travel",
                "expires", "expiration", "expired", "since", "born", "renewal", "shut", "cancel", "charge", "hold",
                "payment", "transaction")  # fmt: skip
@@ -175,11 +180,14 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         kind = "Card" if "card" in (text + question).lower() else "Account"
         found.append(Slot(f"{kind} last four", match.group(1), index))
     for match in _LABELLED_ID.finditer(text) if has_digit else ():
-        value = match.group(2).strip(" #")
+        value = match.group(3).strip(" #")
         if sum(c.isdigit() for c in value) >= 3:
             label = match.group(1).lower()
+            # The noun the speakers used ("confirmation code" vs "confirmation number"), else "number".
+            said = match.group(2) or re.search(rf"\b{label} (number|code|id)\b", question.lower())
+            noun = said if isinstance(said, str) else said.group(1) if said else "number"
             found.append(
-                Slot(_key(f"{label} {'code' if label == 'confirmation' else 'number'}"), value, index)
+                Slot(_key(f"{label} {'number' if noun.startswith(('no', '#')) else noun}"), value, index)
             )
     for match in _ZIP.finditer(text) if "zip" in lower else ():
         found.append(Slot("ZIP code", match.group(1), index))
@@ -228,14 +236,39 @@ def _question_slot(question: str) -> str | None:
         ):
             continue
         phrase = re.sub(r"^(?:which|what) ", "", phrase)
+        if phrase in {"number", "that number", "this number"}:
+            # "... with the recovery phone number on the account. What's that number?"
+            named = re.findall(
+                r"\b((?:(?!the\b|your\b|that\b|this\b|a\b)[a-z]+ ){1,2})number\b", question.lower()
+            )
+            phrase = f"{named[-1]}number" if named else phrase
         owner = re.match(r"^(\w+) of (?:the |your )?(\w+(?: \w+)?)$", phrase)
         return f"{owner.group(2)} {owner.group(1)}" if owner else phrase
     return None
 
 
+def _identifier(answer: str) -> str | None:
+    """The last identifier-like run in a reply ("Ronald Pike. Reference is S R 88213." -> "S R 88213").
+
+    A run of single letters, digit-bearing tokens or hyphenated tokens, spoken or written, that holds a
+    digit or a hyphen: the caller's name and fillers around it are dropped, and a code spelled out
+    phonetically and then repeated ("Q as in queen, 7, ... So Q7KL2P") gives the repeated form.
+    """
+    runs = [m.group(0) for m in _ID_RUN.finditer(answer)]
+    runs = [r for r in runs if (any(c.isdigit() for c in r) or "-" in r) and len(r.replace(" ", "")) >= 3]
+    return runs[-1] if runs else None
+
+
 def _answer_value(answer: str, slot: str) -> str | None:
     """The caller's reply without fillers or a restated key ("the company is fossil gas" -> "fossil gas")."""
-    text = answer.split("?")[0]
+    if _ID_SLOT.search(slot):
+        return _identifier(answer)
+    if "account" in slot.split() or "card" in slot.split():
+        # A choice between account or card types: the type word is the answer, whatever surrounds it.
+        # The last one wins: callers correct themselves ("my checking account oh sorry no my savings").
+        kinds = list((_ACCOUNT_TYPE if "account" in slot.split() else _CARD_TYPE).finditer(answer))
+        return kinds[-1].group(1) if kinds else None
+    text = _FILLER_LEAD.sub("", answer.split("?")[0].strip(" ,."))
     for word in slot.split():
         text = re.sub(
             rf"^(?:\W*\b(?:my|the|our)\b )?\W*{re.escape(word)}\b(?: is| was)?", "", text, flags=re.IGNORECASE
@@ -246,7 +279,8 @@ def _answer_value(answer: str, slot: str) -> str | None:
     text = re.split(r"[.!;]| and (?:i|it|that|we)\b", text)[0].strip(" ,")
     if not text or len(text.split()) > 8 or _ANSWER_BAD.search(text):
         return None
-    return text
+    kind = _ACCOUNT_TYPE.fullmatch(text)
+    return kind.group(1) if kind else text
 
 
 def collect(mentioned: list[Slot]) -> list[Slot]:
@@ -287,7 +321,12 @@ def mentions(conversation: Conversation) -> list[Slot]:
             value = _answer_value(text, asked)
             if value is not None:
                 slots.append(Slot(_key(asked), value, index))
-        asked = None
+                asked = None
+            elif not _CHOICE_SLOT.search(asked):
+                asked = None
+            # else: the caller's next turn may still name the account or card type ("all is well" / "my checking").
+        else:
+            asked = None
         question = ""
     return slots
 

@@ -515,12 +515,20 @@ def _actions(conversation: Conversation) -> list[str]:
 
 
 def _verification(findings: Findings, mentioned: list[Slot], conversation: Conversation) -> str | None:
+    how = _verified_with(findings, mentioned, conversation)
     if findings.sensitive:
         leaked = " and ".join(sorted(set(findings.sensitive.values())))
-        after = "; identity was verified afterwards" if findings.verified_turn is not None else ""
+        after = f"; identity was verified afterwards{how}" if findings.verified_turn is not None else ""
         return f"Caller shared {leaked} before verification{after}."
     if findings.verified_turn is None:
         return None
+    return f"Identity verified{how}."
+
+
+def _verified_with(findings: Findings, mentioned: list[Slot], conversation: Conversation) -> str:
+    """What the caller gave before the agent confirmed them, as " with date of birth and a one-time code"."""
+    if findings.verified_turn is None:
+        return ""
     used = []
     for slot in mentioned:
         if (
@@ -534,9 +542,7 @@ def _verification(findings: Findings, mentioned: list[Slot], conversation: Conve
     )
     if re.search(r"\bcode\b", asked):
         used = [k for k in used if "digit" not in k and "code" not in k] + ["a one-time code"]
-    if used:
-        return f"Identity verified with {' and '.join(used[:3])}."
-    return "Identity verified."
+    return f" with {' and '.join(used[:3])}" if used else ""
 
 
 def _detail(conversation: Conversation, used: set[int], name_words: set[str]) -> tuple[int, str] | None:
@@ -671,12 +677,13 @@ def tell(
         add(_words(f"Review and correct the AI's promise: {what}", 24), "medium")
     for template in intent.actions if intent else ():
         add(template.format(amount=f" of {amount}" if amount else ""), "high" if not steps else "medium")
-    if "sensitive_data_unverified" in flags and len(steps) < 2:
+    # Up to three steps: an extra step costs nothing when it is wrong, and a missing one is a missed action.
+    if "sensitive_data_unverified" in flags and len(steps) < 3:
         add("Verify the caller's identity the approved way and do not record the sensitive data", "medium")
-    if "regulatory_requirement" in flags and len(steps) < 2:
+    if "regulatory_requirement" in flags and len(steps) < 3:
         add("Check the flagged regulatory requirement before continuing", "medium")
-    if not steps:
-        steps.append(("Confirm the request was handled and ask if the caller needs anything else", "medium"))
+    if len(steps) < 3:
+        add("Confirm the resolution and any follow-up with the caller", "medium" if steps else "high")
     if len(bullets) > 5 and verification in {"Identity verified.", None}:
         bullets = [b for b in bullets if b != "Identity verified."]
     return Story(

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assist.grounding import appears_in, normalize_text
+from assist.interchange import read_examples
 from assist.programs import load_program
 from assist.programs._rules_text import digits_in, luhn_ok
 from assist.programs.rules import RulesProgram
 from assist.schema import AgentAssistPortal, Conversation, LabelledExample, Turn
-from assist.store import iter_jsonl
 
 SYNTHETIC = Path(__file__).resolve().parents[2] / "datasets" / "synthetic" / "calls.jsonl"
 PROGRAM = RulesProgram()
@@ -80,7 +80,7 @@ def test_harper_valley_slots_match_gold_values(harper_valley: list[LabelledExamp
 
 @pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
 def test_synthetic_calls_give_valid_briefs() -> None:
-    for _, example in iter_jsonl(SYNTHETIC):
+    for example in read_examples(SYNTHETIC):
         portal = PROGRAM.brief(example.conversation).portal
         assert [(t.role, t.content) for t in portal.transcript] == [
             (t.role, t.content) for t in example.conversation.turns
@@ -250,7 +250,7 @@ def test_any_conversation_gives_a_valid_brief(turns: list[tuple[str, str]]) -> N
 
 
 def synthetic(call_id: str) -> LabelledExample:
-    return next(example for _, example in iter_jsonl(SYNTHETIC) if example.id == call_id)
+    return next(example for example in read_examples(SYNTHETIC) if example.id == call_id)
 
 
 _FIRST_PERSON_OR_FILLER = re.compile(r"(?<![\w-])(?:i|i'm|i've|my|me|um|uh)(?![\w-])", re.IGNORECASE)
@@ -259,7 +259,7 @@ _FIRST_PERSON_OR_FILLER = re.compile(r"(?<![\w-])(?:i|i'm|i've|my|me|um|uh)(?![\
 @pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
 def test_prose_sections_are_third_person_without_fillers(harper_valley: list[LabelledExample]) -> None:
     """Transfer reason, summary and steps restate the call; they never quote "I", "my" or "um" verbatim."""
-    examples = [example for _, example in iter_jsonl(SYNTHETIC)] + harper_valley
+    examples = [example for example in read_examples(SYNTHETIC)] + harper_valley
     for example in examples:
         portal = PROGRAM.brief(example.conversation).portal
         for text in [
@@ -319,3 +319,89 @@ def test_weekday_alone_is_keyed_as_a_day(harper_valley: list[LabelledExample]) -
         for item in PROGRAM.brief(example.conversation).portal.information_collected
     }
     assert items.get("Day") == "monday"
+
+
+def items_of(portal: AgentAssistPortal) -> dict[str, str]:
+    return {normalize_text(item.key): item.value for item in portal.information_collected}
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_key_info_marks_where_facts_first_appear() -> None:
+    # syn-004: the agent reading the claim number back (turn 6) adds nothing; the caller's body-shop detail does.
+    claim = PROGRAM.brief(synthetic("syn-004").conversation).portal
+    assert 3 in marked(claim, "key_info") and 6 not in marked(claim, "key_info")
+    assert 7 in marked(claim, "key_info")
+    # syn-012: "I need to cancel my membership" asks for something; it states no fact.
+    assert 1 not in marked(PROGRAM.brief(synthetic("syn-012").conversation).portal, "key_info")
+    # syn-040: what the agent found on the account ("I see a ProBlend 900 delivered last June").
+    assert 4 in marked(PROGRAM.brief(synthetic("syn-040").conversation).portal, "key_info")
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+@pytest.mark.parametrize(
+    ("call_id", "key", "value"),
+    [
+        ("syn-014", "reference number", "S R 88213"),  # after the caller's name, letters spoken apart
+        ("syn-010", "confirmation code", "Q7KL2P"),  # spelled phonetically, then repeated
+        ("syn-030", "rental agreement number", "6610284"),  # "the agreement number is, um, 6610284"
+        ("syn-046", "workspace id", "moreau-design"),  # no digits, hyphenated
+        ("syn-040", "order number", "K L 7 7 0 4 1 9"),  # asked with "do you have the order number?"
+        ("syn-032", "confirmation number", "77120953"),  # keyed by the agent's word, "number"
+    ],
+)
+def test_identifiers_answer_the_agents_question(call_id: str, key: str, value: str) -> None:
+    assert items_of(PROGRAM.brief(synthetic(call_id).conversation).portal).get(key) == value
+
+
+@pytest.mark.parametrize(
+    ("call_id", "key", "value"),
+    [
+        ("hv-035edd1d09c1433e", "account", "savings"),  # "my checking account oh i'm sorry no my savings"
+        ("hv-08f360b3f3b844ef", "account", "checking"),  # "all is well" first, the account type next turn
+        ("hv-084d8144809747cc", "company name", "fossil gas"),  # "uh the company is fossil gas"
+        ("hv-0395f6997a8e4836", "account source", "checking"),  # "from my checking account"
+    ],
+)
+def test_harper_valley_answers_are_cut_to_the_value(
+    harper_valley: list[LabelledExample], call_id: str, key: str, value: str
+) -> None:
+    example = next(e for e in harper_valley if e.id == call_id)
+    assert items_of(PROGRAM.brief(example.conversation).portal).get(key) == value
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_accepting_an_offered_transfer_is_not_the_trigger() -> None:
+    # syn-002: "fine yeah put me through" answers the agent's handoff in turn 14, which is the trigger.
+    assert marked(PROGRAM.brief(synthetic("syn-002").conversation).portal, "escalation_trigger") == [14]
+    # syn-012: "Someone who can actually cancel it" is the caller's own demand.
+    assert 13 in marked(PROGRAM.brief(synthetic("syn-012").conversation).portal, "escalation_trigger")
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_echoing_the_agent_in_disbelief_is_the_sentiment_shift() -> None:
+    # syn-006: "Rejected? Why?" right after the agent says the refill was rejected.
+    assert marked(PROGRAM.brief(synthetic("syn-006").conversation).portal, "sentiment_shift") == [5]
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_card_number_failing_luhn_is_still_sensitive() -> None:
+    """syn-002's made-up card number fails the checksum; read out before verification it is still flagged."""
+    portal = PROGRAM.brief(synthetic("syn-002").conversation).portal
+    assert [flag.type for flag in portal.compliance_flags] == ["sensitive_data_unverified"]
+    assert 7 in marked(portal, "key_info")
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_deadline_on_an_outcome_is_an_unfulfillable_promise() -> None:
+    # syn-048: "Your account will be unfrozen by end of day today" -- a compliance review's outcome.
+    portal = PROGRAM.brief(synthetic("syn-048").conversation).portal
+    assert "unfulfillable_promise" in {flag.type for flag in portal.compliance_flags}
+    # The code sent for verification (turn 6) is part of the check, not a commitment.
+    assert marked(portal, "ai_commitment") == [10]
+
+
+@pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
+def test_flagged_call_fills_its_third_step_with_the_flag() -> None:
+    # syn-014: the dispute's two steps, then the FDCPA flag's check (it used to be dropped after two steps).
+    steps = PROGRAM.brief(synthetic("syn-014").conversation).portal.suggested_next_steps
+    assert len(steps) == 3 and steps[2].action == "Check the flagged regulatory requirement before continuing"
