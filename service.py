@@ -147,10 +147,15 @@ class Service:
     )
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def brief(self, conversation: Conversation) -> BriefResult:
-        """A fresh brief; rules answers when the configured program fails, raises or takes too long."""
+    async def brief_for_phone(self, org_id: str, phone_number: str) -> BriefResult:
+        """A fresh brief of the caller's newest conversation.
+
+        rules runs in the same worker thread as the lookup (one hop per request); a model program gets
+        its own pool and a deadline, and rules answers when it fails, raises or takes too long.
+        """
         if self.program is self.rules:
-            return await run_in_threadpool(self.rules.brief, conversation)
+            return await run_in_threadpool(self._rules_for_phone, org_id, phone_number)
+        conversation = await run_in_threadpool(self.store.newest_for_phone, org_id, phone_number)
         future = asyncio.wrap_future(self.models.submit(self.program.brief, conversation))
         try:
             return await asyncio.wait_for(future, self.brief_timeout_s)
@@ -161,6 +166,9 @@ class Service:
             log.warning("brief program %s failed; answering with rules", self.program.name, exc_info=exc)
         result = await run_in_threadpool(self.rules.brief, conversation)
         return result.model_copy(update={"fallback": True, "fallback_reason": reason})
+
+    def _rules_for_phone(self, org_id: str, phone_number: str) -> BriefResult:
+        return self.rules.brief(self.store.newest_for_phone(org_id, phone_number))
 
 
 # Dependencies that do no I/O are async so FastAPI does not hop to a worker thread for them.
@@ -348,8 +356,7 @@ def _add_routes(app: FastAPI) -> None:
         Scope `conversations:read_sensitive`. The `+` may arrive percent-encoded; formatting is ignored.
         """
         caller.require(BRIEF_SCOPES)
-        conversation = await run_in_threadpool(service.store.newest_for_phone, caller.org_id, phone_number)
-        result = await service.brief(conversation)
+        result = await service.brief_for_phone(caller.org_id, phone_number)
         headers = {"X-Assist-Program": result.program, "Vary": "Accept", **_NO_STORE}
         if _wants_html(request):
             return HTMLResponse(portal_html(result.portal), headers=headers)
