@@ -142,7 +142,7 @@ def _markers(
     info_turns = _first_mentions(conversation, mentioned)
     for index, turn_slots in info_turns.items():
         if index not in findings.sensitive:
-            details = "; ".join(f'{s.key}: "{s.value}"' for s in turn_slots[:3])
+            details = "; ".join(dict.fromkeys(f'{s.key}: "{s.value}"' for s in turn_slots[:3]))
             add(index, "key_info", f"Shared {details}")
     for index, description in _fact_turns(conversation, findings, name_words):
         if index not in info_turns and index not in findings.sensitive:
