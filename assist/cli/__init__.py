@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import duckdb
 import typer
 from pydantic import ValidationError
@@ -26,9 +25,9 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _register() -> None:
-    from assist.cli import brief, conversations, demo, evaluate, keys, listen, optimize, token
+    from assist.cli import brief, conversations, demo, evaluate, keys, listen, optimize, serve, token
 
-    for module in (brief, conversations, demo, evaluate, keys, listen, optimize, token):
+    for module in (brief, conversations, demo, evaluate, keys, listen, optimize, serve, token):
         module.register(app)
 
 
@@ -51,16 +50,9 @@ def _one_line(exc: BaseException) -> str:
 def main() -> None:
     _register()
     try:
-        # Without standalone mode, click returns (not raises) the code of a `typer.Exit`.
-        code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
-        sys.exit(130)
+        # Standalone mode: click itself prints usage errors (exit 2), turns typer.Exit into the exit code and
+        # Ctrl-C into "Aborted!"; everything else that escapes a command is mapped to one line here.
+        app(prog_name="assist")
     except (AssistError, ValidationError, OSError, ValueError, duckdb.Error) as exc:
         err_console.print(f"error: {_one_line(exc)}", markup=False)
         sys.exit(1)
@@ -72,5 +64,3 @@ def main() -> None:
             markup=False,
         )
         sys.exit(2)
-    if isinstance(code, int) and code:
-        sys.exit(code)

@@ -141,3 +141,10 @@ def test_demo_runs_the_kit_end_to_end_offline() -> None:
     ):
         assert expected in result.stdout
     assert "canPublish and canPublishData false" in result.stdout
+
+
+def test_usage_mistakes_get_clicks_usage_message_not_an_internal_error() -> None:
+    for args in (("brief", "--bogus", "x"), ("nosuchcmd",), ("keys", "create", "--org", "acme")):
+        result = assist(*args)
+        assert result.returncode == 2, args
+        assert "Usage: assist" in result.stderr and "internal error" not in result.stderr
