@@ -39,6 +39,8 @@ class Validation:
 
     records: list[dict[str, Any]]
     examples: list[LabelledExample]
+    #: The line number of each example.
+    lines: list[int]
     #: Lines that cannot be used: not a JSON object, a documented field missing or mistyped, a repeated id.
     errors: list[LineError]
     #: Usable but suspicious, e.g. a gold marker on a turn the call does not have (it can never be matched).
@@ -48,7 +50,11 @@ class Validation:
         """Raise :class:`InvalidFile` naming the first problem (and how many more there are)."""
         if self.errors:
             first, more = self.errors[0], len(self.errors) - 1
-            hint = f" (and {more} more problems; run `assist dataset validate`)" if more else ""
+            hint = (
+                f" (and {more} more {'problem' if more == 1 else 'problems'}; run `assist dataset validate`)"
+                if more
+                else ""
+            )
             raise InvalidFile(f"{path}: {first}{hint}")
 
 
@@ -61,8 +67,9 @@ def _validation_errors(number: int, exc: ValidationError) -> list[LineError]:
 
 def validate_file(path: str | Path) -> Validation:
     """Check every line of ``path`` and report all problems, not just the first."""
-    found = Validation(records=[], examples=[], errors=[], warnings=[])
+    found = Validation(records=[], examples=[], lines=[], errors=[], warnings=[])
     first_line_of: dict[str, int] = {}
+    conversation_line_of: dict[str, int] = {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -86,7 +93,19 @@ def validate_file(path: str | Path) -> Validation:
                     LineError(number, "id", f"duplicate id {example.id!r} (first on line {first})")
                 )
                 continue
+            conversation_id = example.conversation.id
+            if conversation_id in conversation_line_of:
+                first = conversation_line_of[conversation_id]
+                found.errors.append(
+                    LineError(
+                        number,
+                        "conversation.id",
+                        f"duplicate conversation id {conversation_id!r} (first on line {first})",
+                    )
+                )
+                continue
             first_line_of[example.id] = number
+            conversation_line_of[conversation_id] = number
             turns = len(example.conversation.turns)
             markers = example.gold.markers if example.gold is not None else None
             found.warnings.extend(
@@ -96,6 +115,7 @@ def validate_file(path: str | Path) -> Validation:
             )
             found.records.append(record)
             found.examples.append(example)
+            found.lines.append(number)
     return found
 
 

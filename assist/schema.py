@@ -7,6 +7,7 @@ exactly; nothing here knows how a brief is produced or stored.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -67,20 +68,51 @@ COMPLIANCE_FAMILIES = ("sensitive_data_unverified", "unfulfillable_promise", "re
 #: A conversation in one of these statuses can be listened to.
 ACTIVE_STATUSES = frozenset({"triggered", "ringing", "in_progress"})
 
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+#: Bounds of one conversation: generous for real calls (hours of speech), small enough that a brief of the
+#: largest one stays around a second and a request body a few megabytes.
+MAX_TURNS = 5_000
+MAX_TURN_CHARS = 20_000
+MAX_TRANSCRIPT_CHARS = 500_000
+#: Ids travel as URL path segments: 1-128 characters, no slash, backslash or control characters.
+_ID = re.compile(r"[^/\\\x00-\x1f\x7f]{1,128}")
 
 
-def _utc_representable(moment: datetime) -> datetime:
-    if moment.tzinfo is not None:
-        try:
-            moment.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("timestamp out of range") from None
-    return moment
+def _encodable(text: str) -> str:
+    """Refuse lone surrogates (e.g. a JSON ``"\ud800"``): they cannot be stored or sent as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text is not valid Unicode (it contains a lone surrogate)") from None
+    return text
 
 
-#: A moment the store can hold (its TIMESTAMP columns are UTC).
-Timestamp = Annotated[datetime, AfterValidator(_utc_representable)]
+Text = Annotated[str, AfterValidator(_encodable)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1), AfterValidator(_encodable)]
+
+
+def _path_safe_id(value: str) -> str:
+    if not _ID.fullmatch(value) or value in (".", ".."):
+        raise ValueError(
+            "an id is 1 to 128 characters without '/', '\\' or control characters, and not '.' or '..'"
+        )
+    return value
+
+
+Id = Annotated[str, AfterValidator(_path_safe_id), AfterValidator(_encodable)]
+
+
+def _utc(moment: datetime) -> datetime:
+    """Every stored moment is UTC: a time without a zone is read as UTC, others are converted."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp out of range") from None
+
+
+#: A moment the store can hold, in UTC (its TIMESTAMP columns are UTC).
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
 #: A duration in seconds the store can hold (its INTEGER columns are 32-bit).
 Seconds = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
@@ -161,7 +193,7 @@ class Turn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Role
-    content: str
+    content: Annotated[Text, Field(max_length=MAX_TURN_CHARS)]
     start_ms: Annotated[int, Field(ge=0)] | None = None
 
 
@@ -170,7 +202,7 @@ class Conversation(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: NonEmpty
+    id: Id
     user_id: NonEmpty
     created_at: Timestamp
     ended_at: Timestamp | None = None
@@ -178,7 +210,19 @@ class Conversation(BaseModel):
     duration_seconds: Seconds | None = None
     room_name: NonEmpty | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-    turns: Annotated[list[Turn], Field(min_length=1)]
+    turns: Annotated[list[Turn], Field(min_length=1, max_length=MAX_TURNS)]
+
+    @model_validator(mode="after")
+    def _storable(self) -> Conversation:
+        if sum(len(turn.content) for turn in self.turns) > MAX_TRANSCRIPT_CHARS:
+            raise ValueError(f"the transcript is longer than {MAX_TRANSCRIPT_CHARS:,} characters")
+        # Free-form fields are stored as JSON: they must be encodable too.
+        _encodable(
+            json.dumps(
+                [self.metadata, self.model_extra, [t.model_extra for t in self.turns]], ensure_ascii=False
+            )
+        )
+        return self
 
     @property
     def is_active(self) -> bool:

@@ -15,8 +15,8 @@ from typing import Any, Self
 
 import duckdb
 
-from assist.errors import ConversationNotFound, StoreLocked
-from assist.interchange import read_examples
+from assist.errors import ConversationNotFound, InvalidPhoneNumber, StoreLocked
+from assist.interchange import InvalidFile, validate_file
 from assist.phone import normalize_phone
 from assist.schema import Conversation, Turn
 
@@ -58,7 +58,7 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
         if "lock" in str(exc).lower():
             raise StoreLocked(
                 f"{target} is open for writing in another process; stop that process "
-                "(DuckDB allows one writer, or many readers with --read-only)"
+                "(DuckDB allows one writing process, or many read-only ones)"
             ) from None
         raise
     except duckdb.ConnectionException as exc:
@@ -80,8 +80,8 @@ def _utc_naive(moment: datetime | None) -> datetime | None:
 
 
 def _key(org_id: str, value: str) -> str:
-    if _SEP in org_id:
-        raise ValueError("an organization id cannot contain control characters")
+    if not org_id or _SEP in org_id:
+        raise ValueError("an organization id must be non-empty, without control characters")
     return f"{org_id}{_SEP}{value}"
 
 
@@ -145,7 +145,14 @@ class ConversationStore:
 
     def import_jsonl(self, path: str | Path, org_id: str) -> int:
         """Import the conversations of an interchange-format file. All or nothing: a bad line imports none."""
-        return self.add_many(org_id, [example.conversation for example in read_examples(path)])
+        found = validate_file(path)
+        found.raise_first(path)
+        for line, example in zip(found.lines, found.examples, strict=True):
+            try:
+                normalize_phone(example.conversation.user_id)
+            except InvalidPhoneNumber as exc:
+                raise InvalidFile(f"{path}: line {line}: conversation.user_id: {exc}") from None
+        return self.add_many(org_id, [example.conversation for example in found.examples])
 
     def update(
         self,

@@ -174,3 +174,45 @@ def test_conversation_refuses_what_the_store_cannot_hold(field: str, value: obje
     with pytest.raises(ValidationError) as info:
         Conversation.model_validate(data)
     assert info.value.errors()[0]["loc"][0] == field
+
+
+BASE = {"user_id": "+15551234567", "created_at": "2026-01-05T14:03:00Z", "status": "ended"}
+
+
+def test_every_moment_is_utc() -> None:
+    conversation = Conversation.model_validate(
+        {
+            **BASE,
+            "id": "c",
+            "created_at": "2026-01-05T14:03:00",
+            "ended_at": "2026-01-05T16:09:00+02:00",
+            "turns": [{"role": "user", "content": "hi"}],
+        }
+    )
+    assert conversation.created_at.isoformat() == "2026-01-05T14:03:00+00:00"
+    assert (
+        conversation.ended_at is not None and conversation.ended_at.isoformat() == "2026-01-05T14:09:00+00:00"
+    )
+
+
+@pytest.mark.parametrize("bad_id", ["a/b", "a\\b", ".", "..", "x" * 129, "tab\there", ""])
+def test_ids_must_survive_a_url_path(bad_id: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Conversation.model_validate({**BASE, "id": bad_id, "turns": [{"role": "user", "content": "hi"}]})
+    assert info.value.errors()[0]["loc"] == ("id",)
+
+
+@pytest.mark.parametrize(
+    ("turns", "metadata", "where"),
+    [
+        ([{"role": "user", "content": "\ud800"}], {}, ("turns", 0, "content")),
+        ([{"role": "user", "content": "hi"}], {"note": "\udfff"}, ()),
+        ([{"role": "user", "content": "x" * 10_000}] * 51, {}, ()),  # over MAX_TRANSCRIPT_CHARS
+    ],
+)
+def test_conversations_that_cannot_be_stored_are_refused(
+    turns: list[dict[str, str]], metadata: dict[str, str], where: tuple[object, ...]
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        Conversation.model_validate({**BASE, "id": "c", "turns": turns, "metadata": metadata})
+    assert info.value.errors()[0]["loc"] == where

@@ -178,3 +178,29 @@ def test_repeated_ids_are_refused_not_silently_replaced(tmp_path: Path) -> None:
         ):
             store.import_jsonl(path, "org-a")
         assert store.count() == 0
+
+
+def test_import_names_the_line_of_a_caller_id_that_is_not_a_phone_number(tmp_path: Path) -> None:
+    lines = HARPER_VALLEY.read_text(encoding="utf-8").splitlines()[:2]
+    second = json.loads(lines[1])
+    second["conversation"]["user_id"] = "anonymous"
+    path = tmp_path / "calls.jsonl"
+    path.write_text(lines[0] + "\n" + json.dumps(second) + "\n", encoding="utf-8")
+    with ConversationStore() as store:
+        with pytest.raises(
+            ValueError, match=r"calls\.jsonl: line 2: conversation\.user_id: not a phone number"
+        ):
+            store.import_jsonl(path, "org-a")
+        assert store.count() == 0
+
+
+def test_two_examples_of_one_conversation_id_are_refused(tmp_path: Path) -> None:
+    first = json.loads(HARPER_VALLEY.read_text(encoding="utf-8").splitlines()[0])
+    again = {**first, "id": "another-example"}
+    path = tmp_path / "calls.jsonl"
+    path.write_text(json.dumps(first) + "\n" + json.dumps(again) + "\n", encoding="utf-8")
+    with (
+        ConversationStore() as store,
+        pytest.raises(ValueError, match=r"line 2: conversation\.id: duplicate conversation id"),
+    ):
+        store.import_jsonl(path, "org-a")

@@ -18,11 +18,11 @@ def phone_number(conversation: Conversation) -> str:
 
 
 def call_duration_seconds(conversation: Conversation) -> int | None:
-    """The recorded duration, else ``ended_at - created_at``; ``None`` when neither is known."""
+    """The recorded duration, else ``ended_at - created_at``; ``None`` when neither is known (or they disagree)."""
     if conversation.duration_seconds is not None:
         return conversation.duration_seconds
-    if conversation.ended_at is not None:
-        return max(0, round((conversation.ended_at - conversation.created_at).total_seconds()))
+    if conversation.ended_at is not None and conversation.ended_at >= conversation.created_at:
+        return round((conversation.ended_at - conversation.created_at).total_seconds())
     return None
 
 
