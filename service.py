@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from assist.auth import (
@@ -60,6 +60,8 @@ log = logging.getLogger("assist.service")
 #: Threads for model programs. A model that hangs keeps its thread until the LM's own timeout; the service
 #: stops waiting at ``assist_brief_timeout_seconds`` and answers with rules, so callers never wait longer.
 _MODEL_THREADS = 8
+#: Above the largest conversation the schema admits (MAX_TRANSCRIPT_CHARS) with JSON overhead.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 # --- API shapes ----------------------------------------------------------------------------------
@@ -158,12 +160,18 @@ class Service:
         conversation = await run_in_threadpool(self.store.newest_for_phone, org_id, phone_number)
         future = asyncio.wrap_future(self.models.submit(self.program.brief, conversation))
         try:
-            return await asyncio.wait_for(future, self.brief_timeout_s)
+            result: BriefResult = await asyncio.wait_for(future, self.brief_timeout_s)
         except TimeoutError:
             reason = f"{self.program.name} gave no brief within {self.brief_timeout_s:g}s"
-        except Exception as exc:  # any failure of a model program is answered by rules, never a 5xx
+        except Exception as exc:  # noqa: BLE001 - any model failure is answered by rules, never a 5xx
             reason = f"{self.program.name} failed: {type(exc).__name__}"
-            log.warning("brief program %s failed; answering with rules", self.program.name, exc_info=exc)
+        else:
+            if result.fallback:  # the program fell back by itself; operators should still hear why
+                log.warning(
+                    "brief program %s answered with rules: %s", self.program.name, result.fallback_reason
+                )
+            return result
+        log.warning("brief program %s answered with rules: %s", self.program.name, reason)
         result = await run_in_threadpool(self.rules.brief, conversation)
         return result.model_copy(update={"fallback": True, "fallback_reason": reason})
 
@@ -238,14 +246,33 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(part) for part in first["loc"]) or "request"
-        return JSONResponse({"detail": f"{where}: {first['msg']}"}, 422)
+        return _invalid(exc.errors())
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", exc_info=exc)
-        return JSONResponse({"detail": "internal error"}, 500)
+    # A change that breaks the stored shape (e.g. PATCH appending past the turn limit) fails model validation
+    # inside the store: the caller's input was invalid, not the server.
+    @app.exception_handler(ValidationError)
+    async def invalid_change(_: Request, exc: ValidationError) -> JSONResponse:
+        return _invalid(exc.errors())
+
+    @app.middleware("http")
+    async def contain_failures(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": f"request body larger than {MAX_BODY_BYTES:,} bytes"}, 413)
+        try:
+            response: Response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: a 500 without details
+            # Messages of unexpected errors can quote stored transcripts: log where and what kind, not the text;
+            # catching here (not in an exception handler) also keeps the server from logging the traceback.
+            log.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.url.path)
+            return JSONResponse({"detail": "internal error"}, 500)
+        return response
+
+
+def _invalid(errors: Sequence[Any]) -> JSONResponse:
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"]) or "request"
+    return JSONResponse({"detail": f"{where}: {first['msg']}"}, 422)
 
 
 def _wants_html(request: Request) -> bool:

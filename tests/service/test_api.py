@@ -343,6 +343,13 @@ def test_ingest_needs_manage_scope(client: httpx.Client, world: World) -> None:
             "role",
         ),
         (None, {**VALID, "duration_seconds": 2**40}, "duration_seconds"),  # beyond the store's INTEGER
+        (
+            json.dumps({**VALID, "turns": [{"role": "user", "content": "\ud800"}]}).encode(),
+            None,
+            "lone surrogate",
+        ),
+        (None, {**VALID, "id": "a/b"}, "body.id"),  # no route could reach it
+        (None, {**VALID, "turns": [{"role": "user", "content": "x" * 20_001}]}, "body.turns.0.content"),
         (None, {**VALID, "created_at": "0001-01-01T00:00:00+14:00"}, "timestamp out of range"),
     ],
 )
@@ -356,6 +363,23 @@ def test_malformed_bodies_get_a_clear_4xx(
         response = client.post("/core/conversations", json=json_body, headers=headers)
     assert response.status_code == 422, response.text
     assert needle in detail(response)
+
+
+def test_oversized_bodies_and_appends_are_refused(client: httpx.Client, world: World) -> None:
+    headers = world.headers("a_manage")
+    huge = {**VALID, "id": "huge", "turns": [{"role": "user", "content": "y" * 10_000}] * 600}
+    response = client.post("/core/conversations", json=huge, headers=headers)
+    assert response.status_code == 413 and "larger than" in detail(response)
+    body = {**VALID, "id": "grows", "turns": [{"role": "user", "content": "hi"}] * 4_999}
+    assert client.post("/core/conversations", json=body, headers=headers).status_code == 201
+    grown = client.patch(
+        "/core/conversations/grows",
+        json={"append_turns": [{"role": "user", "content": "one"}, {"role": "user", "content": "two"}]},
+        headers=headers,
+    )
+    assert grown.status_code == 422 and "turns" in detail(grown)
+    kept = client.get("/core/conversations/grows", headers=headers).json()
+    assert kept["turns"] == 4_999
 
 
 def test_an_invalid_caller_id_on_ingest_is_a_400(client: httpx.Client, world: World) -> None:
