@@ -231,6 +231,18 @@ def _sentence_with(text: str, value: str) -> str:
     return next((s for s in sentences(text) if value in s), text)
 
 
+#: Nine or more digits, possibly grouped by spaces, dashes or dots: card numbers, SSNs, account numbers.
+_LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){8,}")
+_NON_DIGIT = re.compile(r"\D")
+
+
+def _mask_long_numbers(text: str) -> str:
+    """The prose of a brief names long numbers by their last four digits only; the transcript keeps them."""
+    return _LONG_NUMBER.sub(
+        lambda match: "[number ending " + _NON_DIGIT.sub("", match.group())[-4:] + "]", text
+    )
+
+
 def _build(conversation: Conversation) -> AgentAssistPortal:
     name = caller_name(conversation)
     sentiment = analyze(conversation)
@@ -257,10 +269,13 @@ def _build(conversation: Conversation) -> AgentAssistPortal:
             call_duration_seconds=call_duration_seconds(conversation),
             sentiment=Sentiment(label=SENTIMENT_LABELS[sentiment.level], level=sentiment.level),
         ),
-        transfer_reason=story.transfer_reason,
-        call_summary=story.summary,
+        transfer_reason=_mask_long_numbers(story.transfer_reason),
+        call_summary=[_mask_long_numbers(bullet) for bullet in story.summary],
         information_collected=[InfoItem(key=s.key, value=s.value) for s in slots[:10]],
-        suggested_next_steps=[NextStep(action=a, confidence=c) for a, c in story.next_steps],
+        suggested_next_steps=[
+            NextStep(action=_mask_long_numbers(action), confidence=confidence)
+            for action, confidence in story.next_steps
+        ],
         transcript=turns,
         compliance_flags=[
             ComplianceFlag(type=kind, description=text) for kind, text in _dedupe_flags(findings.flags)

@@ -405,3 +405,24 @@ def test_flagged_call_fills_its_third_step_with_the_flag() -> None:
     # syn-014: the dispute's two steps, then the FDCPA flag's check (it used to be dropped after two steps).
     steps = PROGRAM.brief(synthetic("syn-014").conversation).portal.suggested_next_steps
     assert len(steps) == 3 and steps[2].action == "Check the flagged regulatory requirement before continuing"
+
+
+def test_prose_never_repeats_a_long_number_only_its_last_four() -> None:
+    # syn-002: the caller reads a full card number before verification.
+    example = next(e for e in read_examples(SYNTHETIC) if e.id == "syn-002")
+    card = "4265 3188 0294 7716"
+    assert card in " ".join(turn.content for turn in example.conversation.turns)
+    portal = PROGRAM.brief(example.conversation).portal
+    prose = [
+        portal.transfer_reason,
+        *portal.call_summary,
+        *(step.action for step in portal.suggested_next_steps),
+    ]
+    assert all(not re.search(r"\d(?:[ .-]?\d){8,}", text) for text in prose)
+    leaked = conversation(
+        ("user", "hi my card is 4111-1111-1111-1112 and my ssn is 123-45-6789 and it was charged twice"),
+        ("assistant", "I can't open a dispute, let me transfer you to a specialist."),
+    )
+    brief = PROGRAM.brief(leaked).portal
+    for text in (brief.transfer_reason, *brief.call_summary, *(s.action for s in brief.suggested_next_steps)):
+        assert "1111-1112" not in text and "45-6789" not in text
