@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from assist.cli import fail
+from assist.cli import _one_line, err_console, fail
 from assist.cli.conversations import DbOption, OrgOption
+from assist.errors import AssistError
 from assist.listen import (
     DEFAULT_CONNECT_TIMEOUT,
     END_REASONS,
@@ -134,16 +137,27 @@ def listen(
         logging.getLogger("livekit").addHandler(logging.NullHandler())
         logging.getLogger("livekit").propagate = False
     console = Console(highlight=False)
-    asyncio.run(
-        run_session(
-            minted,
-            status=status,
-            status_interval=STATUS_INTERVAL,
-            connect_timeout=timeout,
-            wav=wav,
-            console=console,
+    code = 0
+    try:
+        asyncio.run(
+            run_session(
+                minted,
+                status=status,
+                status_interval=STATUS_INTERVAL,
+                connect_timeout=timeout,
+                wav=wav,
+                console=console,
+            )
         )
-    )
+    except AssistError as exc:
+        err_console.print(f"error: {_one_line(exc)}", markup=False)
+        code = 1
+    # The rtc SDK disposes its native runtime at interpreter exit, and that teardown sometimes panics and
+    # aborts (a Rust panic "in a function that cannot unwind") after a failed connect. Everything of ours
+    # is closed and flushed here, so the process leaves without running that teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def register(app: typer.Typer) -> None:
