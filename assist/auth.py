@@ -251,10 +251,12 @@ class AuthStore:
 
     def revoke_key(self, key_id: str) -> None:
         """Revoke by key id (the part after the prefix) or by the full secret."""
+        looks_like_secret = "_" in key_id
         key_id = self._key_id_of(key_id) or key_id
         row = self._cursor().execute("SELECT revoked_at FROM api_keys WHERE key_id = ?", [key_id]).fetchone()
         if row is None:
-            raise ValueError(f"no key {key_id!r}")
+            # never echo what may be a secret
+            raise ValueError("no such key" if looks_like_secret else f"no key {key_id!r}")
         if row[0] is None:
             self._cursor().execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", [_now(), key_id])
         with self._cache_lock:

@@ -195,3 +195,11 @@ def test_serve_refuses_to_start_without_livekit_credentials(
     assert isinstance(result.exception, AssistError)
     message = str(result.exception)
     assert "\n" not in message and "LIVEKIT_URL" in message and "assist serve --dev" in message
+
+
+def test_revoking_an_unknown_secret_does_not_echo_it(tmp_path: Path) -> None:
+    auth = AuthStore(connect(tmp_path / "k.duckdb"))
+    secret = "ak_0123456789ab_not-a-real-secret-value"
+    with pytest.raises(ValueError) as info:
+        auth.revoke_key(secret)
+    assert "not-a-real-secret-value" not in str(info.value) and str(info.value) == "no such key"

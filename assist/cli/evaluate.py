@@ -155,6 +155,8 @@ def dataset_validate(file: Annotated[Path, typer.Argument(help="Interchange-form
     if found.errors:
         lines = len({e.line for e in found.errors})
         raise fail(f"{file}: {len(found.errors)} problems on {lines} lines")
+    if not found.examples:
+        raise fail(f"{file}: no examples")
     hash_ = datasets.content_hash(found.records)
     typer.echo(f"{file}: {len(found.records)} examples OK (hash {hash_[:12]})")
 

@@ -110,7 +110,14 @@ def listen(
         str | None,
         typer.Option("--service", help="Mint through the service at this URL instead of the local store"),
     ] = None,
-    key: Annotated[str | None, typer.Option("--key", help="Service API key or personal access token")] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            envvar="ASSIST_API_KEY",
+            help="Service API key or personal access token (prefer $ASSIST_API_KEY: argv is visible to others)",
+        ),
+    ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Seconds to wait for audio before giving up")
     ] = DEFAULT_CONNECT_TIMEOUT,
@@ -125,8 +132,8 @@ def listen(
 
     Without --service the token is minted from the local store with LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET.
     """
-    if (service is None) != (key is None):
-        raise fail("--service and --key go together")
+    if service is not None and key is None:
+        raise fail("--service needs --key (or $ASSIST_API_KEY)")
     if service is not None and key is not None:
         minted = asyncio.run(fetch_listener_token(service, conversation_id, key=key, org=org))
         status = service_status(service, conversation_id, key=key, org=org)

@@ -74,9 +74,9 @@ def test_an_ended_call_cannot_be_listened_to(store_with_a_live_call: str) -> Non
     assert "is ended; only triggered, ringing or in_progress" in one_error_line(result)
 
 
-def test_service_and_key_go_together() -> None:
+def test_service_needs_a_key() -> None:
     result = assist("listen", CALL, "--org", "acme", "--service", "http://127.0.0.1:9")
-    assert one_error_line(result) == "error: --service and --key go together"
+    assert one_error_line(result) == "error: --service needs --key (or $ASSIST_API_KEY)"
 
 
 def test_mints_through_the_service(listen_service: ListenService) -> None:
@@ -97,3 +97,16 @@ def test_mints_through_the_service(listen_service: ListenService) -> None:
     )
     assert one_error_line(refused).startswith("error: the service answered 409 to POST /core/conversations/")
     assert refused.stdout == ""
+
+
+def test_the_service_key_may_come_from_the_environment(listen_service: ListenService) -> None:
+    refused = assist(
+        "listen",
+        listen_service.ended_id,
+        "--org",
+        ORG_A,
+        "--service",
+        listen_service.base_url,
+        env={"ASSIST_API_KEY": listen_service.keys["a_sensitive"]},
+    )
+    assert one_error_line(refused).startswith("error: the service answered 409 to POST /core/conversations/")
