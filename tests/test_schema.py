@@ -112,32 +112,19 @@ def test_harper_valley_lines_round_trip(harper_valley: list[LabelledExample]) ->
         }
 
 
+#: The documented fields of a conversation, without id and turns.
+BASE = {"user_id": "+15551234567", "created_at": "2026-01-05T14:03:00Z", "status": "ended"}
+HI = [{"role": "user", "content": "hi"}]
+
+
 def test_conversation_needs_a_turn() -> None:
     with pytest.raises(ValidationError) as info:
-        Conversation.model_validate(
-            {
-                "id": "c",
-                "user_id": "+15551234567",
-                "created_at": "2026-01-05T14:03:00Z",
-                "status": "ended",
-                "turns": [],
-            }
-        )
+        Conversation.model_validate({**BASE, "id": "c", "turns": []})
     assert info.value.errors()[0]["loc"] == ("turns",)
 
 
 def test_conversation_id_defaults_to_example_id() -> None:
-    example = LabelledExample.model_validate(
-        {
-            "id": "ex-1",
-            "conversation": {
-                "user_id": "+15551234567",
-                "created_at": "2026-01-05T14:03:00Z",
-                "status": "ended",
-                "turns": [{"role": "user", "content": "hi"}],
-            },
-        }
-    )
+    example = LabelledExample.model_validate({"id": "ex-1", "conversation": {**BASE, "turns": HI}})
     assert example.conversation.id == "ex-1"
 
 
@@ -145,12 +132,7 @@ def test_gold_distinguishes_absent_from_empty() -> None:
     example = LabelledExample.model_validate(
         {
             "id": "ex-1",
-            "conversation": {
-                "user_id": "+15551234567",
-                "created_at": "2026-01-05T14:03:00Z",
-                "status": "ended",
-                "turns": [{"role": "user", "content": "hi"}],
-            },
+            "conversation": {**BASE, "turns": HI},
             "gold": {"compliance_flags": [], "caller_name": "Dana"},
         }
     )
@@ -163,20 +145,9 @@ def test_gold_distinguishes_absent_from_empty() -> None:
     [("duration_seconds", 2**31), ("duration_seconds", -1), ("created_at", "9999-12-31T23:59:59-23:00")],
 )
 def test_conversation_refuses_what_the_store_cannot_hold(field: str, value: object) -> None:
-    data = {
-        "id": "c",
-        "user_id": "+15551234567",
-        "created_at": "2026-01-05T14:03:00Z",
-        "status": "ended",
-        "turns": [{"role": "user", "content": "hi"}],
-        field: value,
-    }
     with pytest.raises(ValidationError) as info:
-        Conversation.model_validate(data)
+        Conversation.model_validate({**BASE, "id": "c", "turns": HI, field: value})
     assert info.value.errors()[0]["loc"][0] == field
-
-
-BASE = {"user_id": "+15551234567", "created_at": "2026-01-05T14:03:00Z", "status": "ended"}
 
 
 def test_every_moment_is_utc() -> None:
@@ -186,7 +157,7 @@ def test_every_moment_is_utc() -> None:
             "id": "c",
             "created_at": "2026-01-05T14:03:00",
             "ended_at": "2026-01-05T16:09:00+02:00",
-            "turns": [{"role": "user", "content": "hi"}],
+            "turns": HI,
         }
     )
     assert conversation.created_at.isoformat() == "2026-01-05T14:03:00+00:00"
@@ -198,7 +169,7 @@ def test_every_moment_is_utc() -> None:
 @pytest.mark.parametrize("bad_id", ["a/b", "a\\b", ".", "..", "x" * 129, "tab\there", ""])
 def test_ids_must_survive_a_url_path(bad_id: str) -> None:
     with pytest.raises(ValidationError) as info:
-        Conversation.model_validate({**BASE, "id": bad_id, "turns": [{"role": "user", "content": "hi"}]})
+        Conversation.model_validate({**BASE, "id": bad_id, "turns": HI})
     assert info.value.errors()[0]["loc"] == ("id",)
 
 
