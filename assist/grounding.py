@@ -37,10 +37,13 @@ def appears_in(value: str, text: str) -> bool:
 
     An empty value (nothing left after normalizing) never appears: it states nothing checkable.
     """
+    return _in_padded(value, f" {normalize_text(text)} ")
+
+
+def _in_padded(value: str, padded_text: str) -> bool:
+    """``appears_in`` against text already normalized and padded with a space on each side."""
     needle = normalize_text(value)
-    if not needle:
-        return False
-    return f" {needle} " in f" {normalize_text(text)} "
+    return bool(needle) and f" {needle} " in padded_text
 
 
 def _marker_is_grounded(marker: Marker, turn_text: str) -> bool:
@@ -55,11 +58,7 @@ def ground(portal: AgentAssistPortal, conversation: Conversation) -> tuple[Agent
     """
     dropped = 0
     haystack = f" {normalize_text(' '.join(turn.content for turn in conversation.turns))} "
-    information = [
-        item
-        for item in portal.information_collected
-        if normalize_text(item.value) and f" {normalize_text(item.value)} " in haystack
-    ]
+    information = [item for item in portal.information_collected if _in_padded(item.value, haystack)]
     dropped += len(portal.information_collected) - len(information)
 
     transcript: list[TranscriptTurn] = []
