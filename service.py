@@ -46,6 +46,7 @@ from assist.errors import (
     ConversationNotFound,
     InvalidPhoneNumber,
     NotFound,
+    field_path,
 )
 from assist.programs import BriefProgram, BriefResult, load_program
 from assist.render import HANDOFF_PAGE, HANDOFF_PAGE_CSP, portal_html
@@ -294,7 +295,7 @@ class _ContainFailures:
 
 def _invalid(errors: Sequence[Any]) -> JSONResponse:
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    where = ".".join(str(part) for part in first["loc"]) or "request"
+    where = field_path(first["loc"], default="request")
     return JSONResponse({"detail": f"{where}: {first['msg']}"}, 422)
 
 

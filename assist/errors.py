@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "AssistError",
     "ConversationNotActive",
@@ -10,6 +12,7 @@ __all__ = [
     "NoLiveKitRoom",
     "NotFound",
     "StoreLocked",
+    "field_path",
 ]
 
 
@@ -39,3 +42,8 @@ class InvalidPhoneNumber(AssistError, ValueError):
 
 class StoreLocked(AssistError):
     """Another process holds the DuckDB file for writing."""
+
+
+def field_path(loc: Sequence[str | int], *, default: str) -> str:
+    """A pydantic error's ``loc`` as the dotted path users see (``turns.3.content``), or ``default`` when empty."""
+    return ".".join(str(part) for part in loc) or default

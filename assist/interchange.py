@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assist.errors import AssistError
+from assist.errors import AssistError, field_path
 from assist.schema import LabelledExample
 
 __all__ = ["InvalidFile", "LineError", "Validation", "read_examples", "validate_file"]
@@ -60,8 +60,7 @@ class Validation:
 
 def _validation_errors(number: int, exc: ValidationError) -> list[LineError]:
     return [
-        LineError(number, ".".join(str(part) for part in error["loc"]) or "line", error["msg"])
-        for error in exc.errors()
+        LineError(number, field_path(error["loc"], default="line"), error["msg"]) for error in exc.errors()
     ]
 
 

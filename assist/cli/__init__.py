@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from assist.errors import AssistError
+from assist.errors import AssistError, field_path
 
 __all__ = ["app", "main"]
 
@@ -40,7 +40,7 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "input"
+        where = field_path(first["loc"], default="input")
         return f"invalid {exc.title}: {where}: {first['msg']}"
     if isinstance(exc, FileNotFoundError):
         return f"no such file: {exc.filename}"
