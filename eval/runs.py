@@ -74,9 +74,10 @@ CREATE TABLE IF NOT EXISTS eval_scores (
     error       VARCHAR,
     PRIMARY KEY (run_id, example_id, metric)
 );
+-- fsum (compensated sum), not avg: the same mean as the runner's statistics.fmean, to the last digit.
 CREATE OR REPLACE VIEW run_scores AS
 SELECT r.run_id, r.created_at, r.kind, r.program, r.dataset, s.metric,
-       avg(s.value) AS mean, count(s.value) AS n_scored, count(*) - count(s.value) AS n_null
+       fsum(s.value) / count(s.value) AS mean, count(s.value) AS n_scored, count(*) - count(s.value) AS n_null
 FROM eval_runs r JOIN eval_scores s USING (run_id)
 GROUP BY ALL;
 CREATE OR REPLACE VIEW example_scores AS
