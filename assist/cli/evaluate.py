@@ -161,6 +161,57 @@ def dataset_validate(file: Annotated[Path, typer.Argument(help="Interchange-form
     typer.echo(f"{file}: {len(found.records)} examples OK (hash {hash_[:12]})")
 
 
+@dataset_group.command("agree")
+def dataset_agree(
+    reference: Annotated[Path, typer.Argument(help="Interchange JSONL: the reference labels")],
+    other: Annotated[
+        Path, typer.Argument(help="Interchange JSONL: another annotator's labels of the same calls")
+    ],
+    json_out: JsonOption = None,
+) -> None:
+    """Inter-annotator agreement: score OTHER's labels as a brief against REFERENCE, per section.
+
+    The human ceiling of each metric: what a program that labels like a second careful person would score.
+    Only calls in both files and sections labelled in both are scored.
+    """
+    from eval import agreement as agreements
+    from eval import dataset as datasets
+
+    found = agreements.agreement(datasets.load_dataset(reference), datasets.load_dataset(other))
+    scores, counts = found.section_scores(), found.scored_counts()
+    if json_out:
+        _write_json(
+            {
+                "reference": found.reference,
+                "other": found.other,
+                "n": len(found.example_ids),
+                "unmatched": found.unmatched,
+                "scores": scores,
+                "scored": counts,
+                "per_example": [
+                    {"id": example_id, **s.model_dump(mode="json")}
+                    for example_id, s in zip(found.example_ids, found.scores, strict=True)
+                ],
+            },
+            json_out,
+        )
+    console = _console(json_out)
+    table = Table(
+        title=f"{found.other} against {found.reference} ({len(found.example_ids)} calls)",
+        title_justify="left",
+    )
+    table.add_column("section")
+    table.add_column("agreement", justify="right")
+    table.add_column("scored", justify="right")
+    for key, value in scores.items():
+        table.add_row(key, _fmt(value), str(counts[key]), style="bold" if key == "overall" else None)
+    console.print(table)
+    if found.unmatched:
+        console.print(
+            f"not in both files (not scored): {len(found.unmatched)} ids, e.g. {found.unmatched[0]}"
+        )
+
+
 @dataset_group.command("import")
 def dataset_import(
     file: Annotated[Path, typer.Argument(help="Interchange-format JSONL")],

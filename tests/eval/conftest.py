@@ -10,44 +10,9 @@ from collections.abc import Iterable
 
 import pytest
 
-from assist.programs import BriefResult, _facts
-from assist.schema import (
-    SENTIMENT_LABELS,
-    AgentAssistPortal,
-    Conversation,
-    Gold,
-    Header,
-    LabelledExample,
-    Marker,
-    NextStep,
-    Sentiment,
-)
-
-
-def portal_from_gold(conversation: Conversation, gold: Gold | None) -> AgentAssistPortal:
-    """The brief a perfect program would write for ``gold``; unlabelled sections get neutral filler."""
-    gold = gold or Gold()
-    transcript = _facts.transcript(conversation)
-    for marker in gold.markers or []:
-        transcript[marker.turn].markers.append(Marker(type=marker.type, description=f"{marker.type} here"))
-    level = gold.sentiment or "calm"
-    summary = gold.call_summary if gold.call_summary and 3 <= len(gold.call_summary) <= 5 else None
-    return AgentAssistPortal(
-        header=Header(
-            caller_name=gold.caller_name or "Unknown Caller",
-            phone_number=_facts.phone_number(conversation),
-            call_duration_seconds=_facts.call_duration_seconds(conversation),
-            sentiment=Sentiment(label=SENTIMENT_LABELS[level], level=level),
-        ),
-        transfer_reason=gold.transfer_reason or "caller asked for a person",
-        call_summary=summary or ["Caller called.", "Agent answered.", "Call ended."],
-        information_collected=list(gold.information_collected or []),
-        suggested_next_steps=list(
-            gold.suggested_next_steps or [NextStep(action="Follow up", confidence="low")]
-        )[:3],
-        transcript=transcript,
-        compliance_flags=list(gold.compliance_flags or []),
-    )
+from assist.programs import BriefResult
+from assist.schema import Conversation, LabelledExample
+from eval.agreement import brief_from_labels
 
 
 class GoldProgram:
@@ -62,7 +27,7 @@ class GoldProgram:
     def brief(self, conversation: Conversation) -> BriefResult:
         self.lm_calls += 1
         return BriefResult(
-            portal=portal_from_gold(conversation, self._gold[conversation.id]), program=self.name
+            portal=brief_from_labels(conversation, self._gold[conversation.id]), program=self.name
         )
 
 

@@ -22,9 +22,9 @@ from assist.schema import (
     NextStep,
 )
 from eval import metrics
+from eval.agreement import brief_from_labels
 from eval.metrics import SECTIONS, score_example
 from tests.conftest import HARPER_VALLEY
-from tests.eval.conftest import portal_from_gold
 
 EXAMPLE = next(example for example in read_examples(HARPER_VALLEY))
 TURNS = len(EXAMPLE.conversation.turns)
@@ -66,7 +66,7 @@ def labelled(gold: Gold) -> LabelledExample:
 @PROPERTY
 @given(gold=golds())
 def test_a_perfect_brief_scores_one_on_every_labelled_section(gold: Gold) -> None:
-    scores = score_example(portal_from_gold(EXAMPLE.conversation, gold), labelled(gold))
+    scores = score_example(brief_from_labels(EXAMPLE.conversation, gold), labelled(gold))
     for section in SECTIONS:
         assert scores.section(section) == (pytest.approx(1.0) if section in gold.labelled() else None)
     assert scores.overall == pytest.approx(1.0)
@@ -77,7 +77,7 @@ def test_a_perfect_brief_scores_one_on_every_labelled_section(gold: Gold) -> Non
 @PROPERTY
 @given(gold=golds(), predicted=golds())
 def test_scores_stay_in_the_unit_interval(gold: Gold, predicted: Gold) -> None:
-    scores = score_example(portal_from_gold(EXAMPLE.conversation, predicted), labelled(gold))
+    scores = score_example(brief_from_labels(EXAMPLE.conversation, predicted), labelled(gold))
     values = [scores.section(s) for s in SECTIONS] + [scores.overall, *scores.details.values()]
     assert all(0.0 <= v <= 1.0 for v in values if v is not None)
     assert scores.overall is not None
@@ -129,7 +129,7 @@ def test_sentiment_is_ordinal_with_an_exact_match_detail() -> None:
     assert metrics.sentiment_score("escalated", "calm") == 0.0
     assert metrics.sentiment_exact("angry", "frustrated") == 0.0
     scores = score_example(
-        portal_from_gold(EXAMPLE.conversation, Gold(sentiment="angry")),
+        brief_from_labels(EXAMPLE.conversation, Gold(sentiment="angry")),
         labelled(Gold(sentiment="frustrated")),
     )
     assert scores.sentiment == 0.75
@@ -234,7 +234,7 @@ def test_compliance_false_positive_is_only_measured_on_calls_labelled_none() -> 
 def test_partial_gold_scores_only_what_is_labelled() -> None:
     gold = Gold(caller_name="Patricia Brown")
     scores = score_example(
-        portal_from_gold(EXAMPLE.conversation, Gold(caller_name="patricia brown")), labelled(gold)
+        brief_from_labels(EXAMPLE.conversation, Gold(caller_name="patricia brown")), labelled(gold)
     )
     assert scores.caller_name == 1.0
     assert all(scores.section(s) is None for s in SECTIONS if s != "caller_name")
@@ -243,7 +243,7 @@ def test_partial_gold_scores_only_what_is_labelled() -> None:
 
 def test_overall_is_the_weighted_mean_of_scored_sections() -> None:
     gold = Gold(caller_name="Patricia Brown", sentiment="calm")
-    portal = portal_from_gold(EXAMPLE.conversation, Gold(caller_name="Someone Else", sentiment="calm"))
+    portal = brief_from_labels(EXAMPLE.conversation, Gold(caller_name="Someone Else", sentiment="calm"))
     assert score_example(portal, labelled(gold)).overall == 0.5
     assert score_example(portal, labelled(gold), weights={"sentiment": 3}).overall == 0.75
     with pytest.raises(ValueError, match="unknown section"):
@@ -251,7 +251,7 @@ def test_overall_is_the_weighted_mean_of_scored_sections() -> None:
 
 
 def test_a_metric_that_cannot_score_gives_null_and_an_error_never_zero() -> None:
-    good = portal_from_gold(EXAMPLE.conversation, Gold(caller_name="Patricia Brown"))
+    good = brief_from_labels(EXAMPLE.conversation, Gold(caller_name="Patricia Brown"))
     broken_sentiment = good.header.sentiment.model_construct(label="?", level="meh")
     broken = AgentAssistPortal.model_construct(
         **{
@@ -268,19 +268,19 @@ def test_a_metric_that_cannot_score_gives_null_and_an_error_never_zero() -> None
 
 
 def test_grounding_rate_uses_the_programs_grounding_check() -> None:
-    portal = portal_from_gold(
+    portal = brief_from_labels(
         EXAMPLE.conversation,
         Gold(information_collected=[InfoItem(key="Card", value="debit"), InfoItem(key="PIN", value="9999")]),
     )
     assert metrics.grounding_rate(portal, EXAMPLE.conversation) == 0.5
     assert (
-        metrics.grounding_rate(portal_from_gold(EXAMPLE.conversation, Gold()), EXAMPLE.conversation) is None
+        metrics.grounding_rate(brief_from_labels(EXAMPLE.conversation, Gold()), EXAMPLE.conversation) is None
     )
 
 
 def test_gold_briefs_of_the_real_calls_score_one(harper_valley: list[LabelledExample]) -> None:
     for example in harper_valley:
-        scores = score_example(portal_from_gold(example.conversation, example.gold), example)
+        scores = score_example(brief_from_labels(example.conversation, example.gold), example)
         assert example.gold is not None
         expected = 1.0 if example.gold.labelled() & set(SECTIONS) else None
         assert scores.overall == expected, example.id
