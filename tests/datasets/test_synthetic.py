@@ -15,7 +15,7 @@ import pytest
 from assist.grounding import appears_in
 from assist.interchange import read_examples
 from assist.schema import COMPLIANCE_FAMILIES, MARKER_TYPES, SENTIMENT_LEVELS, Gold, LabelledExample
-from tests.conftest import HARPER_VALLEY, SYNTHETIC
+from tests.conftest import HARPER_VALLEY, SECOND_ANNOTATOR, SYNTHETIC
 
 FULL_GOLD = {
     "caller_name",
@@ -96,6 +96,16 @@ def test_every_synthetic_call_is_a_complete_labelled_call(synthetic: list[Labell
         assert 1 <= len(gold.suggested_next_steps or []) <= 3, example.id
         assert (gold.transfer_reason or "").strip(), example.id
         assert any(m.type == "escalation_trigger" for m in gold.markers or []), f"{example.id}: no trigger"
+
+
+def test_second_annotator_labels_the_same_calls_completely(synthetic: list[LabelledExample]) -> None:
+    second = list(read_examples(SECOND_ANNOTATOR))
+    _check_ids_and_ranges(second)
+    first = {example.id: example for example in synthetic}
+    assert len(second) == 16 and {example.id for example in second} <= first.keys()
+    for example in second:
+        assert example.conversation == first[example.id].conversation, example.id
+        assert _gold(example).labelled() == FULL_GOLD, example.id
 
 
 def test_markers_sit_on_the_speaker_that_shows_them(synthetic: list[LabelledExample]) -> None:
