@@ -12,6 +12,8 @@ from assist.schema import LabelledExample
 ROOT = Path(__file__).resolve().parent.parent
 HARPER_VALLEY = ROOT / "datasets" / "harper_valley" / "dev.jsonl"
 SYNTHETIC = ROOT / "datasets" / "synthetic" / "calls.jsonl"
+#: Written by a second writer, never used for tuning (see datasets/synthetic_heldout/README.md).
+SYNTHETIC_HELDOUT = ROOT / "datasets" / "synthetic_heldout" / "calls.jsonl"
 #: 16 of the synthetic calls labelled again, blind, by a second annotator (see datasets/synthetic/README.md).
 SECOND_ANNOTATOR = ROOT / "datasets" / "synthetic" / "second_annotator.jsonl"
 
