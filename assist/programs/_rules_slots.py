@@ -1,13 +1,17 @@
 """Details gathered in the call (``information_collected``), as short key / verbatim value pairs.
 
-Two sources, both general to contact-centre calls: typed patterns (money, dates, times, emails,
-street addresses, labelled reference numbers, card and account types) read from every turn, and
-question/answer pairs, where the agent asks "what's your X?" and the caller's short reply is the
-value of X. Values are always cut from a single turn's text, so they appear in the transcript.
+Two sources, both general to contact-centre calls: typed patterns read from every turn (money,
+dates and spans of dates, times, emails, street addresses, labelled reference numbers, card and
+account types, places after a cue, measured values, medication, products, plans and businesses),
+and question/answer pairs, where the agent asks "what's your X?" (or "where are you?") and the
+caller's short reply is the value of X. Values are always cut from a single turn's text, so they
+appear in the transcript. Keys are short and use the speakers' own head noun ("Charge", "Rate",
+"Location"), which is what a human label for the same detail most often contains.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -33,11 +37,22 @@ _NUMBER_WORD = (
     r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
     r"thousand|million|and|a)"
 )
+#: A clock time or a named one; the bare hour only opens a window ("between 8 and 10 am").
+_CLOCK = r"(?:\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)|noon|midnight)"
+#: One day: "March 14th, 1962", "the 3rd of May", "4/11", "4 11 1990" (numeric, with a four-digit year), "Thursday".
+_ONE_DATE = (
+    rf"(?:(?:{_WEEKDAYS},? )?(?:{_MONTHS} {_ORDINAL}(?:,? \d{{4}})?|{_ORDINAL} of {_MONTHS}(?:,? \d{{4}})?|"
+    rf"\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?|\d{{1,2}}[ -]\d{{1,2}}[ -](?:19|20)\d{{2}})\b|{_WEEKDAYS}\b)"
+)
+#: A day, or a span or pair of days ("March 6th to March 8th", "January 9th and January 23rd"), or a
+#: day with a time window ("Thursday between noon and 5 PM"): the whole span is one detail.
 _DATE = re.compile(
-    rf"\b(?:{_WEEKDAYS},? )?(?:{_MONTHS} {_ORDINAL}(?:,? \d{{4}})?|{_ORDINAL} of {_MONTHS}(?:,? \d{{4}})?|"
-    rf"\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)\b|\b{_WEEKDAYS}\b",
+    rf"\b{_ONE_DATE}(?:,? (?:to|through|thru|until|till|and|or|-) {_ONE_DATE}|,? (?:between|from) "
+    rf"(?:{_CLOCK}|\d{{1,2}}(?::\d{{2}})?) (?:and|to|-) {_CLOCK})?",
     re.IGNORECASE,
 )
+_DATE_SPAN = re.compile(r" (?:to|through|thru|until|till|and|or|-) ", re.IGNORECASE)
+_CLOCK_SPAN = re.compile(r" (?:between|from) ", re.IGNORECASE)
 _DATE_WORDS = frozenset(
     words(
         "january february march april may june july august september october november december jan feb "
@@ -45,14 +60,17 @@ _DATE_WORDS = frozenset(
         "sunday"
     )
 )
+#: A clock time, a window, and the part of the day it falls in ("6:52 this morning").
 _TIME = re.compile(
-    r"\b(?:(?:tomorrow|today|tonight) )?(?:between )?\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)"
-    r"(?: (?:and|to|-) (?:\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)|noon|midnight))?|\b\d{1,2}:\d{2}\b",
+    r"\b(?:(?:tomorrow|today|tonight) )?(?:between )?(?:\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)"
+    r"(?: (?:and|to|-) (?:\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)|noon|midnight))?|\d{1,2}:\d{2}\b)"
+    r"(?: (?:this|tomorrow|yesterday) (?:morning|afternoon|evening)| tonight| today| yesterday| last night)?",
     re.IGNORECASE,
 )
+#: An amount, with its period when it recurs ("$500 a month", "$59.99 per month").
 _MONEY = re.compile(
-    rf"\$\s?\d[\d,]*(?:\.\d{{2}})?|\b\d[\d,]*(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
-    rf"\b(?:{_NUMBER_WORD} ){{1,8}}(?:dollars|bucks)\b",
+    rf"(?:\$\s?\d[\d,]*(?:\.\d{{2}})?|\b\d[\d,]*(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
+    rf"\b(?:{_NUMBER_WORD} ){{1,8}}(?:dollars|bucks)\b)(?: (?:a|per|each) (?:month|year|week|night)\b)?",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(
@@ -69,7 +87,9 @@ _LAST_FOUR = re.compile(
 #: "claim number is 4471902", "order #A-1234", "confirmation code Q7KL2P".
 _LABELLED_ID = re.compile(
     r"\b(claim|order|account|confirmation|reference|case|ticket|policy|member|membership|tracking|invoice|"
-    r"booking|customer|routing|reservation|serial|model|flight|loan|transaction|service request)"
+    r"booking|customer|routing|reservation|serial|model|flight|loan|transaction|service request|file|application|"
+    r"prescription|incident|report|agreement|registration|meter|device|license|permit|plate|patient|vehicle|"
+    r"record|contract|work order)"
     r"(?: (number|code|id|no\.?|#))?(?: is|:| was)? (#? ?[A-Z0-9](?:[A-Z0-9-]| (?=\d)){2,24}[A-Z0-9]|\d+)\b",
     re.IGNORECASE,
 )
@@ -108,6 +128,7 @@ _FILLER_LEAD = re.compile(
     r"the|my|our|from|to|into|i think|i'd like|i would like|it would be|it'll be|gonna be|that'd be|like)\b[ ,]*)+",
     re.IGNORECASE,
 )
+_FILLER_TAIL = re.compile(r"(?:[ ,]+(?:um+|uh+|er|like))+$", re.IGNORECASE)
 _ANSWER_BAD = re.compile(
     r"\b(?:repeat|sorry|what|pardon|hold on|hang on|i don't know|not sure|one (?:sec|second|moment))\b",
     re.IGNORECASE,
@@ -118,6 +139,106 @@ _ID_TOKEN = r"(?:[A-Za-z](?![\w'])|[A-Za-z]*\d[A-Za-z0-9]*(?![\w'])|[A-Za-z0-9]+
 _ID_RUN = re.compile(rf"(?<![\w$'.,-]){_ID_TOKEN}(?: {_ID_TOKEN})*")
 _CHOICE_SLOT = re.compile(r"\b(?:account|card)\b")
 _KEY_FIXES = {"dob": "Date of birth", "birthday": "Date of birth", "zip": "ZIP code", "zip code": "ZIP code"}
+
+#: US states and the largest US cities: places lowercase (ASR-style) transcripts name without capitals.
+#: Cities that are also common first names (Madison, Lincoln, Jackson, Aurora) are left out.
+_PLACE_NAMES = (
+    "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|"
+    "illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|"
+    "mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|"
+    "north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|south dakota|"
+    "tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming|"
+    "los angeles|chicago|houston|phoenix|philadelphia|san antonio|san diego|dallas|san jose|austin|"
+    "jacksonville|fort worth|columbus|charlotte|indianapolis|san francisco|seattle|denver|nashville|"
+    "oklahoma city|el paso|boston|portland|las vegas|detroit|memphis|louisville|baltimore|milwaukee|"
+    "albuquerque|tucson|fresno|sacramento|kansas city|atlanta|omaha|colorado springs|raleigh|long beach|"
+    "virginia beach|miami|oakland|minneapolis|tulsa|tampa|new orleans|wichita|cleveland|bakersfield|"
+    "anaheim|honolulu|riverside|corpus christi|st\\. louis|saint louis|pittsburgh|cincinnati|anchorage|"
+    "orlando|newark|durham|buffalo|st\\. paul|reno|boise|richmond|salt lake city|spokane|des moines|"
+    "birmingham|rochester|hartford|providence|savannah|charleston|knoxville|san juan"
+)
+#: A place: a known name in any case, or (punctuated text) one to three capitalized words.
+_PLACE = rf"(?:(?i:{_PLACE_NAMES})\b|[A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}}\b)"
+#: Where the caller is ("I'm in Ohio", "I live in Atlanta"), where they are going, a route, any other place.
+_PLACE_CUES = (
+    ("Caller location", re.compile(
+        rf"(?i:\b(?:i|we)(?:'m|'re| am| are| live| reside| moved)(?: (?:now|currently|actually|still|back))? "
+        rf"(?:in|near|outside(?: of)?) )({_PLACE})")),
+    ("Destination", re.compile(
+        rf"(?i:\b(?:to be|going|headed|heading|flying|driving|traveling|travelling|on (?:my|our) way|trip) "
+        rf"(?:to|in|into) )({_PLACE})")),
+    ("Route", re.compile(rf"(?i:\bfrom )((?:{_PLACE}) to (?:{_PLACE}))")),
+    ("Location", re.compile(rf"(?i:\b(?:in|near|outside(?: of)?) )({_PLACE})")),
+)  # fmt: skip
+#: Capitalized words after "in" that are not places.
+_NOT_PLACE = _DATE_WORDS | frozenset(
+    words(
+        "i english spanish french chinese person writing total advance general fact addition case order "
+        "particular short"
+    )
+)
+#: "your A1C was 7.8 percent", "the usage is 2,140 kilowatt hours": a measured value keyed by what it measures.
+_UNITS = (
+    r"percent|%|kilowatt[- ]hours?|kwh|kilowatts?|gallons|miles|pounds|degrees|gigabytes|gb|megabits|mbps|"
+    r"milligrams?|mg"
+)
+_MEASURE = re.compile(
+    r"\b(?:your|my|his|her|our|the) ((?:[A-Za-z][\w-]* )?[A-Za-z][\w-]*) (?:was|is|were|are|came back at|reads?) "
+    rf"(?:about |around |roughly |approximately |only |just |at )?(\d[\d,]*(?:\.\d+)?(?: ?(?:{_UNITS})\b)?)"
+    r"(?![\w$.,-]?\d| \d| ?(?:dollars|bucks|cents|digits|times|days|weeks|months|years|hours|minutes))",
+    re.IGNORECASE,
+)
+_UNIT_AMOUNT = re.compile(rf"\b\d[\d,]*(?:\.\d+)? ?(?:{_UNITS})\b", re.IGNORECASE)
+#: What an amount in a unit measures when no subject names it.
+_UNIT_KEYS = (("kilowatt", "Usage"), ("kwh", "Usage"), ("gallon", "Usage"), ("gigabyte", "Data usage"),
+              ("gb", "Data usage"), ("mile", "Mileage"), ("degree", "Temperature"), ("pound", "Weight"))  # fmt: skip
+#: Subjects whose values other patterns read (identifiers, money) or that are not measures.
+_NOT_MEASURE = frozenset(
+    words(
+        "number code id pin zip phone account card order claim policy reference confirmation balance total bill "
+        "payment amount charge fee price cost it this that one name address email date birthday age call "
+        "extension social ssn security"
+    )
+)
+#: A drug with its strength: "lisinopril 20 milligram", "metoprolol 25 mg".
+_MEDICATION = re.compile(
+    r"\b(?!(?:the|your|take|takes|about|than|each|only|with|from|over|under|like|some|extra)\b)"
+    r"([a-z]{4,} \d+(?:\.\d+)? ?(?:milligrams?|mg|mcg|micrograms?|milliliters?|ml|units))\b",
+    re.IGNORECASE,
+)
+_ALLERGY = re.compile(r"\ballergic to (?:the |any |all )?([a-z]+(?: and [a-z]+)?)", re.IGNORECASE)
+_DOCTOR = re.compile(r"\b(?:Dr\.?|Doctor) [A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+#: Four groups of four digits: a full card number read out. Only its last four is a detail to keep.
+_FULL_CARD = re.compile(r"\b\d{4}[ -]\d{4}[ -]\d{4}[ -](\d{4})\b")
+_YEAR = re.compile(r"\b(?:in|since|during|back in) ((?:19|20)\d{2})\b(?![ /-]\d)", re.IGNORECASE)
+#: A named model: capitalized words and a model number after a determiner ("a ProBlend 900").
+_PRODUCT = re.compile(
+    r"\b(?:a|an|the|my|your|our|this|that) ((?:[A-Z][A-Za-z-]*[a-z][A-Za-z-]* ){1,2}[A-Z]{0,2}\d{2,5}[A-Za-z]{0,2})\b"
+)
+_NOT_PRODUCT = frozenset(
+    words(
+        "flight room suite gate apartment unit route highway interstate exit mile box building floor terminal "
+        "platform channel extension line step level order claim policy account case ticket invoice model "
+        "serial loan reservation booking section row seat store branch"
+    )
+)
+#: A named plan or tier: "the annual Business plan", "your Premium Plus package".
+_PLAN = re.compile(
+    r"\b(?:the|your|my|our|a|an) ((?:[a-z]+ )?[A-Z][A-Za-z+-]*(?: [A-Z][A-Za-z+-]*)? (?i:plan|package|tier|membership))\b"
+)
+#: "I'm the owner of Lin's Bakery", "my business, Ortiz Plumbing": the caller's business.
+_BUSINESS = re.compile(
+    r"(?i:\b(?:owner of|i own|i run|my (?:business|company|shop|store|restaurant|practice)(?: is| is called| called|,)) )"
+    r"((?:the )?[A-Z][\w'&-]*(?:(?: (?:&|and|of))? [A-Z][\w'&-]*){0,3})"
+)
+#: Cheap substring checks that let most turns skip the long patterns above.
+_PLACE_HINT = re.compile(r"\b(?:in|near|outside|from)\b")
+_DOSE_HINT = re.compile(r"\d ?(?:milligram|mg|mcg|microgram|ml|milliliter|unit)")
+_PLAN_HINT = re.compile(r"\b(?:plan|package|tier|membership)\b")
+_BUSINESS_HINT = re.compile(
+    r"\b(?:owner of|i own|i run|my (?:business|company|shop|store|restaurant|practice))\b"
+)
+_WHERE = re.compile(r"\bwhere (?:are you|is the \w+|is your \w+|exactly)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +251,7 @@ class Slot:
 def _key(phrase: str) -> str:
     phrase = re.sub(r"\s+", " ", phrase.strip(" '-")).lower()
     phrase = _KEY_FIXES.get(phrase, phrase)
+    phrase = re.sub(r"'s (?=\w)", " ", phrase)  # "patient's name" -> "patient name"
     phrase = re.sub(r"\bzip\b", "ZIP", phrase)
     return phrase[:1].upper() + phrase[1:]
 
@@ -137,18 +259,25 @@ def _key(phrase: str) -> str:
 def _context_key(text: str, start: int, default: str, nouns: tuple[str, ...]) -> str:
     """``default`` qualified by the nearest noun before the match ("balance" -> "Balance")."""
     before = text[max(0, start - 40) : start].lower()
-    best = max(nouns, key=lambda n: before.rfind(n))
-    if before.rfind(best) >= 0:
-        return _key(best)
-    return default
+    said = _noun_pattern(nouns).findall(before)
+    return _key(said[-1]) if said else default
+
+
+@functools.lru_cache(maxsize=8)
+def _noun_pattern(nouns: tuple[str, ...]) -> re.Pattern[str]:
+    # At a word start, so "charges" names a charge but "separately" names no rate.
+    return re.compile(rf"\b({'|'.join(nouns)})")
 
 
 _MONEY_NOUNS = ("balance", "charge", "credit", "payment", "total", "fee", "refund", "bill", "price", "deposit",
-                "transfer", "amount", "withdrawal", "premium", "deductible", "cost", "rate", "fare")  # fmt: skip
+                "transfer", "amount", "withdrawal", "premium", "deductible", "cost", "rate", "fare", "order",
+                "estimate", "quote", "paid")  # fmt: skip
+#: An amount said about an order is its total; "I paid $40" is the amount paid.
+_MONEY_KEYS = {"Order": "Order total", "Paid": "Amount paid"}
 _DATE_NOUNS = ("birth", "appointment", "surgery", "delivered", "mailed", "disconnect", "due", "flight", "travel",
                "expires", "expiration", "expired", "since", "born", "renewal", "shut", "cancel", "charge", "hold",
-               "payment", "transaction")  # fmt: skip
-_DATE_KEYS = {"birth": "Date of birth", "born": "Date of birth", "delivered": "Delivery date",
+               "payment", "transaction", "window")  # fmt: skip
+_DATE_KEYS = {"window": "Window", "birth": "Date of birth", "born": "Date of birth", "delivered": "Delivery date",
               "mailed": "Mailed date", "disconnect": "Disconnection date", "shut": "Disconnection date",
               "due": "Due date", "since": "Start date", "expires": "Expiration date",
               "expiration": "Expiration date", "expired": "Expiration date", "cancel": "Cancellation date"}  # fmt: skip
@@ -163,8 +292,14 @@ _LAST_FOUR_OWNER = (
     ("account", "Account"),
     ("phone", "Phone"),
 )
+_DOTTED_MERIDIEM = re.compile(r"[ap]\.m\.$", re.IGNORECASE)
 _WEEKDAY_ONLY = re.compile(rf"^{_WEEKDAYS}$", re.IGNORECASE)
 _SPOKEN_AMOUNT = re.compile(r"[a-z ]+ (?:dollars|bucks)$", re.IGNORECASE)
+
+
+def _unstop(value: str) -> str:
+    """The value without the sentence's full stop ("5 PM." -> "5 PM"); "5 p.m." keeps its own."""
+    return value[:-1] if value.endswith(".") and not _DOTTED_MERIDIEM.search(value) else value
 
 
 def _typed(text: str, index: int, question: str) -> list[Slot]:
@@ -183,12 +318,12 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         value = match.group(3).strip(" #")
         if sum(c.isdigit() for c in value) >= 3:
             label = match.group(1).lower()
-            # The noun the speakers used ("confirmation code" vs "confirmation number"), else "number".
+            # The noun the speakers used ("confirmation code" vs "confirmation number"), else the label
+            # alone as they said it ("file DEN48812", "flight 1182").
             said = match.group(2) or re.search(rf"\b{label} (number|code|id)\b", question.lower())
-            noun = said if isinstance(said, str) else said.group(1) if said else "number"
-            found.append(
-                Slot(_key(f"{label} {'number' if noun.startswith(('no', '#')) else noun}"), value, index)
-            )
+            noun = said if isinstance(said, str) else said.group(1) if said else ""
+            noun = "number" if noun.startswith(("no", "#")) else noun
+            found.append(Slot(_key(f"{label} {noun}"), value, index))
     for match in _ZIP.finditer(text) if "zip" in lower else ():
         found.append(Slot("ZIP code", match.group(1), index))
     money = "$" in text or "dollar" in lower or "buck" in lower or "usd" in lower
@@ -196,7 +331,8 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         value = match.group(0).strip()
         if value.lower().startswith(("a ", "and ")):
             value = value.split(" ", 1)[1]
-        found.append(Slot(_context_key(text, match.start(), "Amount", _MONEY_NOUNS), value, index))
+        key = _context_key(text, match.start(), "Amount", _MONEY_NOUNS)
+        found.append(Slot(_MONEY_KEYS.get(key, key), value, index))
     for match in (
         _DATE.finditer(text) if has_digit or not _DATE_WORDS.isdisjoint(re.findall(r"[a-z]+", lower)) else ()
     ):
@@ -206,11 +342,17 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         key = _DATE_KEYS.get(noun, f"{_key(noun)} date" if noun else "Date")
         if key == "Date" and _WEEKDAY_ONLY.match(match.group(0)):
             key = "Day"
-        found.append(Slot(key, match.group(0), index))
+        elif _DATE_SPAN.search(match.group(0)) and not _CLOCK_SPAN.search(match.group(0)):
+            key += "s"  # "Charge dates": two days or a span
+        found.append(Slot(key, _unstop(match.group(0)), index))
     for match in _TIME.finditer(text) if has_digit else ():
-        found.append(Slot("Time", match.group(0), index))
+        found.append(Slot("Time", _unstop(match.group(0)), index))
     for match in _CARD_TYPE.finditer(text) if "card" in lower else ():
         found.append(Slot("Card type", match.group(1), index))
+    found.extend(_places(text, index) if _PLACE_HINT.search(lower) else ())
+    found.extend(_stated(text, index))
+    for match in _FULL_CARD.finditer(text) if has_digit and "card" in (lower + question.lower()) else ():
+        found.append(Slot("Card last four", match.group(1), index))
     transfer = _TRANSFER.search(text) if "from" in lower else None
     if transfer and _ACCOUNT_TYPE.fullmatch(transfer.group(1)) and _ACCOUNT_TYPE.fullmatch(transfer.group(2)):
         found.append(Slot("Transfer source account", transfer.group(1), index))
@@ -218,8 +360,63 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     return found
 
 
+def _stated(text: str, index: int) -> list[Slot]:
+    """Details told in passing: measures, medication, allergies, doctors, years, products, businesses."""
+    found: list[Slot] = []
+    lower = text.lower()
+    has_digit = any(c.isdigit() for c in text)
+    measured: set[str] = set()
+    for match in _MEASURE.finditer(text) if has_digit else ():
+        subject = match.group(1)
+        # "your usual is about 700" is too vague to keep: a measure has a unit, a decimal, or a named subject.
+        named = " " in subject or any(c.isupper() or c.isdigit() for c in subject)
+        if _NOT_MEASURE.isdisjoint(words(subject)) and (named or not match.group(2).isdigit()):
+            key = " ".join(
+                w if w.isupper() or any(c.isdigit() for c in w) else w.lower() for w in subject.split()
+            )
+            found.append(Slot(key[:1].upper() + key[1:], match.group(2), index))
+            measured.add(match.group(2))
+    for match in _UNIT_AMOUNT.finditer(text) if has_digit else ():
+        unit_key = next((k for u, k in _UNIT_KEYS if u in match.group(0).lower()), None)
+        if unit_key and match.group(0) not in measured:
+            found.append(Slot(unit_key, match.group(0), index))
+    for match in _MEDICATION.finditer(text) if has_digit and _DOSE_HINT.search(lower) else ():
+        found.append(Slot("Medication", match.group(1), index))
+    for match in _ALLERGY.finditer(text) if "allergic" in lower else ():
+        found.append(Slot("Allergy", match.group(1), index))
+    for match in _DOCTOR.finditer(text) if "Dr" in text or "Doctor" in text else ():
+        found.append(Slot("Provider", match.group(0), index))
+    for match in _YEAR.finditer(text) if has_digit else ():
+        found.append(Slot("Year", match.group(1), index))
+    for match in _PRODUCT.finditer(text) if has_digit and not text.islower() else ():
+        if match.group(1).split()[0].lower() not in _NOT_PRODUCT:
+            found.append(Slot("Product", match.group(1), index))
+    for match in _PLAN.finditer(text) if _PLAN_HINT.search(lower) else ():
+        found.append(Slot("Plan", match.group(1), index))
+    for match in _BUSINESS.finditer(text) if _BUSINESS_HINT.search(lower) else ():
+        found.append(Slot("Business name", match.group(1), index))
+    return found
+
+
+def _places(text: str, index: int) -> list[Slot]:
+    """Places said after a cue: the caller's whereabouts, a destination, a route, any other place."""
+    found: list[Slot] = []
+    taken: list[tuple[int, int]] = []
+    for key, cue in _PLACE_CUES:
+        for match in cue.finditer(text):
+            start, end = match.span(1)
+            place = match.group(1)
+            if any(s <= start < e for s, e in taken) or place.split()[0].lower() in _NOT_PLACE:
+                continue
+            taken.append((start, end))
+            found.append(Slot(key, place, index))
+    return found
+
+
 def _question_slot(question: str) -> str | None:
     """The thing an agent question asks for ("company name", "source account"), if it asks one."""
+    if _WHERE.search(question):
+        return "location"
     for match in _QUESTION.finditer(question):
         phrase = re.sub(r"^(?:is|are|was|your|the|that|a|an)\s+", "", match.group(1).strip().lower())
         spoken = [w for w in phrase.split() if w not in _FILLER_WORDS]
@@ -277,7 +474,9 @@ def _answer_value(answer: str, slot: str) -> str | None:
     head = slot.split()[-1]
     text = re.sub(rf"\s+{re.escape(head)}s?$", "", text, flags=re.IGNORECASE).strip(" ,.")
     text = re.split(r"[.!;]| and (?:i|it|that|we)\b", text)[0].strip(" ,")
-    if not text or len(text.split()) > 8 or _ANSWER_BAD.search(text):
+    text = _FILLER_TAIL.sub("", text)
+    # A place is described, not named: "I-40 eastbound, just past mile marker 198, near Flagstaff".
+    if not text or len(text.split()) > (12 if slot == "location" else 8) or _ANSWER_BAD.search(text):
         return None
     kind = _ACCOUNT_TYPE.fullmatch(text)
     return kind.group(1) if kind else text
@@ -306,7 +505,13 @@ def mentions(conversation: Conversation) -> list[Slot]:
         if turn.role == "assistant":
             question = text if "?" in text or _QUESTION.search(text) else question
             asked = _question_slot(text) or (asked if len(text.split()) <= 2 else None)
-            slots.extend(s for s in _typed(text, index, "") if s.key not in {"Time", "Card type"})
+            # The agent's times are mostly offers and promises ("by 9 PM"); one it reads from the
+            # records is a timestamp ("a SIM change at 6:52 this morning").
+            slots.extend(
+                s
+                for s in _typed(text, index, "")
+                if s.key != "Card type" and (s.key != "Time" or f"at {s.value}" in text)
+            )
             continue
         typed = _typed(text, index, question)
         four = _LAST_FOUR_OF.search(question.lower())
@@ -317,10 +522,18 @@ def mentions(conversation: Conversation) -> list[Slot]:
                 typed.append(Slot(f"{owner} last four", re.search(r"\d[\d -]*\d", text).group(0), index))  # type: ignore[union-attr]
                 asked = None
         slots.extend(typed)
-        if asked and not any(s.key in {"Date of birth", "Email"} for s in typed):
-            value = _answer_value(text, asked)
+        # A date of birth or email given with the answer is that detail; a name asked with it
+        # ("the patient's name and date of birth?") is still the rest of the reply.
+        paired = any(s.key in {"Date of birth", "Email"} for s in typed)
+        if asked and (not paired or asked.endswith("name")):
+            answer = text
+            for slot in typed if paired else ():
+                answer = answer.replace(slot.value, " ")
+            value = _answer_value(answer, asked)
             if value is not None:
-                slots.append(Slot(_key(asked), value, index))
+                # A described location holds the places named in it; the whole description goes first.
+                at = len(slots) - len(typed) if asked == "location" else len(slots)
+                slots.insert(at, Slot(_key(asked), value, index))
                 asked = None
             elif not _CHOICE_SLOT.search(asked):
                 asked = None
