@@ -204,7 +204,8 @@ _MILD = _cues(
     r"worried",
     r"concerned",
     r"inconvenien",
-    r"\bhmm+\b",
+    # "mm hmm" is assent, not doubt.
+    r"(?<!mm )(?<!m )\bhmm+\b",
     r"(?:that'?s|it'?s) (?:strange|odd|weird)",
     r"not sure why",
     r"i hope (?:so|this|that)",
@@ -249,8 +250,8 @@ class TurnSentiment:
 class CallSentiment:
     level: SentimentLevel
     turns: list[TurnSentiment]
-    #: (turn index, from level, to level) where the caller's sentiment changed noticeably.
-    shifts: list[tuple[int, int, int]]
+    #: The caller turn that throws the agent's words back as a short question ("Rejected?"), if any.
+    echo: int | None
 
 
 def _shouting(text: str) -> bool:
@@ -292,7 +293,7 @@ def _turn(index: int, text: str, *, heated_before: bool) -> TurnSentiment:
 
 
 def analyze(conversation: Conversation) -> CallSentiment:
-    """Per-turn levels for the caller's turns, the call's level and the noticeable shifts."""
+    """Per-turn levels for the caller's turns, the call's level and the caller's echo of the agent."""
     turns: list[TurnSentiment] = []
     heated = False
     echo: int | None = None
@@ -310,7 +311,7 @@ def analyze(conversation: Conversation) -> CallSentiment:
         heated = heated or scored.level >= 2
         turns.append(scored)
         agent_said = ""
-    return CallSentiment(level=_overall(turns), turns=turns, shifts=_shifts(turns, echo))
+    return CallSentiment(level=_overall(turns), turns=turns, echo=echo)
 
 
 #: "Rejected?", "Garnished? For a bill I already paid?", "A store in Dallas?": a calm caller throwing the
@@ -335,14 +336,3 @@ def _overall(turns: list[TurnSentiment]) -> SentimentLevel:
     if peak >= 2 and not backed and sum(t.level >= 2 for t in turns) < 2:
         peak = 1
     return SENTIMENT_LEVELS[peak]
-
-
-def _shifts(turns: list[TurnSentiment], echo: int | None) -> list[tuple[int, int, int]]:
-    """The turn where a caller who had been calm for at least one turn first turns negative (or echoes
-    the agent's words back in disbelief, whichever comes first)."""
-    for position, turn in enumerate(turns):
-        if turn.index == echo and position >= 1:
-            return [(turn.index, 0, max(turn.level, 1))]
-        if turn.level >= 1 and turn.cue:
-            return [(turn.index, 0, turn.level)] if position >= 1 else []
-    return []

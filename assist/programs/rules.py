@@ -9,6 +9,7 @@ the turn markers, and runs the shared grounding check.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from assist.grounding import ground, normalize_text
@@ -16,10 +17,10 @@ from assist.programs import BriefResult
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
 from assist.programs._rules_compliance import Findings, find
 from assist.programs._rules_names import UNKNOWN_CALLER, caller_name
-from assist.programs._rules_sentiment import CallSentiment, analyze
+from assist.programs._rules_sentiment import CallSentiment, TurnSentiment, analyze
 from assist.programs._rules_slots import Slot, collect, mentions
 from assist.programs._rules_story import tell
-from assist.programs._rules_text import clean, sentences
+from assist.programs._rules_text import clean, digits_in, sentences
 from assist.schema import (
     SENTIMENT_LABELS,
     SENTIMENT_LEVELS,
@@ -35,11 +36,22 @@ from assist.schema import (
 
 __all__ = ["RulesProgram"]
 
-#: Milder signs of frustration the sentiment levels leave at calm: exasperated emphasis, repeated effort.
+#: Milder signs of frustration the sentiment levels leave at calm: exasperated emphasis, repeated effort
+#: ("whatever you need" is cooperation, not a shrug).
 _FRUSTRATION_HINT = re.compile(
     r"\b(?:someone|somebody|anyone|you) (?:who can |to )?actually\b|\bthat's (?:impossible|ridiculous|crazy|absurd)\b|"
-    r"\bwhatever\b|\byou guys\b|\b(?:two|three|four|five|several|\d+) times\b|"
-    r"\b(?:i've|i have) (?:already )?(?:called|emailed|left|tried|been waiting)\b|\w !|\w!",
+    r"\bwhatever\b(?! (?:you|it takes|works|is needed))|\byou guys\b|\b(?:two|three|four|five|several|\d+) times\b|"
+    r"\b(?:i've|i have) (?:already )?(?:called|emailed|left|tried|been waiting)\b|"
+    r"\b(?:i|we) (?:already )?(?:called|emailed|wrote|came in) (?:yesterday|earlier|last week|before|this morning)\b|"
+    r"\w !|\w!",
+    re.IGNORECASE,
+)
+#: Level-1 cues that are confusion, hesitation or worry, not irritation: a worried, cooperative caller is calm.
+_UNSURE = re.compile(r"confus|worr|concern|not sure|hop(?:e|ing)|understand|strange|odd|weird|hmm")
+#: Leading words that accept or thank ("fine yeah", "okay thank you").
+_ACCEPTANCE = re.compile(
+    r"^(?:(?:yes|yeah|yep|ok|okay|fine|sure|alright|all right|great|perfect|please|thanks?|thank you|"
+    r"sounds good|that works|good)\b[\s,.!]*)+",
     re.IGNORECASE,
 )
 #: An agent offering an option ("I can offer a credit of $10", "I can book Thursday") states no fact yet.
@@ -59,11 +71,15 @@ _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|"
     r"thousand|grand|dozen"
 )
-#: Specifics that make a statement a fact: numbers, dates and times, and (in punctuated text) names.
+#: Specifics that make a statement a fact: numbers, dates and times, (in punctuated text) names, symptoms.
 _CONCRETE = re.compile(
     rf"\d[\w.,:/-]*|\b(?:{_NUMBER_WORDS})\b|\b(?:january|february|march|april|june|july|august|september|"
     r"october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tonight|"
-    r"tomorrow|this morning|last (?:week|month|year|night|time))\b|(?-i:(?<=[a-z,] )[A-Z][A-Za-z-]*\b)",
+    r"tomorrow|this morning|last (?:week|month|year|night|time))\b|(?-i:(?<=[a-z,] )[A-Z][A-Za-z-]*\b)|"
+    # Symptoms and damage are facts a human needs even without a number.
+    r"\b(?:allergic|allergy|allergies|bleeding|fever|rash|swelling|swollen|dizzy|dizziness|nause\w*|vomit\w*|"
+    r"faint\w*|pain|injur\w*|hurt|mold|mould|leak\w*|flood\w*|water damage|smoke|burning|sparks?|sparking|"
+    r"cracked|shattered|dented|pregnant|diabetic|disabled|oxygen)\b",
     re.IGNORECASE,
 )
 #: The agent reading out what its records show.
@@ -72,6 +88,71 @@ _LOOKUP = re.compile(
     r"was (?:rejected|denied|approved|cancell?ed|delivered|changed|replaced))\b",
     re.IGNORECASE,
 )
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]  # fmt: skip
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000, "million": 1_000_000}
+_NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", "thousand", "million", "and", "a"])
+#: A sum of money, written ("$1,842", "$4.8k", "400 dollars") or spoken ("thirty eight dollars", "ten grand").
+_AMOUNT = re.compile(
+    r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|thousand|grand|million)\b)?|"
+    r"\b\d[\d,]*(?:\.\d+)?\s?(?:k|thousand|grand|million|dollars|bucks)\b|"
+    rf"\b(?:(?:{_NUMBER_WORD})[\s-]+)+(?:dollars|bucks|grand)\b",
+    re.IGNORECASE,
+)
+#: Cheap test for any sum of money; most turns have none and skip the slow pattern.
+_MONEY = re.compile(r"\$|dollar|buck|grand|thousand|million|\d\s?k\b", re.IGNORECASE)
+#: How long something took or when it happened ("four days", "two hours", "yesterday", "as of tomorrow").
+_WHEN = re.compile(
+    rf"\b(?:\d+|{_NUMBER_WORD}|a couple of|a few|several)(?: more| whole| full)? "
+    r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\ba (?:day|week|month) and a half\b|"
+    r"\b(?:yesterday|today|tonight|tomorrow|this (?:morning|afternoon|evening)|last (?:week|month|night|time))\b",
+    re.IGNORECASE,
+)
+
+
+def _amount_value(text: str) -> float | None:
+    """The sum an amount expression names, or None when it names none."""
+    text = text.lower().replace(",", "")
+    digits = re.search(r"\d+(?:\.\d+)?", text)
+    if digits:
+        scale = next((v for k, v in _SCALES.items() if re.search(rf"\d\s?{k}\b", text)), 1)
+        return float(digits.group()) * scale
+    total = current = 0
+    for word in re.findall(r"[a-z]+", text):
+        if word in _UNITS:
+            current += _UNITS.index(word)
+        elif word in _TENS:
+            current += 20 + 10 * _TENS.index(word)
+        elif word == "a":
+            current = current or 1
+        elif word == "hundred":
+            current = (current or 1) * 100
+        elif word in _SCALES:
+            total, current = total + (current or 1) * _SCALES[word], 0
+    return float(total + current) or None
+
+
+def _restated(text: str, earlier: list[float]) -> bool:
+    """An amount that rounds one the call already named ("four hundred dollars" after "$412.66")."""
+    value = _amount_value(text)
+    return value is not None and any(abs(value - old) <= 0.1 * max(value, old) for old in earlier)
+
+
+@functools.lru_cache(maxsize=4096)
+def _amounts(text: str) -> tuple[float, ...]:
+    if not _MONEY.search(text):
+        return ()
+    return tuple(v for m in _AMOUNT.finditer(text) if (v := _amount_value(m.group())) is not None)
+
+
+#: The agent reading the caller's record back: "I see your file", "I've pulled up your booking".
+_RECORD_FOUND = re.compile(
+    r"\b(?:i see|i can see|i've found|i found|i've pulled up|i have pulled up|i've located)\b",
+    re.IGNORECASE,
+)
+#: Who is involved (a provider, a business, a patient's name) is context; key_info marks facts.
+_WHO_KEY = re.compile(r"name|provider|doctor|company|business|employer|merchant", re.IGNORECASE)
 _SHOULD_NOT_RECORD = frozenset({"Date of birth", "Account last four", "Card last four", "ZIP code", "Email"})
 
 
@@ -101,38 +182,23 @@ def _markers(
             Marker.model_validate({"type": type_, "description": description})
         )
 
-    shift_at = {index: (old, new) for index, old, new in sentiment.shifts}
-    heated = SENTIMENT_LEVELS.index(sentiment.level) >= 2
-    previous = 0
-    for scored in sentiment.turns:
-        hinted = heated and (
-            bool(_FRUSTRATION_HINT.search(clean(conversation.turns[scored.index].content)))
-            or (scored.human_request and previous >= 2)
+    frustrated = _frustrated_turns(conversation, sentiment)
+    for index, description in frustrated.items():
+        add(index, "frustration", description)
+    shift = _shift(conversation, sentiment, frustrated)
+    if shift is not None:
+        index, old, new = shift
+        add(
+            index,
+            "sentiment_shift",
+            f"Caller went from {SENTIMENT_LABELS[SENTIMENT_LEVELS[old]].lower()} to "
+            f"{SENTIMENT_LABELS[SENTIMENT_LEVELS[new]].lower()}",
         )
-        previous = scored.level
-        if (
-            hinted
-            and scored.level < 2
-            and not (scored.level == 1 and scored.cue and not scored.human_request)
-        ):
-            add(scored.index, "frustration", "Caller sounds exasperated")
-        elif scored.level >= 2 or (scored.level == 1 and scored.cue and not scored.human_request):
-            quoted = f': "{scored.cue}"' if scored.cue else ""
-            add(
-                scored.index,
-                "frustration",
-                f"Caller sounds {SENTIMENT_LEVELS[scored.level].replace('_', ' ')}{quoted}",
-            )
-        if scored.index in shift_at:
-            old, new = shift_at[scored.index]
-            add(
-                scored.index,
-                "sentiment_shift",
-                f"Caller went from {SENTIMENT_LABELS[SENTIMENT_LEVELS[old]].lower()} to "
-                f"{SENTIMENT_LABELS[SENTIMENT_LEVELS[new]].lower()}",
-            )
-    if findings.verified_turn is not None:
-        add(findings.verified_turn, "identity_verified", "The AI confirmed the caller's identity")
+    verified = findings.verified_turn
+    if verified is None:
+        verified = _record_found(conversation, findings, name_words)
+    if verified is not None:
+        add(verified, "identity_verified", "The AI confirmed the caller's identity")
     for index, description in findings.commitments.items():
         add(index, "ai_commitment", description)
     for index, description in findings.escalations.items():
@@ -144,7 +210,7 @@ def _markers(
         if index not in findings.sensitive:
             details = "; ".join(dict.fromkeys(f'{s.key}: "{s.value}"' for s in turn_slots[:3]))
             add(index, "key_info", f"Shared {details}")
-    for index, description in _fact_turns(conversation, findings, name_words):
+    for index, description in _fact_turns(conversation, findings, name_words, frustrated):
         if index not in info_turns and index not in findings.sensitive:
             add(index, "key_info", description)
     if (
@@ -157,18 +223,107 @@ def _markers(
     return markers
 
 
+def _frustrated_turns(conversation: Conversation, sentiment: CallSentiment) -> dict[int, str]:
+    """Caller turn -> why it shows frustration.
+
+    A turn counts when its own words are irritated (a frustration cue, or a milder one that is not
+    mere confusion or worry), when the call is heated and the turn has an exasperated hint, or when
+    the caller's last real statement was frustrated and this one says more than a short answer or
+    an acceptance: a mood carries over until something calms it.
+    """
+    heated = SENTIMENT_LEVELS.index(sentiment.level) >= 2
+    found: dict[int, str] = {}
+    previous: TurnSentiment | None = None
+    carried = False
+    for scored in sentiment.turns:
+        text = clean(conversation.turns[scored.index].content)
+        irritated = scored.level >= 2 or (
+            scored.level == 1
+            and bool(scored.cue)
+            and not scored.human_request
+            and not _UNSURE.search(scored.cue.lower())
+        )
+        if irritated:
+            quoted = f': "{scored.cue}"' if scored.cue else ""
+            found[scored.index] = f"Caller sounds {SENTIMENT_LEVELS[scored.level].replace('_', ' ')}{quoted}"
+        elif heated and (
+            _FRUSTRATION_HINT.search(text)
+            or (scored.human_request and previous is not None and previous.level >= 2)
+        ):
+            found[scored.index] = "Caller sounds exasperated"
+        elif carried and _substantive(text) and not _answers_question(conversation, scored.index):
+            found[scored.index] = "Caller is still frustrated"
+        # A short answer to the agent's question neither shows nor resets the caller's mood.
+        if scored.index in found or (
+            _substantive(text) and not _answers_question(conversation, scored.index)
+        ):
+            carried = scored.index in found
+        previous = scored
+    return found
+
+
+def _substantive(text: str) -> bool:
+    """More than an acceptance or thanks ("Fine. Thank you.", "ok yeah put me through")."""
+    rest = _ACCEPTANCE.sub("", text)
+    return len(rest.split()) >= 5
+
+
+def _answers_question(conversation: Conversation, index: int) -> bool:
+    """A short reply to the agent's question (a name, a number, a date) is an answer, not a mood."""
+    before = next(
+        (clean(t.content) for t in reversed(conversation.turns[:index]) if t.role == "assistant"), ""
+    )
+    return "?" in before and len(clean(conversation.turns[index].content).split()) <= 8
+
+
+def _shift(
+    conversation: Conversation, sentiment: CallSentiment, frustrated: dict[int, str]
+) -> tuple[int, int, int] | None:
+    """The caller turn where the mood changes: the first frustrated turn after at least one calm,
+    substantive caller turn (a caller frustrated from their first words never shifted), or the
+    earlier turn where a calm caller throws the agent's words back in disbelief."""
+    calm_before = False
+    for scored in sentiment.turns:
+        if scored.index == sentiment.echo and calm_before:
+            return scored.index, 0, max(scored.level, 1)
+        if scored.index in frustrated:
+            return (scored.index, 0, max(scored.level, 1)) if calm_before else None
+        calm_before = calm_before or _substantive(clean(conversation.turns[scored.index].content))
+    return None
+
+
+def _record_found(conversation: Conversation, findings: Findings, name_words: set[str]) -> int | None:
+    """The agent turn that finds the caller's record once the caller gave both their name and a
+    reference number: matching the two is the check, even when the agent never says "verified".
+    A name alone ("I can see your account" after just a name) is no check, nor are secrets the
+    caller volunteered unasked (a PIN, a Social Security number)."""
+    named = numbered = False
+    for index, turn in enumerate(conversation.turns):
+        text = clean(turn.content)
+        if turn.role == "user":
+            named = named or bool(name_words & set(normalize_text(text).split()))
+            numbered = numbered or (
+                index not in findings.sensitive and any(len(d) >= 4 for d in digits_in(text))
+            )
+        elif named and numbered and _RECORD_FOUND.search(text):
+            return index
+    return None
+
+
 def _first_mentions(conversation: Conversation, mentioned: list[Slot]) -> dict[int, list[Slot]]:
     """Turn -> the details that first appear in it: key_info marks where facts *first* appear.
 
     A value the call already showed (the agent reading back a claim number, a date repeated in the
-    handoff), a verification secret (last four, date of birth, ZIP, email) and an amount the agent
-    merely offers ("I can offer a credit of $10") carry no new information.
+    handoff, "four hundred dollars" after "$412.66"), a verification secret (last four, date of birth,
+    ZIP, email), who is involved (a provider's or a business's name) and an amount the agent merely
+    offers ("I can offer a credit of $10") carry no new information.
     """
     seen = " "
     info_turns: dict[int, list[Slot]] = {}
     by_turn: dict[int, list[Slot]] = {}
     for slot in mentioned:
         by_turn.setdefault(slot.turn, []).append(slot)
+    money: list[float] = []
     for index, turn in enumerate(conversation.turns):
         text = clean(turn.content)
         for slot in by_turn.get(index, ()):
@@ -176,17 +331,20 @@ def _first_mentions(conversation: Conversation, mentioned: list[Slot]) -> dict[i
             if (
                 slot.key in _SHOULD_NOT_RECORD
                 or slot.key.endswith("last four")
+                or _WHO_KEY.search(slot.key)
                 or f" {value} " in seen
+                or (_AMOUNT.fullmatch(slot.value) and _restated(slot.value, money))
                 or (turn.role == "assistant" and _OFFER.search(_sentence_with(text, slot.value)))
             ):
                 continue
             info_turns.setdefault(index, []).append(slot)
         seen += normalize_text(text) + " "
+        money += _amounts(text)
     return info_turns
 
 
 def _fact_turns(
-    conversation: Conversation, findings: Findings, name_words: set[str]
+    conversation: Conversation, findings: Findings, name_words: set[str], frustrated: dict[int, str]
 ) -> list[tuple[int, str]]:
     """Turns that state concrete facts no typed slot catches: what the agent found on the account
     ("I see a SIM change on your line at 6:52 this morning"), and the caller's later statements
@@ -194,15 +352,19 @@ def _fact_turns(
 
     A statement counts when it is not a question, has six words or more and names something
     concrete (a number, a date or time word, a capitalized name other than the caller's). The
-    caller's demands for a human are escalations, not facts.
+    caller's demands for a human are escalations, not facts; an amount that rounds one already said
+    ("ten bucks" after "$10") is not new; and in a frustrated turn, how long or since when ("four
+    days without internet", "I called yesterday") measures the wait rather than adding a fact.
     """
     found: list[tuple[int, str]] = []
     first_user = next(
         (i for i, t in enumerate(conversation.turns) if t.role == "user" and clean(t.content)), None
     )
     seen = " "
+    money: list[float] = []
     for index, turn in enumerate(conversation.turns):
         earlier, seen = seen, f"{seen}{normalize_text(clean(turn.content))} "
+        before, money = money, [*money, *_amounts(clean(turn.content))]
         said = [s for s in sentences(turn.content) if "?" not in s]
         if turn.role == "assistant":
             said = [s for s in said if _LOOKUP.search(s)]
@@ -215,6 +377,11 @@ def _fact_turns(
         ):
             continue
         statement = " ".join(said)
+        for amount in _AMOUNT.findall(statement):
+            if _restated(amount, before):
+                statement = statement.replace(amount, " ")
+        if index in frustrated:
+            statement = _WHEN.sub(" ", statement)
         concrete = [
             m.group(0)
             for m in _CONCRETE.finditer(statement)
