@@ -15,6 +15,7 @@ sources carry most of the meaning of a handoff:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -26,10 +27,24 @@ from assist.schema import SENTIMENT_LEVELS, Confidence, Conversation
 
 __all__ = ["Story", "tell"]
 
+
+def _word_set(*lines: str) -> frozenset[str]:
+    return frozenset(" ".join(lines).split())
+
+
 _FILLERS = re.compile(
-    r"\b(?:u+m+|u+h+|uhm|erm|hmm+|you know|i mean|kind of|sort of|basically|literally|honestly|actually)\b,?"
-    r"|(?<=[,.]) like,?|^like,? |\blike(?= (?:a |the |totally |really |three |two |four |five |ten |\d))",
+    r"\b(?:u+m+|u+h+|uhm|erm|hmm+|you know|i mean|kind of|sort of|basically|literally|honestly|actually|just|"
+    r"really|totally|pretty much|super|anyway|or something|or whatever|and stuff|and everything|"
+    r"(?:a bunch|a couple|all) of them|(?:i|we) (?:think|guess|believe|suppose)(?=[,.]| so\b)|"
+    r"to be honest|(?:hold|hang) on(?: a (?:sec|second|minute))?|one (?:sec|second)|let me (?:see|think|check))\b,?",
     re.IGNORECASE,
+)
+#: Spoken "like" is a filler unless a verb or comparison governs it ("I'd like", "smells like", "feel like").
+_LIKE = re.compile(r"(\b[\w']+)?,?\s*\blike\b,?", re.IGNORECASE)
+_LIKE_KEPT = _word_set(
+    "i you we they he she would 'd i'd you'd we'd they'd he'd she'd don't didn't doesn't not look looks looked "
+    "looking sound sounds sounded smell smells smelled feel feels felt seem seems seemed something anything nothing "
+    "more much things stuff what taste tastes tasted just people someone somebody would've"
 )
 _LEAD = re.compile(
     r"^(?:(?:hi|hello|hey|yes|yeah|yep|no|oh|ah|so|well|ok|okay|right|great|sure|alright|good (?:morning|afternoon|"
@@ -48,14 +63,27 @@ _PROBLEM = re.compile(
 )
 _FIRST_PERSON = [(re.compile(p, re.IGNORECASE), r) for p, r in [
     (r"\bi'm\b", "they're"), (r"\bi am\b", "they are"), (r"\bi've\b", "they've"), (r"\bi'd\b", "they'd"),
-    (r"\bi'll\b", "they'll"), (r"\bi was\b", "they were"), (r"\bi\b", "they"), (r"\bmy\b", "their"),
+    (r"\bi'll\b", "they'll"), (r"\bi was\b", "they were"), (r"(?<![\w-])i(?![\w-])", "they"), (r"\bmy\b", "their"),
     (r"\bme\b", "them"), (r"\bmine\b", "theirs"), (r"\bmyself\b", "themselves"), (r"\bwe're\b", "they're"),
     (r"\bwe've\b", "they've"), (r"\bwe'd\b", "they'd"), (r"\bwe\b", "they"), (r"\bour\b", "their"),
     (r"\bus\b", "them"), (r"\byour\b", "the"), (r"^you\b", "the company"), (r"\byou guys\b", "the company"), (r"\byou people\b", "the company"),
     (r"\bthey has\b", "they have"), (r"\bthey doesn't\b", "they don't"), (r"\bthey wasn't\b", "they weren't"),
     (r"\bthey is\b", "they are"), (r"\bthey's\b", "they're"),
 ]]  # fmt: skip
+#: What an agent sentence opens with before its content, in spoken or unpunctuated form: thanks,
+#: apologies, "you're verified" (the summary says so separately), "I see", "Ms. Brown,".
+_AGENT_OPENING = re.compile(
+    r"^(?:(?:thank you|thanks|okay|ok|sure|alright|great|perfect|got it|understood|of course|yes|i understand|"
+    r"i'm sorry(?: about that)?|i apologi[sz]e|(?:mr|ms|mrs|miss|dr)\.? [a-z][\w'-]*|you're (?:all )?verified|"
+    r"you've been verified|you are verified|i see|i can see|it looks like)(?: that)?\b[,.!]?\s*)+",
+    re.IGNORECASE,
+)
 #: The agent's "I" becomes "AI", its "you" the caller.
+_YOU_SUBJECT = re.compile(
+    r"(^|\b(?:that|if|so|and|when|because|until|before|once|sure) )you (?!(?:can|could|will|would|should|might|may|"
+    r"must|did|didn't|were|are|had)\b)([a-z]+)\b",
+    re.IGNORECASE,
+)
 _AGENT_VOICE = [(re.compile(p, re.IGNORECASE), r) for p, r in [
     (r"\b(?:i've|i have|we've|we have) (?:now |just |also )?", "AI "), (r"\b(?:i'll|i will|we'll|we will) ", "AI will "),
     (r"\bi promise\b", "AI promised"), (r"\bi can\b", "AI can"), (r"\bi'm\b", "AI is"), (r"(?<![\w-])i(?![\w-])", "AI"),
@@ -113,10 +141,95 @@ _DONE = re.compile(
     r"\bwill (?:definitely|certainly)\b|\b(?:i'll|i will) make sure\b",
     re.IGNORECASE,
 )
+#: What the AI did, with its object: "I've ordered you a replacement card" -> "a replacement card".
+_DONE_OBJECT = re.compile(
+    r"\b(?:i've|i have|we've|we have|i|we) (?:now |just |also |already )?(?:ordered|scheduled|booked|sent|submitted|"
+    r"issued|requested|dispatched|arranged|set up|opened|placed|filed|processed)"
+    r" (?:(?:you|your)(?= (?:a|an|the|your)\b) )?((?:an?|the|your) [\w' -]+?|[a-z]+ [a-z]+)"
+    r"(?= (?:so|and|which|to|by|because|but|that|on|at|in|within|today|now|is|are|was|will|should|can|"
+    r"for (?:you|your))\b|[,.!?]|$)",
+    re.IGNORECASE,
+)
+#: The caller asking for something to be done: "I need to cancel ...", "can somebody actually check it".
+_CALLER_ASK = re.compile(
+    r"\b(?:(?:i|we) (?:still )?(?:want|need|would like|'d like)(?: (?:you|someone|somebody|you guys))? to|"
+    r"can (?:you|someone|somebody|anyone)) ((?!be\b|talk\b|speak\b)[a-z]+ [^.!?]+)",
+    re.IGNORECASE,
+)
+#: The caller's words inside an ask, as the human agent reads them.
+_ASK_VOICE = [(re.compile(p, re.IGNORECASE), r) for p, r in [
+    (r"\b(?:my|our)\b", "the caller's"), (r"\b(?:me|us)\b", "the caller"), (r"\b(?:this|that)\b(?= (?!(?:in|on|at|to|for|with|is|was|back|up|out|off|down|now)\b)\w)", "the"),
+    (r"\b(?:i'm|i am|we're|we are)\b", "the caller is"), (r"\b(?:i|we)\b", "the caller"),
+]]  # fmt: skip
 #: A sentence ends at . ! ? before a space, except after a title ("Dr. Patel").
 _SENTENCE_END = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)(?<=[.!?])\s+")
 _FIRST_PERSON_WORD = re.compile(r"(?<![\w-])(?:i|i'm|i've|my|me|we|our)(?![\w-])", re.IGNORECASE)
 _AMOUNT_NUMERIC = re.compile(r"\$\s?\d[\d,]*(?:\.\d{2})?")
+#: Words after "I" that keep their form after "Caller": modals, common past forms, adverbs.
+_SAME_VERB = _word_set(
+    "can can't could couldn't will won't would wouldn't should shouldn't might must may was wasn't did didn't "
+    "got had made paid said told took lost bought sent gave went came saw found left kept put set thought heard "
+    "felt brought spent ran woke fell broke drove flew wrote forgot "
+    "am"
+)
+_ADVERBS = _word_set(
+    "just also still never already only even always usually really actually now then too definitely probably "
+    "recently finally originally literally honestly basically seriously"
+)
+#: An agent question whose answer is an identifier, not a detail of the problem.
+_IDENTITY_ASK = re.compile(
+    r"\b(?:(?:first|last|full) name|spell|e-?mail|date of birth|birthday|zip|postal code|last four|code|"
+    r"(?:account|policy|member|order|claim|confirmation|reference|loan|agreement|phone) (?:number|id)|"
+    r"number on (?:the|your) account)\b",
+    re.IGNORECASE,
+)
+_PROMISE_WORD = re.compile(r"\b(?:will|guarantee|promise|make sure|won't)\b", re.IGNORECASE)
+#: "Refund it", "check with them", "process that": an action whose object is a pronoun.
+_PRONOUN_OBJECT = re.compile(r"^(\w+(?: \w+)?) (?:it|that|this)\b(?! \w+ed\b)", re.IGNORECASE)
+#: Money nouns an amount attaches to; not the imperative verb itself ("Refund the charge").
+_MONEY_WORD = re.compile(
+    r"(?<!^)\b(?:refund|charges?|credit|bill|payment|fee|deposit)\b(?! of)", re.IGNORECASE
+)
+_MONEY_VERB = re.compile(r"^(?:refund|credit|reverse|waive|dispute)\b", re.IGNORECASE)
+#: Longest summary bullet taken from one turn, in words: summary bullets are short facts.
+_BULLET_WORDS = 22
+#: A lone letter or digit ("Q as in queen, 7, K"): spelling, not content.
+_SPELLED = re.compile(r"(?<![\w'-])[a-z0-9](?![\w'-])", re.IGNORECASE)
+_FUNCTION_WORDS = _word_set(
+    "a an the and or but so to of in on at for with from by as is are was were be been am it its it's that this "
+    "these those there there's i i'm i've i'd me my we we're our you your they their them he she his her what "
+    "do did does don't didn't not no yes if then just about up out can could would should will have has had "
+    "get got like know think"
+)
+#: Words of the caller's opening kept in the transfer reason: the reason is read at a glance.
+_REASON_WORDS = 9
+#: Where a spoken sentence starts a new clause; unpunctuated speech runs on into questions ("... can you ...").
+_CLAUSE_BREAK = re.compile(
+    r",|;| but | because | so | and then | which | (?=(?:can|could|would) you )", re.IGNORECASE
+)
+#: Words a clipped clause must not end on.
+_DANGLING = _word_set(
+    "a an the to of for in on at with and or but that which who saying says said they he she it is are was were "
+    "their my your our some any this these those from by as if i we you me them us there"
+)
+_EMERGENCY_WORDS = re.compile(
+    r"\b(?:gas|smell|chest|breath|breathe|bleeding|unconscious|fire|smoke|emergency|pain|tight)",
+    re.IGNORECASE,
+)
+#: Outside actions a caller threatens (the annotation guidelines' "escalated" list), as short noun phrases.
+_THREATS = tuple(
+    (re.compile(pattern, re.IGNORECASE), phrase)
+    for pattern, phrase in (
+        (r"\b(FCC|CFPB|FTC|BBB|attorney general|better business bureau|(?:insurance )?commissioner|regulator)\b",
+         "a complaint to the {}"),
+        (r"\b(?:lawyer|attorney|lawsuit|sue|suing|legal action|court)\b", "legal action"),
+        (r"\bchargeback\b", "a chargeback"),
+        (r"\bpolice\b", "to call the police"),
+        (r"\bcancel(?:l?ing|l?ed)?\b|\bcancellation\b", "cancellation"),
+        (r"\b(?:switch(?:ing)?|moving|move) (?:\w+ ){0,3}(?:to )?(?:another|a different) (?:provider|company|bank|carrier)",
+         "switching providers"),
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +237,15 @@ class _Intent:
     caller: re.Pattern[str]
     #: What the call is about, as a noun phrase ("unauthorized charges").
     topic: str
+    #: What "it" means in an action about this topic ("Refund it" -> "Refund the charge").
+    thing: str
     #: The usual agent actions, most important first; ``{amount}`` becomes " of $X" when the call names one.
     actions: tuple[str, ...]
 
 
-def _intent(pattern: str, topic: str, *actions: str) -> _Intent:
+def _intent(pattern: str, topic: str, thing: str, *actions: str) -> _Intent:
     # Matched against lowercased text: much faster than IGNORECASE.
-    return _Intent(re.compile(pattern), topic, actions)
+    return _Intent(re.compile(pattern), topic, thing, actions)
 
 
 #: Most specific first; only the caller's words are matched, so the agent's offers do not set the topic.
@@ -139,6 +254,7 @@ _INTENTS = (
         r"\b(?:emergency|gas (?:smell|leak)|smell(?:s|ing)? (?:of )?gas|chest (?:pain|tight)|tightness in (?:my|the) "
         r"chest|can't breathe|trouble breathing|bleeding|unconscious|on fire|smoke)",
         "an emergency",
+        "the emergency",
         "Treat the call as an emergency and dispatch help immediately",
         "Confirm the caller is safe and knows to call 911",
     ),
@@ -146,6 +262,7 @@ _INTENTS = (
         r"\b(?:did(?:n't| not)|never) (?:make|authori[sz]e|recogni[sz]e)|unauthori[sz]ed|fraud|"
         r"(?:somebody|someone) (?:used|took|stole|is using)|not my (?:charge|purchase)s?",
         "unauthorized charges",
+        "the unauthorized charges",
         "File a fraud claim for the unauthorized charges{amount}",
         "Offer a temporary credit while the fraud claim is investigated",
     ),
@@ -153,30 +270,35 @@ _INTENTS = (
         r"\b(?:charged|billed) (?:me |us |my \w+ )?(?:twice|two times|double)|double[- ]charged|"
         r"duplicate (?:charge|payment)|same (?:charge|thing) twice",
         "a duplicate charge",
+        "the duplicate charge",
         "Open a dispute for the duplicate charge{amount}",
         "Offer provisional credit while the dispute is reviewed",
     ),
     _intent(
         r"\b(?:hacked|locked out|can't (?:log|sign|get) in|forgot (?:my )?password|reset (?:my )?password)",
         "an account access problem",
+        "the account",
         "Verify ownership, secure the account and restore the caller's access",
         "Lock the account and end active sessions",
     ),
     _intent(
         r"\b(?:lost|stolen|missing) (?:my |the )?(?:card|wallet|purse)|(?:card|wallet) (?:was |got )?stolen",
         "a lost or stolen card",
+        "the card",
         "Block the card and order a replacement",
         "Confirm the replacement card's delivery address and timing",
     ),
     _intent(
         r"\b(?:dispute|disputing|don't owe|do not owe|not mine|already paid)",
         "a disputed charge",
+        "the disputed charge",
         "Record the dispute and review the charge{amount}",
         "Send the caller written confirmation of the dispute",
     ),
     _intent(
         r"\b(?:refund|money back|reimburse)",
         "a refund",
+        "the charge",
         "Process a refund{amount} to the original payment method",
         "Confirm the refund timeline with the caller",
     ),
@@ -184,6 +306,7 @@ _INTENTS = (
         r"\bcancel(?:l?ing|l?ed)? (?:my |the |our )?(?:membership|subscription|service|plan|account|policy|"
         r"contract|order)",
         "a cancellation",
+        "the account",
         "Cancel the service as requested and confirm no further charges",
         "Review refunding any charges billed after the cancellation request",
     ),
@@ -191,6 +314,7 @@ _INTENTS = (
         r"\b(?:bill|statement|invoice)\b.{0,40}\b(?:high|wrong|times|higher|went up|doubled|incorrect)|"
         r"overcharg|billing error|payment went up",
         "a billing question",
+        "the bill",
         "Review the bill{amount} and correct it if it is wrong",
         "Explain the charges to the caller and adjust the account if needed",
     ),
@@ -198,65 +322,80 @@ _INTENTS = (
         r"\b(?:no (?:internet|power|service|signal|heat|water)|outage|(?:internet|power|service|phone|line) "
         r"(?:is |went |has been )?(?:out|down)|never showed up|no-show)",
         "a service problem",
+        "the service",
         "Restore the service and book the earliest technician visit",
         "Apply a service credit for the outage",
     ),
     _intent(
         r"\b(?:stopped working|broke|broken|doesn't work|won't (?:turn|start|work)|defective|warranty)",
         "a faulty product",
+        "the product",
         "Open a warranty repair or replacement for the product",
         "Confirm the product details and warranty coverage",
     ),
     _intent(
         r"\b(?:appointment|schedule a|book a|reschedule)",
         "an appointment",
+        "the appointment",
         "Book the appointment the caller needs",
         "Confirm the appointment details with the caller",
     ),
     _intent(
         r"\bclaim\b",
         "an insurance claim",
+        "the claim",
         "Review the claim and update the caller on its status",
         "Contact the assigned adjuster about the next steps",
     ),
     _intent(
         r"\b(?:flight|reservation|booking|hotel|rebook)",
         "a booking",
+        "the booking",
         "Review and update the booking",
         "Confirm the change and any price difference with the caller",
     ),
     _intent(
         r"\b(?:order|package|delivery|deliver(?:ed)?|shipment|parcel)\b",
         "an order",
+        "the order",
         "Check the order and arrange a replacement, redelivery or refund",
         "Confirm the resolution with the caller",
     ),
     _intent(
         r"\b(?:prescription|refill|medication|pharmacy)",
         "a prescription",
+        "the prescription",
         "Resolve the prescription refill with the prescriber",
         "Confirm when the medication will be ready",
     ),
     _intent(
         r"\b(?:transfer|move) (?:some )?(?:money|funds|\$|\d)",
         "a funds transfer",
+        "the transfer",
         "Complete the transfer{amount}",
         "Confirm the transfer with the caller",
     ),
     _intent(
         r"\b(?:payment plan|make a payment|pay (?:my|the) bill|late payment|past due)",
         "a payment",
+        "the payment",
         "Set up the payment{amount}",
         "Confirm the payment date and amount with the caller",
     ),
     _intent(
         r"\b(?:change|update) (?:my |the )?(?:address|phone number|email|name)|\bmoved\b",
         "an account update",
+        "the account details",
         "Update the caller's details on the account",
         "Confirm the change with the caller",
     ),
-    _intent(r"\bbalance\b", "a balance enquiry", "Give the caller their current balance"),
-    _intent(r"\b(?:replacement|new) card\b", "a replacement card", "Confirm the replacement card's delivery"),
+    _intent(r"\bbalance\b", "a balance enquiry", "the balance", "Give the caller their current balance"),
+    _intent(
+        r"\b(?:replacement|new) card\b",
+        "a replacement card",
+        "the replacement card",
+        "Confirm the replacement card's delivery",
+    ),
 )
 
 
@@ -269,13 +408,23 @@ class Story:
     next_steps: list[tuple[str, Confidence]]
 
 
+@functools.lru_cache(maxsize=4096)
 def plain(text: str) -> str:
-    """The utterance without fillers, repeated words or a leading "yeah, so, okay"."""
+    """The utterance without fillers, repeated words or a leading "yeah, so, okay".
+
+    Cached: the issue, detail, state and ask finders all read the same caller turns.
+    """
     text = _FILLERS.sub(" ", clean(text))
+    text = _LIKE.sub(_like, text)
     text = _REPEAT.sub(r"\1", text)
     text = re.sub(r"\s+([,.!?])", r"\1", re.sub(r"\s+", " ", text))
     text = re.sub(r"([,.!?])(?:\s*[,.])+", r"\1", text)
     return _LEAD.sub("", text.strip(" ,")).strip(" ,")
+
+
+def _like(match: re.Match[str]) -> str:
+    before = match.group(1) or ""
+    return match.group(0) if before.lower() in _LIKE_KEPT else before + " "
 
 
 def _third_person(text: str) -> str:
@@ -287,7 +436,9 @@ def _third_person(text: str) -> str:
 def _agent_voice(text: str) -> str:
     text = re.sub(r"^(?:(?:thank you|thanks|i understand|i'm sorry|i apologi[sz]e|okay|sure|yes|of course|"
                   r"got it|understood)[^,.!?]*[,.!](?:\s+|$))+", "", text, flags=re.IGNORECASE)  # fmt: skip
-    text = re.sub(r"^(?:i see|i can see)(?: that)? ", "", text, flags=re.IGNORECASE)
+    text = _AGENT_OPENING.sub("", text)
+    # "that you get a month free" -> "that the caller gets ...": "you" as a subject takes a verb.
+    text = _YOU_SUBJECT.sub(lambda m: f"{m.group(1)}the caller {_third_singular(m.group(2).lower())}", text)
     for pattern, replacement in _AGENT_VOICE:
         text = pattern.sub(replacement, text)
     return text
@@ -303,10 +454,13 @@ def _words(text: str, limit: int) -> str:
     if len(parts) <= limit:
         return text
     head = " ".join(parts[:limit])
-    comma = head.rfind(",")
+    comma = max(head.rfind(","), head.rfind(". "))
     if comma >= 0 and len(head[:comma].split()) >= limit // 3:
         return head[:comma]
-    return head.rstrip(",;:")
+    kept = head.rstrip(",;:").split()
+    while len(kept) > 2 and kept[-1].lower().strip(",.") in _DANGLING:
+        kept.pop()
+    return " ".join(kept).rstrip(",;:")
 
 
 def _capital(text: str) -> str:
@@ -321,7 +475,7 @@ def _sentence(text: str) -> str:
 def _caller_clause(text: str) -> str:
     """A caller sentence as a clause about "Caller": "I need to cancel" -> "Caller needs to cancel"."""
     text = text.rstrip(".!? ")
-    lead = re.match(r"^(?:i|we)(?:'m| am| are|'re)? (\w+)", text, re.IGNORECASE)
+    lead = re.match(r"^(?:i|we)(?:'m| am| are|'re)? ([\w']+)", text, re.IGNORECASE)
     if re.match(r"^(?:i|we)'(?:m|re) ", text, re.IGNORECASE):
         text = "Caller is " + text.split(" ", 1)[1]
     elif re.match(r"^(?:i|we)'(?:ve) ", text, re.IGNORECASE):
@@ -330,14 +484,42 @@ def _caller_clause(text: str) -> str:
         text = "Caller would like" + text.split("like", 1)[1]
     elif lead and not re.match(r"^(?:i|we) (?:am|are)\b", text, re.IGNORECASE):
         verb = lead.group(1).lower()
-        verb = {"need": "needs", "want": "wants", "have": "has", "was": "was", "were": "was", "think": "thinks",
-                "don't": "doesn't", "can't": "can't", "do": "does", "just": "just"}.get(verb, verb)  # fmt: skip
-        text = f"Caller {verb}" + text[lead.end() :]
+        rest = text[lead.end() :]
+        if verb in _ADVERBS and (after := re.match(r" ([\w']+)", rest)):
+            verb, rest = f"{verb} {_third_singular(after.group(1).lower())}", rest[after.end() :]
+        else:
+            verb = _third_singular(verb)
+        text = f"Caller {verb}{rest}"
     elif re.match(r"^(?:my|our) ", text, re.IGNORECASE):
         text = "Caller's " + text.split(" ", 1)[1]
+    elif re.match(r"^there(?:'s| is| are)\b", text, re.IGNORECASE):
+        text = "Caller reports " + text.split(" ", 1)[1] if " " in text else "Caller reports a problem"
     else:
-        text = "Caller says " + text[:1].lower() + text[1:]
+        first = text.split(" ", 1)[0]
+        keep_case = any(c.isdigit() or c.isupper() for c in first[1:]) or first in {"I", "Dr.", "Mr.", "Ms."}
+        text = "Caller says " + (text if keep_case else text[:1].lower() + text[1:])
     return _third_person(text)
+
+
+def _third_singular(verb: str) -> str:
+    """The caller's present-tense verb with "Caller" as subject: "need" -> "needs", "fly" -> "flies",
+    "don't" -> "doesn't"; past forms, modals and adverbs are unchanged."""
+    past = verb.endswith("ed") and not verb.endswith("eed")
+    if (
+        verb in _SAME_VERB
+        or verb in _ADVERBS
+        or past
+        or verb.endswith(("n't", "'ll", "'d", "s"))
+        or len(verb) < 2
+    ):
+        return {"don't": "doesn't", "haven't": "hasn't", "were": "was", "weren't": "wasn't"}.get(verb, verb)
+    if verb == "have":
+        return "has"
+    if verb.endswith("y") and verb[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    if verb.endswith(("sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    return verb + "s"
 
 
 def _issue(conversation: Conversation, name_words: set[str]) -> tuple[int, str] | None:
@@ -510,8 +692,65 @@ def _actions(conversation: Conversation) -> list[str]:
             if match and not re.search(
                 r"\b(?:transfer|connect)|\?|\b(?:can|could) you\b", sentence, re.IGNORECASE
             ):
-                done.append(_words(_agent_voice(sentence[match.start() :]), 22).rstrip(".!"))
+                start = match.start()
+                if match.group(0).lower().startswith("will"):
+                    # "Since ..., your claim will definitely be approved": the promise starts at its subject.
+                    start = max((m.end() for m in _CLAUSE_BREAK.finditer(sentence[:start])), default=0)
+                    said = _agent_voice(sentence[start:].strip(" ,"))
+                    done.append(_words(f"AI said {said[:1].lower()}{said[1:]}", 22).rstrip(".!"))
+                    continue
+                done.append(_words(_agent_voice(sentence[start:]), 22).rstrip(".!"))
     return done
+
+
+def _caller_asks(conversation: Conversation) -> list[str]:
+    """What the caller asked to have done, as imperatives: "I want someone to find out where my bag is"
+    -> "Find out where the caller's bag is"."""
+    asks: list[str] = []
+    for turn in conversation.turns:
+        if turn.role != "user":
+            continue
+        for match in _CALLER_ASK.finditer(plain(turn.content)):
+            # The ask ends where a new clause starts ("... check it i'm not paying ...", "... and I want ...").
+            wanted = re.split(
+                r"\b(?:please|like|right now|or else|otherwise)\b|\s(?:and |but |so )?(?:i|i'm|i've|we|we're|you|they)\b",
+                match.group(1),
+                flags=re.IGNORECASE,
+            )[0]
+            for pattern, replacement in _ASK_VOICE:
+                wanted = pattern.sub(replacement, wanted)
+            action = _tidy_action(wanted)
+            if action and not re.match(
+                r"^(?:talk|speak|get|have|be|know|go|do|make sure)\b", action, re.IGNORECASE
+            ):
+                asks.append(_words(action, 14))
+    return asks
+
+
+def _done_objects(conversation: Conversation) -> list[str]:
+    """What the AI put in motion ("the replacement card", "the refund for the January 23rd charge"): the
+    human takes over and should confirm each reached the caller."""
+    found: list[str] = []
+    for turn in conversation.turns:
+        if turn.role != "assistant":
+            continue
+        for match in _DONE_OBJECT.finditer(clean(turn.content)):
+            words = match.group(1).split()[:7]
+            if words and words[0].lower() in {"a", "an", "your"}:
+                words[0] = "the"
+            elif words and words[0].lower() != "the":
+                words.insert(0, "the")
+            while len(words) > 2 and words[-1].lower() in _DANGLING:
+                words.pop()
+            if len(words) >= 2 and words[1].lower() not in {
+                "code",
+                "caller",
+                "verification",
+                "one-time",
+                "text",
+            }:
+                found.append(" ".join(words))
+    return found
 
 
 def _verification(findings: Findings, mentioned: list[Slot], conversation: Conversation) -> str | None:
@@ -545,21 +784,36 @@ def _verified_with(findings: Findings, mentioned: list[Slot], conversation: Conv
     return f" with {' and '.join(used[:3])}" if used else ""
 
 
-def _detail(conversation: Conversation, used: set[int], name_words: set[str]) -> tuple[int, str] | None:
-    """The caller's most detailed later turn (what they added after the opening), as a clause."""
+def _detail(conversation: Conversation, skip: set[int], name_words: set[str]) -> tuple[int, str] | None:
+    """The caller's most informative later turn (what they added after the opening), as a clause.
+
+    Informative means content words and specifics (numbers, names); a turn that spells a name or
+    reads out an identifier letter by letter adds nothing a summary should repeat.
+    """
     best: tuple[int, int, str] | None = None
     for index, turn in enumerate(conversation.turns):
-        if turn.role != "user" or index in used:
+        if (
+            turn.role != "user"
+            or index in skip
+            or (index and _IDENTITY_ASK.search(conversation.turns[index - 1].content))
+        ):
             continue
         said = [
-            s for s in _sentences(plain(turn.content))
+            s for s in _said(turn.content)
             if len(s.split()) >= 4 and "?" not in s and not set(re.findall(r"[a-z]+", s.lower())) <= name_words
+            and len(_SPELLED.findall(s)) < 3
         ]  # fmt: skip
         text = " ".join(said)
-        score = len(text.split()) + 3 * len(re.findall(r"\d+|\b[A-Z][a-z]+", text))
+        content = [w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _FUNCTION_WORDS]
+        score = len(content) + 3 * len(re.findall(r"\d+|\b[A-Z][a-z]+", text))
         if said and len(text.split()) >= 6 and (best is None or score > best[0]):
-            best = (score, index, _words(text.rstrip(".!"), 22))
+            best = (score, index, _words(text.rstrip(".!"), _BULLET_WORDS))
     return (best[1], best[2]) if best else None
+
+
+def _said(content: str) -> list[str]:
+    """The sentences of a caller turn without fillers or an opening "yeah so", each."""
+    return [kept for s in _sentences(plain(content)) if (kept := _LEAD.sub("", s).strip(" ,"))]
 
 
 def _state(sentiment: CallSentiment, conversation: Conversation, used: set[int]) -> str | None:
@@ -572,7 +826,9 @@ def _state(sentiment: CallSentiment, conversation: Conversation, used: set[int])
     )
     mood = {1: "is getting frustrated", 2: "is frustrated", 3: "is angry", 4: "is escalating"}.get(level)
     if peak is not None:
-        said = [s for s in _sentences(plain(conversation.turns[peak.index].content)) if len(s.split()) >= 3]
+        said = [s for s in _said(conversation.turns[peak.index].content) if len(s.split()) >= 3]
+        # A rhetorical question ("do you even know what time it is?") says less than a statement.
+        said = [s for s in said if not s.endswith("?")] or said
         if said:
             detail = _third_person(_words(max(said, key=len).rstrip(".!?"), 18))
             return f"Caller {mood or 'is concerned'}: {detail[:1].lower()}{detail[1:]}."
@@ -596,33 +852,7 @@ def tell(
     amount = _amount(slots)
     flags = {kind for kind, _ in findings.flags}
 
-    # Transfer reason: what the call is about + why a human is needed.
-    if issue is not None:
-        subject = _caller_clause(_words(issue[1], 18))
-    elif intent is not None:
-        subject = f"Caller needs help with {intent.topic}"
-    else:
-        subject = "Caller needs help"
-    if amount and amount.lower() not in subject.lower():
-        subject += f" ({amount})"
-    reasons: list[str] = []
-    if handoff.role and handoff.action:
-        reasons.append(f"needs {handoff.role} to {handoff.action[0].lower()}{handoff.action[1:]}")
-    elif handoff.role:
-        reasons.append(f"needs {handoff.role}")
-    if handoff.unable and not reasons:
-        reasons.append(f"the AI cannot {handoff.unable}")
-    caller_demand = [i for i in findings.escalations if conversation.turns[i].role == "user"]
-    if caller_demand:
-        said = findings.escalations[caller_demand[-1]]
-        reasons.append(
-            "the caller threatened to escalate" if said.startswith("Caller threatened")
-            else "it is an emergency needing immediate help" if said.startswith("Caller reports an emergency")
-            else f"the caller asked for {_asked_for(said)}"
-        )  # fmt: skip
-    if "unfulfillable_promise" in flags:
-        reasons.append("the AI made a promise that needs review")
-    reason = f"{subject}; {' and '.join(reasons[:2])}." if reasons else f"{subject}."
+    reason = _reason(conversation, issue, intent, handoff, amount, findings)
 
     # Summary: issue, verification, what the records show, what the AI did, where the caller is now.
     used = {issue[0]} if issue else set()
@@ -636,7 +866,7 @@ def tell(
     if fact:
         bullets.append(_sentence(fact[1]))
         used.add(fact[0])
-    detail = _detail(conversation, used, name_words)
+    detail = _detail(conversation, used | set(findings.sensitive), name_words)
     if detail:
         bullets.append(_sentence(_caller_clause(detail[1])))
         used.add(detail[0])
@@ -668,22 +898,37 @@ def tell(
         if action and not any(_overlap(action, a) for a, _ in steps):
             steps.append((action, confidence))
 
-    add(handoff.action, "high")
-    add(_capital(handoff.unable) if handoff.unable else None, "high")
+    add(_concrete(handoff.action, intent, amount), "high")
+    add(_concrete(_capital(handoff.unable), intent, amount) if handoff.unable else None, "high")
     if "unfulfillable_promise" in flags:
         promise = next((t for k, t in findings.flags if k == "unfulfillable_promise"), "")
         quoted = re.search(r'"(.+)"', promise)
-        what = _agent_voice(quoted.group(1)).rstrip(".!") if quoted else "the AI's promise"
-        add(_words(f"Review and correct the AI's promise: {what}", 24), "medium")
-    for template in intent.actions if intent else ():
-        add(template.format(amount=f" of {amount}" if amount else ""), "high" if not steps else "medium")
+        add(_promise_step(quoted.group(1) if quoted else None), "medium")
+    for wanted in _caller_asks(conversation)[:1]:
+        add(_concrete(wanted, intent, amount), "high" if not steps else "medium")
+    defaults = (
+        [template.format(amount=f" of {amount}" if amount else "") for template in intent.actions]
+        if intent
+        else []
+    )
+    # The topic's usual first action, then a check on what the AI already put in motion, then the rest.
+    for action in defaults[:1]:
+        add(action, "high" if not steps else "medium")
+    for done_object in _done_objects(conversation)[:1]:
+        add(f"Confirm {done_object} with the caller", "medium")
+    for action in defaults[1:]:
+        add(action, "medium")
     # Up to three steps: an extra step costs nothing when it is wrong, and a missing one is a missed action.
     if "sensitive_data_unverified" in flags and len(steps) < 3:
         add("Verify the caller's identity the approved way and do not record the sensitive data", "medium")
     if "regulatory_requirement" in flags and len(steps) < 3:
-        add("Check the flagged regulatory requirement before continuing", "medium")
+        rule = next(text for kind, text in findings.flags if kind == "regulatory_requirement")
+        add(_words("Review the compliance issue: " + rule.rstrip("."), 18), "medium")
     if len(steps) < 3:
         add("Confirm the resolution and any follow-up with the caller", "medium" if steps else "high")
+    if steps and all(confidence != "high" for _, confidence in steps):
+        # The first step is the one the human should take; it is never merely "likely useful".
+        steps[0] = (steps[0][0], "high")
     if len(bullets) > 5 and verification in {"Identity verified.", None}:
         bullets = [b for b in bullets if b != "Identity verified."]
     return Story(
@@ -692,6 +937,120 @@ def tell(
         summary=bullets[:5],
         next_steps=steps[:3],
     )
+
+
+def _reason(
+    conversation: Conversation,
+    issue: tuple[int, str] | None,
+    intent: _Intent | None,
+    handoff: _Handoff,
+    amount: str | None,
+    findings: Findings,
+) -> str:
+    """One short sentence: the problem in a few words, then who is needed for what and what the caller demands.
+
+    Concise on purpose: a handoff reason is read at a glance, so the caller's opening is clipped to its
+    first clause and the caller's demands are named, not quoted.
+    """
+    demands = [
+        (i, findings.escalations[i])
+        for i in sorted(findings.escalations)
+        if conversation.turns[i].role == "user"
+    ]
+    emergency = next((i for i, said in demands if said.startswith("Caller reports an emergency")), None)
+    if emergency is not None:
+        subject = _caller_clause(_clip(_emergency_sentence(conversation.turns[emergency].content), 12))
+    elif issue is not None:
+        subject = _caller_clause(_clip(issue[1], _REASON_WORDS))
+    elif intent is not None:
+        subject = f"Caller needs help with {intent.topic}"
+    else:
+        subject = "Caller needs help"
+    if amount and amount.lower() not in subject.lower():
+        subject += f" ({amount})"
+    reasons: list[str] = []
+    if handoff.role and handoff.action:
+        reasons.append(f"needs {handoff.role} to {handoff.action[0].lower()}{handoff.action[1:]}")
+    elif handoff.role:
+        reasons.append(f"needs {handoff.role}")
+    if handoff.unable and not reasons:
+        reasons.append(f"the AI cannot {handoff.unable}")
+    if emergency is not None:
+        reasons.append("it is an emergency needing immediate help")
+    elif demands:
+        threats = (
+            _threats(conversation) if any(said.startswith("Caller threatened") for _, said in demands) else []
+        )
+        asked = [_asked_for(said) for _, said in demands if said.startswith("Caller asked")]
+        wants = ([f"threatens {' and '.join(threats)}"] if threats else []) + (
+            [f"asked for {asked[-1]}"] if asked else []
+        )
+        reasons.append("the caller " + " and ".join(wants) if wants else "the caller threatened to escalate")
+    return f"{subject}; {' and '.join(reasons[:2])}." if reasons else f"{subject}."
+
+
+def _clip(text: str, limit: int) -> str:
+    """The first clause of a spoken sentence (joined to the next when very short), at most ``limit`` words,
+    never ending on a function word ("... saying they")."""
+    clauses = [c.strip() for c in _CLAUSE_BREAK.split(text.rstrip(".!? ")) if c.strip()]
+    if not clauses:
+        return text
+    kept = clauses[0]
+    for extra in clauses[1:]:
+        if len(kept.split()) >= 4:
+            break
+        kept += ", " + extra
+    words = kept.split()[:limit]
+    while len(words) > 2 and words[-1].lower().strip(",") in _DANGLING:
+        words.pop()
+    return " ".join(words).rstrip(",")
+
+
+def _emergency_sentence(content: str) -> str:
+    said = _sentences(plain(content))
+    return next((s for s in said if _EMERGENCY_WORDS.search(s)), said[0] if said else content)
+
+
+def _threats(conversation: Conversation) -> list[str]:
+    """The outside actions the caller threatens, named ("an FCC complaint", "legal action", "cancellation")."""
+    text = " ".join(clean(t.content) for t in conversation.turns if t.role == "user")
+    found: list[str] = []
+    for pattern, phrase in _THREATS:
+        match = pattern.search(text)
+        if match and len(found) < 2:
+            named = match.group(match.lastindex or 0)
+            # Agencies are acronyms ("FCC", "BBB"); longer names are ordinary words ("insurance commissioner").
+            found.append(phrase.format(named.upper() if len(named) <= 4 else named.lower()))
+    return found
+
+
+def _concrete(action: str | None, intent: _Intent | None, amount: str | None) -> str | None:
+    """The action with its object named: "Refund it" -> "Refund the charge of $71.94".
+
+    A step is read without the call in front of the reader, so a pronoun object becomes the call's
+    topic and the money the call is about is attached to the first money word.
+    """
+    if action is None:
+        return None
+    if intent is not None:
+        thing = "the charge" if _MONEY_VERB.match(action) else intent.thing
+        action = _PRONOUN_OBJECT.sub(lambda m: f"{m.group(1)} {thing}", action, count=1)
+    if amount and amount.lower() not in action.lower():
+        action = _MONEY_WORD.sub(lambda m: f"{m.group(0)} of {amount}", action, count=1)
+    return action
+
+
+def _promise_step(quote: str | None) -> str:
+    """ "Correct the AI's promise that the bag will be delivered tonight by 9 PM": the promise's main clause."""
+    if quote is None:
+        return "Review the AI's promise and correct it with the caller"
+    clauses = [c.strip() for c in _CLAUSE_BREAK.split(quote.rstrip(".!")) if c.strip()]
+    # The clause that promises ("will", "guarantee", "make sure"), not its "since ..." preamble.
+    main = next((c for c in clauses if _PROMISE_WORD.search(c)), clauses[0] if clauses else quote)
+    main = re.sub(r"^(?:and |since |as )?(?:i promise|i guarantee|i'll make sure|i will make sure)(?: that)?\s*", "",
+                  main, flags=re.IGNORECASE)  # fmt: skip
+    said = _agent_voice(main).strip(" ,")
+    return _words(f"Correct the AI's promise that {said[:1].lower()}{said[1:]}", 18)
 
 
 def _asked_for(escalation: str) -> str:

@@ -402,9 +402,12 @@ def test_deadline_on_an_outcome_is_an_unfulfillable_promise() -> None:
 
 @pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
 def test_flagged_call_fills_its_third_step_with_the_flag() -> None:
-    # syn-014: the dispute's two steps, then the FDCPA flag's check (it used to be dropped after two steps).
+    # syn-014: the dispute's two steps, then the FDCPA flag's check (it used to be dropped after two steps),
+    # naming what the flag found rather than a generic "check the requirement".
     steps = PROGRAM.brief(synthetic("syn-014").conversation).portal.suggested_next_steps
-    assert len(steps) == 3 and steps[2].action == "Check the flagged regulatory requirement before continuing"
+    assert len(steps) == 3 and steps[2].action.startswith(
+        "Review the compliance issue: The caller disputed the debt"
+    )
 
 
 def test_prose_never_repeats_a_long_number_only_its_last_four() -> None:
