@@ -15,7 +15,13 @@ import pytest
 from assist.grounding import appears_in
 from assist.interchange import read_examples
 from assist.schema import COMPLIANCE_FAMILIES, MARKER_TYPES, SENTIMENT_LEVELS, Gold, LabelledExample
-from tests.conftest import HARPER_VALLEY, SECOND_ANNOTATOR, SYNTHETIC, SYNTHETIC_HELDOUT
+from tests.conftest import (
+    HARPER_VALLEY,
+    HARPER_VALLEY_HELDOUT,
+    SECOND_ANNOTATOR,
+    SYNTHETIC,
+    SYNTHETIC_HELDOUT,
+)
 
 FULL_GOLD = {
     "caller_name",
@@ -42,9 +48,12 @@ def synthetic(request: pytest.FixtureRequest) -> list[LabelledExample]:
     return [example for example in read_examples(request.param)]
 
 
-@pytest.fixture(scope="module")
-def harper() -> list[LabelledExample]:
-    return [example for example in read_examples(HARPER_VALLEY)]
+@pytest.fixture(
+    scope="module", params=[(HARPER_VALLEY, 61), (HARPER_VALLEY_HELDOUT, 30)], ids=["dev", "heldout"]
+)
+def harper(request: pytest.FixtureRequest) -> tuple[list[LabelledExample], int]:
+    path, size = request.param
+    return [example for example in read_examples(path)], size
 
 
 def _gold(example: LabelledExample) -> Gold:
@@ -72,10 +81,11 @@ def test_synthetic_ids_ranges_and_grounded_values(synthetic: list[LabelledExampl
     _check_ids_and_ranges(synthetic)
 
 
-def test_harper_valley_ids_ranges_and_grounded_values(harper: list[LabelledExample]) -> None:
-    assert len(harper) == 61
-    _check_ids_and_ranges(harper)
-    for example in harper:
+def test_harper_valley_ids_ranges_and_grounded_values(harper: tuple[list[LabelledExample], int]) -> None:
+    examples, size = harper
+    assert len(examples) == size
+    _check_ids_and_ranges(examples)
+    for example in examples:
         assert _gold(example).model_fields_set <= {"caller_name", "information_collected", "task_types"}
 
 
