@@ -69,7 +69,11 @@ _OTHER_NAME = re.compile(
     r"file|restaurant'?s?|employer'?s?)\s+(?:full\s+|first\s+|last\s+)?name\b",
     re.IGNORECASE,
 )
-#: Weak cues ("it's X", "i'm X") are trusted only at the start of a turn, after a greeting.
+#: Words before "name is" that make it someone or something else's name.
+_OWNERS = frozenset(
+    {"company", "business", "account", "street", "maiden", "pet", "user", "his", "her", "their"}
+)
+#: Weak cues ("it's X", "i'm X") are trusted only at the start of a sentence, after a greeting.
 _GREETINGS = frozenset(
     ["hi", "hello", "hey", "yes", "yeah", "um", "uh", "oh", "well", "good", "morning", "afternoon", "evening"]
 )
@@ -119,9 +123,17 @@ def _spelled_runs(tokens: list[str]) -> list[str]:
 def _take_name(tokens: list[str], *, cased: bool, weak: bool, limit: int = 3) -> tuple[str, ...]:
     """The name-like words at the start of ``tokens`` (titles and repeats dropped)."""
     taken: list[str] = []
-    for token in tokens:
+    titled = False
+    for index, token in enumerate(tokens):
         lower = token.lower()
         if lower in _TITLES and not taken:
+            titled = True
+            continue
+        after_title = titled and not taken  # "Dr. Emily Chen"
+        before_repeat = (
+            bool(taken) and index + 1 < len(tokens) and tokens[index + 1].lower() == taken[-1].lower()
+        )
+        if lower in {".", ","} and (after_title or before_repeat):  # "Carla, Carla Reyes"
             continue
         if not _is_name_word(token, cased=cased, weak=weak):
             break
@@ -148,13 +160,17 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
     """Names introduced by a cue inside one caller turn; ``follow`` continues a cue that ends the turn."""
     lowered = [t.lower().replace("\u2019", "'") for t in tokens]
     found: list[_Candidate] = []
+    sentence = 0  # index of the first token of the current sentence
     for i, word in enumerate(lowered):
+        if i and lowered[i - 1] in {".", "!", "?"}:
+            sentence = i
         rest: list[str] | None = None
         part: Part = "full"
         score, weak = 0, False
         prev = lowered[i - 1] if i else ""
         if word == "name" and i + 1 < len(lowered) and lowered[i + 1] == "is" or word in {"name's", "names"}:
-            if prev in {"company", "business", "account", "street", "maiden", "pet", "user"}:
+            # "the company name is", "his name is", "my wife's name is": someone else's name.
+            if prev in _OWNERS or (prev.endswith("'s") and prev != "name's"):
                 continue
             rest = tokens[i + (2 if word == "name" else 1) :]
             score = 3
@@ -174,11 +190,13 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
         ):
             rest, score = tokens[i + 2 :], 2
             weak = True
-        elif word in {"i'm", "im", "it's"} and _only_greetings(lowered[:i]) and i <= 4:
+        elif word in {"i'm", "im", "it's"} and _only_greetings(lowered[sentence:i]) and i - sentence <= 4:
             rest, score, weak = tokens[i + 1 :], 1, True
-        elif word == "speaking" and 0 < i <= 4:
+        elif word in {"speaking", "here"} and 0 < i - sentence <= 4:
             before = [
-                t for t, w in zip(tokens[:i], lowered[:i], strict=True) if w not in _GREETINGS and w.isalnum()
+                t
+                for t, w in zip(tokens[sentence:i], lowered[sentence:i], strict=True)
+                if w not in _GREETINGS and w.isalnum()
             ]
             if before and before[0].lower() not in {"this", "is"}:
                 name = _take_name(before, cased=cased, weak=True)
@@ -213,11 +231,14 @@ def _clauses(tokens: list[str]) -> list[list[str]]:
 def _answer_candidates(tokens: list[str], *, turn: int, cased: bool, part: Part) -> list[_Candidate]:
     """Names in a reply to a name question: each clause that starts with a name."""
     found: list[_Candidate] = []
+    theirs = False
     for clause in _clauses(tokens):
         rest = _skip_fillers(clause)
         name = _take_name(rest, cased=cased, weak=False)
-        if name:
+        if name and not theirs:
             found.append(_Candidate(name, 3, "full" if len(name) >= 2 else part, turn))
+        # "It's under my wife's name, Lisa Grant": the next clause's name is not the caller's.
+        theirs = bool(_OTHER_NAME.search(" ".join(clause)))
     return found
 
 

@@ -113,6 +113,16 @@ def test_synthetic_calls_give_valid_briefs() -> None:
         ((("user", "hi my name is also michael but last name smith"),), "Michael Smith"),
         ((("assistant", "And the passenger's last name?"), ("user", "Brown. Keisha Brown.")), "Keisha Brown"),
         ((("user", "Hi, it's Tomás Herrera again."),), "Tomás Herrera"),
+        ((("user", "Okay so my name's Carla, Carla Reyes, and I'm calling about my bill."),), "Carla Reyes"),
+        ((("user", "Hey, Tom Becker here, I need to change my flight."),), "Tom Becker"),
+        ((("user", "Hi, this is Dr. Emily Chen calling about a patient."),), "Emily Chen"),
+        (
+            (
+                ("assistant", "Can I get the name on the account?"),
+                ("user", "It's under my wife's name, Lisa Grant. I'm Mark."),
+            ),
+            "Mark",
+        ),
     ],
 )
 def test_caller_name_from_speech(turns: tuple[tuple[str, str], ...], expected: str) -> None:
@@ -130,6 +140,8 @@ def test_caller_name_from_speech(turns: tuple[tuple[str, str], ...], expected: s
         (("user", "i'm calling about a charge"), ("assistant", "how are you"), ("user", "i'm good thanks")),
         (("user", "this is ridiculous"),),
         (("assistant", "What's the patient's name?"), ("user", "Samuel Okafor.")),
+        (("user", "My husband's name is Samuel, it's his prescription."),),
+        (("user", "I'm here about the bill, the one from March."),),
     ],
 )
 def test_no_false_caller_names(turns: tuple[tuple[str, str], ...]) -> None:
