@@ -16,6 +16,8 @@ HARPER_VALLEY_HELDOUT = ROOT / "datasets" / "harper_valley" / "heldout.jsonl"
 SYNTHETIC = ROOT / "datasets" / "synthetic" / "calls.jsonl"
 #: Written by a second writer, never used for tuning (see datasets/synthetic_heldout/README.md).
 SYNTHETIC_HELDOUT = ROOT / "datasets" / "synthetic_heldout" / "calls.jsonl"
+#: A third writer's calls, development data like SYNTHETIC (see datasets/synthetic_dev2/README.md).
+SYNTHETIC_DEV2 = ROOT / "datasets" / "synthetic_dev2" / "calls.jsonl"
 #: 16 of the synthetic calls labelled again, blind, by a second annotator (see datasets/synthetic/README.md).
 SECOND_ANNOTATOR = ROOT / "datasets" / "synthetic" / "second_annotator.jsonl"
 

@@ -20,6 +20,7 @@ from tests.conftest import (
     HARPER_VALLEY_HELDOUT,
     SECOND_ANNOTATOR,
     SYNTHETIC,
+    SYNTHETIC_DEV2,
     SYNTHETIC_HELDOUT,
 )
 
@@ -42,9 +43,13 @@ MARKER_ROLE = {
 }
 
 
-@pytest.fixture(scope="module", params=[SYNTHETIC, SYNTHETIC_HELDOUT], ids=["synthetic", "heldout"])
+@pytest.fixture(
+    scope="module",
+    params=[SYNTHETIC, SYNTHETIC_DEV2, SYNTHETIC_HELDOUT],
+    ids=["synthetic", "dev2", "heldout"],
+)
 def synthetic(request: pytest.FixtureRequest) -> list[LabelledExample]:
-    """Both fully labelled sets; the coverage minimums below apply to the first only."""
+    """Every fully labelled set; the coverage minimums below apply to the first only."""
     return [example for example in read_examples(request.param)]
 
 
