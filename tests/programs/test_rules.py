@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,23 +13,10 @@ from assist.grounding import appears_in, normalize_text
 from assist.interchange import read_examples
 from assist.programs import load_program
 from assist.programs._rules_text import digits_in, luhn_ok
-from assist.programs.rules import RulesProgram
-from assist.schema import AgentAssistPortal, Conversation, LabelledExample, Turn
+from assist.schema import AgentAssistPortal, LabelledExample
+from tests.programs.conftest import PROGRAM, conversation
 
 SYNTHETIC = Path(__file__).resolve().parents[2] / "datasets" / "synthetic" / "calls.jsonl"
-PROGRAM = RulesProgram()
-
-
-def conversation(*turns: tuple[str, str], metadata: dict[str, str] | None = None) -> Conversation:
-    return Conversation(
-        id="conv-test",
-        user_id="+15551234567",
-        created_at=datetime(2026, 1, 5, 14, 3, tzinfo=UTC),
-        status="ended",
-        duration_seconds=120,
-        metadata=metadata or {},
-        turns=[Turn(role=role, content=content) for role, content in turns],  # type: ignore[arg-type]
-    )
 
 
 def marked(portal: AgentAssistPortal, kind: str) -> list[int]:
