@@ -44,21 +44,41 @@ _NOT_NAMES = frozenset(
         "ive id ill youre theyre thats whats theres dont cant wont didnt doesnt wasnt calling trying "
         "having talking asking wondering hoping looking writing reaching following also just still "
         "actually again already really definitely probably account card bank money bill payment order "
-        "number address email help issue problem question mister madam sir maam"
+        "number address email help issue problem question mister madam sir maam kinda sorta totally "
+        "basically literally spelled spelt spell"
     )
 ) | frozenset(DIGIT_WORDS)
+#: Words that open the next detail after a name in an unpunctuated reply ("dwayne petrakis policy is ...",
+#: "gus amundsen birthday june twelfth"), interjections, and dates: never part of a name.
+_DETAIL_WORDS = frozenset(
+    words(
+        "policy claim member birthday birth date dob zip postal code pin ssn social security id reference "
+        "confirmation ticket case booking reservation license plate vin routing invoice statement receipt "
+        "tracking serial model prescription rx group plan ugh argh wow whoa oops geez jeez gosh ahh monday "
+        "tuesday wednesday thursday friday saturday sunday tomorrow yesterday tonight"
+    )
+)
+#: Months are names too (April, June), but not when a day follows ("February 3rd", "june twelfth").
+_MONTHS = frozenset(
+    words("january february march april may june july august september october november december")
+)
+_DAY = re.compile(
+    r"\d|(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"\w+teenth|twentieth|thirtieth|twenty|thirty)$"
+)
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister", "doctor"})
 #: Fillers a caller puts before or around a name ("um", "also", "it's").
 _LEAD_FILLERS = frozenset(
     words(
         "um uh uhm umm er ah oh so well yes yeah yep sure okay ok also its it's it is this my name names "
-        "name's i'm im i am hi hello hey the first last full of course absolutely certainly"
+        "name's i'm im i am hi hello hey the first last full of course absolutely certainly no under spelled "
+        "spelt that's"
     )
 )
 _NAME_QUESTION = re.compile(
     r"\b(?:your|the|and|a|with|\w+'s)\s+(?:full\s+|first\s+|last\s+|family\s+|given\s+)?(?:sur)?name\b|"
     r"\bname (?:on|for) the\b|\bname,? please\b|\bwho (?:am i|i'm) (?:speaking|talking)|\bwho do i have\b|"
-    r"\bwho(?:'s| is) (?:calling|speaking)\b",
+    r"\bwho(?:'s| is) (?:calling|speaking)\b|\bwhat name\b",
     re.IGNORECASE,
 )
 _PART_QUESTION = re.compile(r"\b(first|last|sur|family|given)\s*name\b", re.IGNORECASE)
@@ -69,6 +89,17 @@ _OTHER_NAME = re.compile(
     r"file|restaurant'?s?|employer'?s?)\s+(?:full\s+|first\s+|last\s+)?name\b",
     re.IGNORECASE,
 )
+#: People a caller calls for or about: a name right after them ("my mom, Ruth Pruitt") is theirs.
+_RELATIONS = frozenset(
+    words(
+        "mom mum mother dad father husband wife son daughter kid child brother sister grandmother grandma "
+        "grandfather grandpa grandson granddaughter aunt uncle niece nephew cousin spouse partner boyfriend "
+        "girlfriend fiance fiancee friend neighbor neighbour boss employer client patient roommate tenant "
+        "landlord parent parents behalf account"
+    )
+)
+#: Words that open a correction of the name just given ("Mike, uh, sorry, Michael Turner").
+_CORRECTIONS = frozenset({"sorry", "actually", "rather", "mean"})
 #: Words before "name is" that make it someone or something else's name.
 _OWNERS = frozenset(
     {"company", "business", "account", "street", "maiden", "pet", "user", "his", "her", "their"}
@@ -87,6 +118,8 @@ class _Candidate:
     score: int
     part: Part
     turn: int
+    #: Given as a correction of an earlier name ("sorry, it's ..."): it replaces that name.
+    correction: bool = False
 
 
 def _is_name_word(token: str, *, cased: bool, weak: bool) -> bool:
@@ -95,6 +128,7 @@ def _is_name_word(token: str, *, cased: bool, weak: bool) -> bool:
         len(token) < 2
         or not token[0].isalpha()
         or lower in _NOT_NAMES
+        or lower in _DETAIL_WORDS
         or lower.replace("'", "") in _NOT_NAMES
     ):
         return False
@@ -106,14 +140,26 @@ def _is_name_word(token: str, *, cased: bool, weak: bool) -> bool:
 
 
 def _spelled_runs(tokens: list[str]) -> list[str]:
-    """Join runs of three or more single letters ("d a n a") into one word."""
+    """Join runs of three or more single letters ("d a n a") into one word, and drop a spelling that
+    repeats the word just said, with its commas ("Halina, H-A-L-I-N-A, Wojcik" -> "Halina Wojcik")."""
     out: list[str] = []
     run: list[str] = []
     for token in [*tokens, ""]:
         if len(token) == 1 and token.isalpha():
             run.append(token)
             continue
-        out.extend(["".join(run)] if len(run) >= 3 else run)
+        if len(run) >= 3:
+            spelled = "".join(run)
+            said = [t for t in out if t != ","]
+            if said and said[-1].lower() == spelled.lower():
+                while out and out[-1] == ",":
+                    out.pop()
+                if token == ",":
+                    token = ""
+            else:
+                out.append(spelled)
+        else:
+            out.extend(run)
         run = []
         if token:
             out.append(token)
@@ -123,7 +169,7 @@ def _spelled_runs(tokens: list[str]) -> list[str]:
 def _take_name(tokens: list[str], *, cased: bool, weak: bool, limit: int = 3) -> tuple[str, ...]:
     """The name-like words at the start of ``tokens`` (titles and repeats dropped)."""
     taken: list[str] = []
-    titled = False
+    titled = repeated = False
     for index, token in enumerate(tokens):
         lower = token.lower()
         if lower in _TITLES and not taken:
@@ -133,15 +179,22 @@ def _take_name(tokens: list[str], *, cased: bool, weak: bool, limit: int = 3) ->
         before_repeat = (
             bool(taken) and index + 1 < len(tokens) and tokens[index + 1].lower() == taken[-1].lower()
         )
-        if lower in {".", ","} and (after_title or before_repeat):  # "Carla, Carla Reyes"
+        # "Halina, H-A-L-I-N-A, Wojcik": the comma after a spelled repeat.
+        if lower in {".", ","} and (after_title or before_repeat) or lower == "," and repeated:
             continue
         if not _is_name_word(token, cased=cased, weak=weak):
             break
-        if taken and taken[-1].lower() == lower:
+        if lower in _MONTHS and index + 1 < len(tokens) and _DAY.match(tokens[index + 1].lower()):
+            break
+        repeated = bool(taken) and taken[-1].lower() == lower
+        if repeated:
             continue
         taken.append(token)
-        if len(taken) == limit:
+        if len(taken) == limit or lower.endswith("'s"):
             break
+    # "I'm Dr. Sandra Okafor's assistant": the name of whoever the caller works for or calls about.
+    if taken and taken[-1].lower().endswith("'s"):
+        return ()
     return tuple(taken)
 
 
@@ -190,8 +243,17 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
         ):
             rest, score = tokens[i + 2 :], 2
             weak = True
-        elif word in {"i'm", "im", "it's"} and _only_greetings(lowered[sentence:i]) and i - sentence <= 4:
+        elif _introduces_self(lowered, i, sentence):
             rest, score, weak = tokens[i + 1 :], 1, True
+        elif word in _CORRECTIONS and (word != "mean" or prev == "i"):
+            rest = _skip_fillers(tokens[i + 1 :])
+            name = _take_name(rest, cased=cased, weak=True)
+            said_it = word != "actually" or any(w in {"it's", "its"} for w in lowered[i + 1 : i + 3])
+            # One word must end its clause ("sorry, it's Petersen, with an E", not "sorry, Dave told me").
+            alone = len(name) >= 2 or len(rest) == 1 or len(rest) > 1 and not rest[1].isalnum()
+            if name and said_it and alone:
+                found.append(_Candidate(name, 3, "full", turn, correction=True))
+            continue
         elif word in {"speaking", "here"} and 0 < i - sentence <= 4:
             before = [
                 t
@@ -212,6 +274,18 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
         if name:
             found.append(_Candidate(name, score, part, turn))
     return found
+
+
+def _introduces_self(lowered: list[str], i: int, sentence: int) -> bool:
+    """``lowered[i]`` is a weak cue ("i'm", "i am", "it's") at the start of a sentence, after at most a
+    greeting, or "i'm" opening a new clause ("..., and I'm Lisa")."""
+    word = lowered[i]
+    start = i - 1 if word == "am" and i and lowered[i - 1] == "i" else i
+    if start == i and word not in {"i'm", "im", "it's", "its"}:
+        return False
+    if i - sentence <= 4 and _only_greetings(lowered[sentence:start]):
+        return True
+    return word not in {"it's", "its"} and start > 0 and lowered[start - 1] in {"and", "but"}
 
 
 def _only_greetings(lowered: list[str]) -> bool:
@@ -237,9 +311,21 @@ def _answer_candidates(tokens: list[str], *, turn: int, cased: bool, part: Part)
         name = _take_name(rest, cased=cased, weak=False)
         if name and not theirs:
             found.append(_Candidate(name, 3, "full" if len(name) >= 2 else part, turn))
-        # "It's under my wife's name, Lisa Grant": the next clause's name is not the caller's.
-        theirs = bool(_OTHER_NAME.search(" ".join(clause)))
+        theirs = _introduces_someone(clause)
     return found
+
+
+def _introduces_someone(clause: list[str]) -> bool:
+    """The clause leads up to someone else's name: "It's under my wife's name, Lisa Grant", "I'm calling
+    for my mom, Ruth Pruitt", "It's my father's account, Henry Ito"."""
+    lowered = [t.lower() for t in clause]
+    after = (
+        lowered[2:3] if lowered[:2] == ["i", "am"] else lowered[1:2] if lowered[0] in {"i'm", "im"} else []
+    )
+    if after and (after[0] in {"his", "her", "their", "the", "a", "an"} or after[0].endswith("'s")):
+        return False  # "I'm his mom, Karen Miller": the caller describing themself.
+    tail = [t.removesuffix("'s") for t in lowered[-2:]]
+    return bool(_OTHER_NAME.search(" ".join(clause))) or any(t in _RELATIONS for t in tail)
 
 
 def _echoed_names(turns: Sequence[Turn], tokens: list[list[str]]) -> list[_Candidate]:
@@ -248,31 +334,66 @@ def _echoed_names(turns: Sequence[Turn], tokens: list[list[str]]) -> list[_Candi
     for index, turn in enumerate(turns):
         if turn.role != "user":
             continue
+        theirs = False
         for clause in _clauses(tokens[index]):
             name = _take_name(clause, cased=True, weak=True)
-            if 2 <= len(name) == len(clause):
+            if 2 <= len(name) == len(clause) and not theirs:
                 later = " ".join(t.content for t in turns[index + 1 :] if t.role == "assistant")
                 if any(re.search(rf"\b{re.escape(word)}\b", later) for word in name):
                     found.append(_Candidate(name, 1, "full", index))
+            theirs = _introduces_someone(clause)
+    return found
+
+
+def _completed_names(candidates: list[_Candidate], tokens: list[list[str]]) -> list[_Candidate]:
+    """A sentence that is only a full name and repeats part of a name the caller just gave completes it
+    ("It's Vance, actually. Teo Vance.", "Kowalski. Bernadette Kowalski.")."""
+    found: list[_Candidate] = []
+    for given in candidates:
+        said = {w.lower() for w in given.words}
+        for clause in _clauses(tokens[given.turn]):
+            name = _take_name(clause, cased=True, weak=True)
+            if 2 <= len(name) == len(clause) and said & {w.lower() for w in name} and len(name) > len(said):
+                found.append(_Candidate(name, given.score, "full", given.turn))
     return found
 
 
 def _best(candidates: list[_Candidate]) -> str | None:
-    full = [c for c in candidates if c.part == "full"]
-    firsts = [c for c in candidates if c.part == "first"]
-    lasts = [c for c in candidates if c.part == "last"]
+    given = [c for c in candidates if not c.correction]
+    full = [c for c in given if c.part == "full"]
+    firsts = [c for c in given if c.part == "first"]
+    lasts = [c for c in given if c.part == "last"]
     if full:
         best = max(full, key=lambda c: (c.score + (len(c.words) >= 2), -c.turn))
         words = best.words
         if len(words) == 1 and lasts and lasts[0].words[0].lower() != words[0].lower():
             words = words + lasts[0].words[:1]
-        return " ".join(words)
-    if firsts:
+        elif len(words) == 1 and firsts and firsts[0].words[0].lower() != words[0].lower():
+            words = firsts[0].words[:1] + words  # "Kowalski. First name Bernadette."
+        first_turn = best.turn
+    elif firsts:
         words = firsts[0].words[:1] + (lasts[0].words if lasts else ())
-        return " ".join(words)
-    if lasts:
-        return " ".join(lasts[0].words)
-    return None
+        first_turn = firsts[0].turn
+    elif lasts:
+        words = lasts[0].words
+        first_turn = lasts[0].turn
+    else:
+        return None
+    for fix in candidates:
+        if fix.correction and fix.turn >= first_turn:
+            words = _corrected(words, fix.words)
+    return " ".join(words)
+
+
+def _corrected(words: tuple[str, ...], fix: tuple[str, ...]) -> tuple[str, ...]:
+    """The name after "sorry, it's ...": a full name replaces it, one word replaces the word it resembles."""
+    if len(fix) >= 2:
+        return fix
+    initial = fix[0][0].lower()
+    for position in range(len(words) - 1, -1, -1):
+        if words[position][0].lower() == initial:
+            return words[:position] + fix + words[position + 1 :]
+    return words
 
 
 def _title(name: str) -> str:
@@ -319,6 +440,7 @@ def caller_name(conversation: Conversation) -> str:
                 asked = None
     if cased:
         candidates.extend(_echoed_names(turns, token_cache))
+        candidates.extend(_completed_names(candidates, token_cache))
     name = _best(candidates)
     if name is None:
         for key in ("caller_name", "customer_name", "name"):

@@ -59,7 +59,7 @@ HUMAN_REQUEST = _cues(
     r"(?:speak|talk|chat)(?:ing)? (?:to|with) (?:a |an |the |your |some )?(?:real |actual |live |human |another )?"
     r"(?:person|human|agent|representative|rep|manager|supervisor|someone|somebody|operator|specialist|people)",
     r"(?:transfer|connect|put) me (?:to|through|with|over)",
-    r"(?:get|give|find) me (?:a |an |the |your )?(?:real |actual |live )?"
+    r"(?:get|give|find) me (?:a |an |the |your )?(?:real |actual |live |\w+ )?"
     r"(?:person|human|agent|representative|manager|supervisor|operator)",
     r"(?:want|need|demand)(?:s|ed)? (?:a |an |the |your )?(?:real |actual |live )?"
     r"(?:person|human|agent|representative|manager|supervisor|operator)\b",
@@ -70,7 +70,8 @@ HUMAN_REQUEST = _cues(
     r"escalate (?:this|my|it)",
     r"(?:your|a|the) (?:manager|supervisor)\b",
 )
-#: Threats to take the matter further: legal action, regulators, public complaints, leaving.
+#: Threats to take the matter further: legal action, regulators and other authorities, the caller's bank
+#: (a chargeback), the press, formal complaints, leaving.
 _THREAT = _cues(
     r"(?:call|contact|get|hire|hiring|have|got|talked to|spoke to|speak to|calling|talking to) (?:my|a|an) "
     r"(?:lawyer|attorney)",
@@ -79,23 +80,34 @@ _THREAT = _cues(
     r"suing",
     r"legal action",
     r"small claims",
-    r"(?:file|filing|make|lodge|submit) (?:a |an )?(?:formal )?complaint",
     r"better business bureau",
     r"\bbbb\b",
-    r"report(?:ing)? (?:you|this|your company)",
     r"\bcfpb\b",
     r"\bfcc\b",
     r"\bftc\b",
     r"attorney general",
     r"regulator",
     r"commissioner",
-    r"chargeback",
+    r"(?:utility|utilities|public service|trade|insurance) commission\b",
+    r"ombudsman",
+    r"(?:labou?r|consumer protection) (?:department|board|agency|office)",
+    r"department of (?:labou?r|transportation|insurance|consumer)",
+    r"wage claim",
+    r"charge ?back",
+    r"disput\w* (?:it|this|that|the (?:charges?|payment|transaction)) with (?:my|the) (?:bank|card|credit card)",
+    r"(?:i'?m|i am|i'?ll|i will|gonna|going to) (?:be )?(?:call|calling|contact|contacting) (?:the )?(?:police|cops)",
+    r"(?:call|calling|contact|contacting|go to|going to) (?:the |my )?(?:local )?(?:news|press|media)\b",
+    r"(?:file|filing|make|lodge|submit)\w* (?:a |an )?(?:\w+ ){0,2}complaint",
+    r"report(?:ing)? (?:you|this|your company)",
     r"(?:i'?m|i am) (?:cancell?ing|closing|leaving|switching)",
     r"take my business elsewhere",
     r"want out of (?:this|my|the) (?:contract|agreement|plan)",
     r"switch(?:ing)? (?:to )?(?:another|a different) (?:bank|provider|company)",
     r"social media",
     r"leave a (?:bad )?review",
+    r"(?:one|1)[- ]star",
+    r"(?:post|write|put)\w* (?:this|it|about (?:this|you|your company)) (?:on|all over) "
+    r"(?:twitter|facebook|yelp|reddit|tiktok|instagram|google|online|the internet)",
 )
 _ANGER = _cues(
     r"unacceptable",
@@ -113,6 +125,8 @@ _ANGER = _cues(
     r"sick (?:and tired|of)",
     r"fed up",
     r"are you (?:kidding|serious|joking)",
+    r"kidding me",
+    r"(?:got|have|gotta) (?:to )?be (?:kidding|joking)",
     r"you people",
     r"what the (?:hell|heck|fuck)",
     r"furious",
@@ -149,9 +163,11 @@ _FRUSTRATION = _cues(
     r"kept (?:getting|telling|charging)",
     r"been (?:waiting|trying|on hold|calling)",
     r"on hold for",
-    r"hasn'?t (?:called|contacted|responded|gotten back)",
-    r"(?:haven'?t|hasn'?t|never) heard",
     r"not (?:even )?once",
+    r"every (?:single )?time (?:i|we) (?:call|try|come)",
+    r"of course (?:you|it|they) (?:can'?t|won'?t|don'?t|doesn'?t|didn'?t)",
+    r"did you (?:even )?(?:hear|listen)",
+    r"you'?re (?:telling|saying to) me",
     r"can'?t keep (?:waiting|doing|calling)",
     r"frustrat",
     r"annoy",
@@ -161,9 +177,6 @@ _FRUSTRATION = _cues(
     r"unhappy",
     r"not okay",
     r"not ok\b",
-    r"no one (?:has|is|ever|will|told|called)",
-    r"nobody",
-    r"never (?:received|got|showed|arrived|came)",
     r"doesn'?t make (?:any )?sense",
     r"(?:a )?(?:mess|nightmare)\b",
     r"waste of (?:my )?time",
@@ -193,6 +206,15 @@ _FRUSTRATION = _cues(
     r"horrible",
     r"awful",
     r"worst",
+)
+#: Nobody got in touch, nothing arrived: a grievance, but said once it is mild annoyance; irritation is
+#: "sustained" (frustrated) when the caller comes back to it.
+_COMPLAINT = _cues(
+    r"hasn'?t (?:called|contacted|responded|gotten back)",
+    r"(?:haven'?t|hasn'?t|never) heard",
+    r"no ?one (?:has|is|ever|will|told|called|came|showed|checked|said)",
+    r"nobody",
+    r"never (?:received|got|showed|arrived|came)",
 )
 #: Qualified feelings ("kind of annoying") stay mild even when the bare word would not be.
 _HEDGED = _cues(
@@ -244,6 +266,8 @@ class TurnSentiment:
     cue: str
     #: The caller asked for a human.
     human_request: bool
+    #: The level comes from a grievance ("nobody called me"), mild unless the caller returns to it.
+    complaint: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,14 +293,15 @@ def _turn(index: int, text: str, *, heated_before: bool) -> TurnSentiment:
     if hedged:
         level, cue = 1, hedged.group(0)
         text = text[: hedged.start()] + text[hedged.end() :]
-    for pattern, value in ((_MILD, 1), (_FRUSTRATION, 2), (_ANGER, 3)):
+    for pattern, value in ((_MILD, 1), (_COMPLAINT, 1), (_FRUSTRATION, 2), (_ANGER, 3)):
         found = pattern.search(text)
-        if found and value >= level:
+        # A hedge ("we still don't have dinner, that's kind of not great") keeps the turn mild; anger does not.
+        if found and value >= level and not (hedged and value == 2):
             level, cue = value, found.group(0)
-    if compound <= -0.75 and level < 2:
+    # Only strongly negative wording counts on its own: a mildly negative turn is usually worry or the
+    # problem itself ("Oh. Is that bad?", "my email got hacked"), and worry is not frustration.
+    if compound <= -0.75 and level < 2 and not hedged:
         level = 2
-    elif compound <= -0.45 and level < 1:
-        level = 1
     if shouting and level < 3:
         level = max(level + 1, 2)
     human = HUMAN_REQUEST.search(text)
@@ -289,7 +314,8 @@ def _turn(index: int, text: str, *, heated_before: bool) -> TurnSentiment:
         level, cue = 4, threat.group(0)
     elif threat:
         level, cue = max(level, 2), cue or threat.group(0)
-    return TurnSentiment(index, level, compound, cue, human is not None)
+    complaint = level == 1 and _COMPLAINT.search(text) is not None
+    return TurnSentiment(index, level, compound, cue, human is not None, complaint=complaint)
 
 
 def analyze(conversation: Conversation) -> CallSentiment:
@@ -308,7 +334,7 @@ def analyze(conversation: Conversation) -> CallSentiment:
         if echo is None and not heated and _echoes(text, agent_said):
             echo = index
         scored = _turn(index, text, heated_before=heated)
-        heated = heated or scored.level >= 2
+        heated = heated or scored.level >= 2 or scored.complaint
         turns.append(scored)
         agent_said = ""
     return CallSentiment(level=_overall(turns), turns=turns, echo=echo)
@@ -335,4 +361,7 @@ def _overall(turns: list[TurnSentiment]) -> SentimentLevel:
     # A single VADER-only dip is weak evidence; a cue or a repeated dip is not.
     if peak >= 2 and not backed and sum(t.level >= 2 for t in turns) < 2:
         peak = 1
+    # Irritation is sustained when the caller comes back to a grievance after stating the problem.
+    if peak == 1 and sum(t.complaint for t in turns[1:]) >= 2:
+        peak = 2
     return SENTIMENT_LEVELS[peak]
