@@ -40,8 +40,17 @@ _NUMBER_WORD = (
 #: A clock time or a named one; the bare hour only opens a window ("between 8 and 10 am").
 _CLOCK = r"(?:\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)|noon|midnight)"
 #: One day: "March 14th, 1962", "the 3rd of May", "4/11", "4 11 1990" (numeric, with a four-digit year), "Thursday".
+#: A year said aloud: "nineteen ninety one", "twenty twenty four", "two thousand and nine", "twenty oh five".
+_UNITS_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_SPOKEN_YEAR = (
+    rf"(?:nineteen|twenty) (?:oh {_UNITS_WORD}|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    rf"eighteen|nineteen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[ -]{_UNITS_WORD})?)|"
+    rf"two thousand(?: and)?(?: (?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+    rf"nineteen|twenty(?:[ -]{_UNITS_WORD})?|{_UNITS_WORD}))?"
+)
+_YEAR_PART = rf"(?:,? (?:\d{{4}}|{_SPOKEN_YEAR}))"
 _ONE_DATE = (
-    rf"(?:(?:{_WEEKDAYS},? )?(?:{_MONTHS} {_ORDINAL}(?:,? \d{{4}})?|{_ORDINAL} of {_MONTHS}(?:,? \d{{4}})?|"
+    rf"(?:(?:{_WEEKDAYS},? )?(?:{_MONTHS} {_ORDINAL}{_YEAR_PART}?|{_ORDINAL} of {_MONTHS}{_YEAR_PART}?|"
     rf"\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?|\d{{1,2}}[ -]\d{{1,2}}[ -](?:19|20)\d{{2}})\b|{_WEEKDAYS}\b)"
 )
 #: A day, or a span or pair of days ("March 6th to March 8th", "January 9th and January 23rd"), or a
@@ -70,8 +79,21 @@ _TIME = re.compile(
 #: An amount, with its period when it recurs ("$500 a month", "$59.99 per month").
 _MONEY = re.compile(
     rf"(?:\$\s?\d[\d,]*(?:\.\d{{2}})?|\b\d[\d,]*(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
-    rf"\b(?:{_NUMBER_WORD} ){{1,8}}(?:dollars|bucks)\b)(?: (?:a|per|each) (?:month|year|week|night)\b)?",
+    rf"\b(?:{_NUMBER_WORD} ){{1,8}}(?:dollars|bucks)(?: and (?:{_NUMBER_WORD} ){{1,3}}cents)?\b)"
+    rf"(?: (?:a|per|each) (?P<period>month|year|week|night)\b)?",
     re.IGNORECASE,
+)
+#: A recurring amount is keyed by its period ("Monthly"), its value is the amount alone ("$54.99").
+_PERIOD_KEYS = {"month": "Monthly", "year": "Yearly", "week": "Weekly", "night": "Nightly"}
+#: "Balances over $2,500 need ...": a limit of a rule, not an amount of this call.
+_THRESHOLD = re.compile(
+    r"\b(?:over|under|above|below|more than|less than|up to|at least|exceeds?)\s*$", re.IGNORECASE
+)
+#: "went from $48.20 to $61.75": the second amount is the new one.
+_CHANGED_TO = re.compile(r"\bfrom \S+(?: a (?:month|year))? (?:up |down )?to\s*$", re.IGNORECASE)
+#: "eight thousand dollars of damage", "$200 in fees": what the amount is of.
+_AMOUNT_OF = re.compile(
+    r"^ (?:of|in|worth of) (damages?|fees|charges|repairs|rent|interest|credit)\b", re.IGNORECASE
 )
 _EMAIL = re.compile(
     r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b\w+(?: dot \w+)? at \w+ dot (?:com|net|org|edu)\b", re.IGNORECASE
@@ -84,13 +106,29 @@ _ADDRESS = re.compile(
 _LAST_FOUR = re.compile(
     r"\blast (?:four|4)(?: digits)?(?: of [\w ]{1,30}?)?(?: are| is|:)? (\d{4})\b", re.IGNORECASE
 )
-#: "claim number is 4471902", "order #A-1234", "confirmation code Q7KL2P".
+#: Spoken digits as callers read identifiers out ("r a eight eight one oh six four", "twenty six dash oh four").
+_SPOKEN_DIGIT = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+_SPOKEN_TENS = (
+    r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety)"
+)
+#: One token of an identifier: a lone letter, a short capital group ("AL"), a token holding a digit, a
+#: hyphenated token, or a spoken digit, tens word or "dash".
+_ID_TOKEN = (
+    rf"(?:[A-Za-z](?![\w'])|(?-i:[A-Z]{{2,3}})(?![\w'])|[A-Za-z]*\d[A-Za-z0-9]*(?![\w'])|"
+    rf"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![\w'])|(?i:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash)(?![\w']))"
+)
+_ID_RUN = re.compile(rf"(?<![\w$'.,-]){_ID_TOKEN}(?: {_ID_TOKEN})*")
+_SPOKEN_ID_HINT = re.compile(rf"\b(?:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash) (?:{_SPOKEN_DIGIT}|dash)\b")
+_SPELLED_BEFORE = re.compile(r"\b[A-Za-z] (?:as in|like|for) [A-Za-z]+,? $")
+_SPOKEN_ID_WORD = re.compile(rf"^(?:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash)$", re.IGNORECASE)
+#: "claim number is 4471902", "order #A-1234", "confirmation code Q7KL2P", "claim H O 2 2 9 1 4".
 _LABELLED_ID = re.compile(
     r"\b(claim|order|account|confirmation|reference|case|ticket|policy|member|membership|tracking|invoice|"
     r"booking|customer|routing|reservation|serial|model|flight|loan|transaction|service request|file|application|"
     r"prescription|incident|report|agreement|registration|meter|device|license|permit|plate|patient|vehicle|"
-    r"record|contract|work order)"
-    r"(?: (number|code|id|no\.?|#))?(?: is|:| was)? (#? ?[A-Z0-9](?:[A-Z0-9-]| (?=\d)){2,24}[A-Z0-9]|\d+)\b",
+    r"record|contract|work order|job|notice|employee)"
+    rf"(?: (number|code|id|no\.?|#))?(?: on (?:the|your|my) \w+)?(?: is|:| was)? #? ?({_ID_TOKEN}(?: {_ID_TOKEN})*)",
     re.IGNORECASE,
 )
 _ZIP = re.compile(r"\bzip(?: code)?(?: is|:)? (\d{5})\b", re.IGNORECASE)
@@ -109,7 +147,7 @@ _TRANSFER = re.compile(
 
 #: "what's your X", "which X would you like", "can I have your X", "confirm the X".
 _QUESTION = re.compile(
-    r"\b(?:what(?:'s| is| was| are)?|which|can i (?:have|get)|could i (?:have|get)|may i (?:have|get)|"
+    r"\b(?:what(?:'s| is| was| are)?|(?<!, )which|can i (?:have|get)|could i (?:have|get)|may i (?:have|get)|"
     r"(?:can|could) you (?:confirm|give me|tell me|provide|read me)|confirm|give me|tell me|do you have)"
     r" (?:is |are )?(?:your |the |that )?(?:(?:full |first |last )?name and (?:your |the |that )?)?([a-z' -]{3,40}?)(?= on | for | would | do | you | that | to | please|\?|$|,|\.| and |"
     r" so | we | i | it\b)",
@@ -135,8 +173,6 @@ _ANSWER_BAD = re.compile(
 )
 #: Slots whose value is an identifier, not a phrase.
 _ID_SLOT = re.compile(r"\b(?:number|code|id|reference|#)$", re.IGNORECASE)
-_ID_TOKEN = r"(?:[A-Za-z](?![\w'])|[A-Za-z]*\d[A-Za-z0-9]*(?![\w'])|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![\w']))"
-_ID_RUN = re.compile(rf"(?<![\w$'.,-]){_ID_TOKEN}(?: {_ID_TOKEN})*")
 _CHOICE_SLOT = re.compile(r"\b(?:account|card)\b")
 _KEY_FIXES = {"dob": "Date of birth", "birthday": "Date of birth", "zip": "ZIP code", "zip code": "ZIP code"}
 
@@ -168,7 +204,8 @@ _PLACE_CUES = (
         rf"(?i:\b(?:to be|going|headed|heading|flying|driving|traveling|travelling|on (?:my|our) way|trip) "
         rf"(?:to|in|into) )({_PLACE})")),
     ("Route", re.compile(rf"(?i:\bfrom )((?:{_PLACE}) to (?:{_PLACE}))")),
-    ("Location", re.compile(rf"(?i:\b(?:in|near|outside(?: of)?) )({_PLACE})")),
+    # "M as in Mary" spells a letter; it names no place.
+    ("Location", re.compile(rf"(?i:\b(?:(?<!\bas )in|near|outside(?: of)?) )({_PLACE})")),
 )  # fmt: skip
 #: Capitalized words after "in" that are not places.
 _NOT_PLACE = _DATE_WORDS | frozenset(
@@ -271,9 +308,13 @@ def _noun_pattern(nouns: tuple[str, ...]) -> re.Pattern[str]:
 
 _MONEY_NOUNS = ("balance", "charge", "credit", "payment", "total", "fee", "refund", "bill", "price", "deposit",
                 "transfer", "amount", "withdrawal", "premium", "deductible", "cost", "rate", "fare", "order",
-                "estimate", "quote", "paid")  # fmt: skip
-#: An amount said about an order is its total; "I paid $40" is the amount paid.
-_MONEY_KEYS = {"Order": "Order total", "Paid": "Amount paid"}
+                "estimate", "quote", "paid", "shortage", "shortfall", "value", "paycheck", "owe", "leaves", "leaving",
+                "principal", "rent", "penalty", "salary", "short")  # fmt: skip
+_MONEY_NOUNS_SET = frozenset(_MONEY_NOUNS)
+_HAS_NUMBER = re.compile(rf"\d|\b(?:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|hundred|thousand)\b", re.IGNORECASE)
+#: An amount said about an order is its total; one owed, or that a payment leaves, is a balance.
+_MONEY_KEYS = {"Order": "Order total", "Owe": "Balance", "Leaves": "Balance", "Leaving": "Balance",
+               "Short": "Shortfall"}  # fmt: skip
 _DATE_NOUNS = ("birth", "appointment", "surgery", "delivered", "mailed", "disconnect", "due", "flight", "travel",
                "expires", "expiration", "expired", "since", "born", "renewal", "shut", "cancel", "charge", "hold",
                "payment", "transaction", "window")  # fmt: skip
@@ -291,10 +332,31 @@ _LAST_FOUR_OWNER = (
     ("card", "Card"),
     ("account", "Account"),
     ("phone", "Phone"),
+    ("line", "Line"),
+)
+#: "your password reset link has been sent to your phone": where the reset went.
+_RESET_SENT = re.compile(
+    r"\breset\b[^.?!]{0,40}?\b(?:sent|send|sending|texted|emailed|go(?:es|ing)?)\b[^.?!]{0,20}?"
+    r"\bto (?:your|the) (phone|email|e-mail|cell phone|cell|mobile|inbox)\b",
+    re.IGNORECASE,
+)
+#: "account ending 6053", "your line ending in 0 9 2 5": the last four of what is named.
+_ENDING = re.compile(
+    r"\b(account|card|line|phone)(?: number)?(?: on file)? ending(?: in| with)? (\d{4}|\d \d \d \d)\b",
+    re.IGNORECASE,
 )
 _DOTTED_MERIDIEM = re.compile(r"[ap]\.m\.$", re.IGNORECASE)
+_DAY_ASKED = re.compile(r"\b(?:day|days|when)\b", re.IGNORECASE)
+#: The key of a weekday said in passing: a mention (it marks the turn) that is never collected.
+_PASSING_DAY = "Weekday mentioned"
 _WEEKDAY_ONLY = re.compile(rf"^{_WEEKDAYS}$", re.IGNORECASE)
 _SPOKEN_AMOUNT = re.compile(r"[a-z ]+ (?:dollars|bucks)$", re.IGNORECASE)
+
+
+def _four_owner(phrase: str) -> str | None:
+    """Whose last four a phrase names: the owner word said first ("phone number on the account" -> Phone)."""
+    said = [(phrase.find(word), owner) for word, owner in _LAST_FOUR_OWNER if word in phrase]
+    return min(said)[1] if said else None
 
 
 def _unstop(value: str) -> str:
@@ -309,14 +371,32 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     # Cheap substring checks first: these patterns are long alternations and most turns match none.
     for match in _EMAIL.finditer(text) if "@" in text or " dot " in lower else ():
         found.append(Slot("Email", match.group(0), index))
-    for match in _ADDRESS.finditer(text) if has_digit else ():
-        found.append(Slot("Address", match.group(0).rstrip("."), index))
+    addresses = list(_ADDRESS.finditer(text)) if has_digit else []
+    for i, match in enumerate(addresses):
+        # "44 Elm Street to 910 Birchwood Drive": a move or a ride from one address to the other.
+        following = addresses[i + 1] if i + 1 < len(addresses) else None
+        preceding = addresses[i - 1] if i else None
+        if following and re.fullmatch(r",? to ", text[match.end() : following.start()]):
+            key = "Origin"
+        elif preceding and re.fullmatch(r",? to ", text[preceding.end() : match.start()]):
+            key = "Destination"
+        else:
+            key = "Address"
+        found.append(Slot(key, match.group(0).rstrip("."), index))
     for match in _LAST_FOUR.finditer(text) if "last" in lower else ():
-        kind = "Card" if "card" in (text + question).lower() else "Account"
+        # Whose four digits: named in the reply, else in the question ("the last four of your Social?").
+        asked = _LAST_FOUR_OF.search(question.lower())
+        kind = _four_owner(match.group(0).lower()) or (_four_owner(asked.group(1)) if asked else None)
+        kind = kind or ("Card" if "card" in (text + question).lower() else "Account")
         found.append(Slot(f"{kind} last four", match.group(1), index))
-    for match in _LABELLED_ID.finditer(text) if has_digit else ():
-        value = match.group(3).strip(" #")
-        if sum(c.isdigit() for c in value) >= 3:
+    for match in _RESET_SENT.finditer(text) if "reset" in lower else ():
+        found.append(Slot("Password reset", match.group(1), index))
+    # The phone number a one-time code goes to only routes the code; it is not a detail of the request.
+    for match in _ENDING.finditer(text) if "ending" in lower and "code" not in lower else ():
+        found.append(Slot(f"{_four_owner(match.group(1).lower())} last four", match.group(2), index))
+    for match in _LABELLED_ID.finditer(text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
+        value = _id_value(match.group(3), answered=False)
+        if value is not None:
             label = match.group(1).lower()
             # The noun the speakers used ("confirmation code" vs "confirmation number"), else the label
             # alone as they said it ("file DEN48812", "flight 1182").
@@ -328,11 +408,20 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         found.append(Slot("ZIP code", match.group(1), index))
     money = "$" in text or "dollar" in lower or "buck" in lower or "usd" in lower
     for match in _MONEY.finditer(text) if money else ():
-        value = match.group(0).strip()
+        before = text[max(0, match.start() - 40) : match.start()]
+        if _THRESHOLD.search(before):
+            continue
+        period = match.group("period")
+        value = text[match.start() : match.start("period") if period else match.end()].strip()
+        value = re.sub(r"\s(?:a|per|each)$", "", value, flags=re.IGNORECASE)
         if value.lower().startswith(("a ", "and ")):
             value = value.split(" ", 1)[1]
-        key = _context_key(text, match.start(), "Amount", _MONEY_NOUNS)
-        found.append(Slot(_MONEY_KEYS.get(key, key), value, index))
+        of = _AMOUNT_OF.match(text[match.end() :])
+        key = _key(of.group(1).rstrip("s")) if of else _context_key(text, match.start(), "", _MONEY_NOUNS)
+        key = _MONEY_KEYS.get(key, key)
+        if _CHANGED_TO.search(before):
+            key = f"New {key.lower() or 'amount'}"
+        found.append(Slot(key or (_PERIOD_KEYS[period.lower()] if period else "Amount"), value, index))
     for match in (
         _DATE.finditer(text) if has_digit or not _DATE_WORDS.isdisjoint(re.findall(r"[a-z]+", lower)) else ()
     ):
@@ -340,8 +429,10 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         if "birth" in question.lower() or "birthday" in question.lower():
             noun = "birth"
         key = _DATE_KEYS.get(noun, f"{_key(noun)} date" if noun else "Date")
-        if key == "Date" and _WEEKDAY_ONLY.match(match.group(0)):
-            key = "Day"
+        if _WEEKDAY_ONLY.match(match.group(0)):
+            # A weekday alone is a detail when it answers "what day?"; said in passing ("I called Tuesday",
+            # "it says Friday") it dates nothing, and :func:`collect` leaves it out.
+            key = "Day" if _DAY_ASKED.search(question) else _PASSING_DAY
         elif _DATE_SPAN.search(match.group(0)) and not _CLOCK_SPAN.search(match.group(0)):
             key += "s"  # "Charge dates": two days or a span
         found.append(Slot(key, _unstop(match.group(0)), index))
@@ -422,8 +513,10 @@ def _question_slot(question: str) -> str | None:
         spoken = [w for w in phrase.split() if w not in _FILLER_WORDS]
         words = list(itertools.takewhile(lambda w: w not in _AUXILIARIES, spoken))
         phrase = " ".join(words)
-        # The caller's own name is the header's job, not an information item.
+        # The caller's own name and number are the header's job, not information items.
         if not words or len(words) > 4 or phrase in _CALLER_NAME_SLOTS or words[-1] in _SLOT_STOP:
+            continue
+        if phrase == "phone number" and re.search(r"\byour phone number\b", question, re.IGNORECASE):
             continue
         if words[0] in {"can", "i", "you", "we", "it", "this", "would", "time", "day"} and len(words) > 1:
             continue
@@ -451,9 +544,39 @@ def _identifier(answer: str) -> str | None:
     digit or a hyphen: the caller's name and fillers around it are dropped, and a code spelled out
     phonetically and then repeated ("Q as in queen, 7, ... So Q7KL2P") gives the repeated form.
     """
-    runs = [m.group(0) for m in _ID_RUN.finditer(answer)]
-    runs = [r for r in runs if (any(c.isdigit() for c in r) or "-" in r) and len(r.replace(" ", "")) >= 3]
-    return runs[-1] if runs else None
+    runs = [(m.start(), _id_value(m.group(0), answered=True)) for m in _ID_RUN.finditer(answer)]
+    start, value = next(((i, v) for i, v in reversed(runs) if v is not None), (0, None))
+    # The tail of a phonetic spelling ("M as in Mary, 5 0 1 9 8") is not the identifier; its restatement is.
+    return None if _SPELLED_BEFORE.search(answer[:start]) else value
+
+
+def _id_value(run: str, *, answered: bool) -> str | None:
+    """An identifier run trimmed of what only looks like one, or ``None`` when too little of it is digits.
+
+    After a label ("claim H O 2 2 9 1 4") written digits need three or more; in the reply to a question
+    for an identifier, one digit or a hyphen will do ("Q7KL2P", "moreau-design"). Spoken digits
+    ("r a eight eight one oh six four") need four or more, so "a one" or "twenty three" stay numbers.
+    A lone "a" or "I" at either end is a word, and spoken digit words next to written digits are speech
+    ("4417 one more thing"), not part of the code.
+    """
+    tokens = run.strip(" #").split(" ")
+    written = any(c.isdigit() for c in run)
+    while tokens and (tokens[-1].lower() in {"a", "i"} or (written and _SPOKEN_ID_WORD.match(tokens[-1]))):
+        tokens.pop()
+    while tokens and (tokens[0].lower() in {"a", "i"} or (written and _SPOKEN_ID_WORD.match(tokens[0]))):
+        tokens.pop(0)
+    value = " ".join(tokens)
+    if written:
+        enough = len(value.replace(" ", "")) >= 3 if answered else sum(c.isdigit() for c in value) >= 3
+        return value if enough else None
+    spoken = sum(
+        (1 if re.fullmatch(_SPOKEN_DIGIT, t, re.IGNORECASE) else 2 if t.lower() != "dash" else 0)
+        for t in tokens
+        if _SPOKEN_ID_WORD.match(t)
+    )
+    if spoken >= 4:
+        return value
+    return value if answered and "-" in value and len(value) >= 3 else None
 
 
 def _answer_value(answer: str, slot: str) -> str | None:
@@ -478,6 +601,12 @@ def _answer_value(answer: str, slot: str) -> str | None:
     # A place is described, not named: "I-40 eastbound, just past mile marker 198, near Flagstaff".
     if not text or len(text.split()) > (12 if slot == "location" else 8) or _ANSWER_BAD.search(text):
         return None
+    # An amount asked for is answered with a number ("I think I got back..." is not one).
+    if not _MONEY_NOUNS_SET.isdisjoint(slot.split()) and not _HAS_NUMBER.search(text):
+        return None
+    # An address cut off after its house number ("nine three zero" ... next turn "first street") is no address.
+    if "address" in slot.split() and all(_SPOKEN_ID_WORD.match(w) or w.isdigit() for w in text.split()):
+        return None
     kind = _ACCOUNT_TYPE.fullmatch(text)
     return kind.group(1) if kind else text
 
@@ -485,12 +614,30 @@ def _answer_value(answer: str, slot: str) -> str | None:
 def collect(mentioned: list[Slot]) -> list[Slot]:
     """The details from :func:`mentions`: one value per key, one key per value (first mention wins)."""
     written_money = any("$" in s.value for s in mentioned)
+    spoken = [s for s in mentioned if _SPOKEN_AMOUNT.match(s.value) or s.value.lower().endswith(" cents")]
     kept = [
         s for s in mentioned
-        if not (written_money and _SPOKEN_AMOUNT.match(s.value))
-        and not ("phone" in s.key.lower() and len(digits_in(s.value)[0] if digits_in(s.value) else "") < 7)
+        if not (written_money and _SPOKEN_AMOUNT.match(s.value)) and s.key != _PASSING_DAY
+        and not _rounded_again(s, spoken)
+        and not (
+            "phone" in s.key.lower()
+            and not s.key.endswith("last four")
+            and len(digits_in(s.value)[0] if digits_in(s.value) else "") < 7
+        )
     ]  # fmt: skip
     return _dedupe(kept)
+
+
+def _rounded_again(slot: Slot, spoken: list[Slot]) -> bool:
+    """True for a spoken amount that rounds one said before ("twenty three bucks" after "twenty three
+    dollars and eighteen cents"): the same money, told again."""
+    if not _SPOKEN_AMOUNT.match(slot.value):
+        return False
+    number = re.sub(r"\s(?:dollars|bucks)$", "", slot.value.lower())
+    return any(
+        other.turn < slot.turn and other.value.lower().startswith(f"{number} ") and other.value != slot.value
+        for other in spoken
+    )
 
 
 def mentions(conversation: Conversation) -> list[Slot]:
@@ -517,7 +664,7 @@ def mentions(conversation: Conversation) -> list[Slot]:
         four = _LAST_FOUR_OF.search(question.lower())
         digits = re.sub(r"\D", "", text)
         if four and len(digits) == 4 and not any(s.key.endswith("last four") for s in typed):
-            owner = next((k for w, k in _LAST_FOUR_OWNER if w in four.group(1)), None)
+            owner = _four_owner(four.group(1))
             if owner:
                 typed.append(Slot(f"{owner} last four", re.search(r"\d[\d -]*\d", text).group(0), index))  # type: ignore[union-attr]
                 asked = None
@@ -527,7 +674,9 @@ def mentions(conversation: Conversation) -> list[Slot]:
         paired = any(s.key in {"Date of birth", "Email"} for s in typed)
         if asked and (not paired or asked.endswith("name")):
             answer = text
-            for slot in typed if paired else ():
+            # A reply that also gives another detail ("Loan number is 3 0 0 7. Last four is 2218."): the
+            # other detail is not the answer.
+            for slot in typed if paired or _ID_SLOT.search(asked) else ():
                 answer = answer.replace(slot.value, " ")
             value = _answer_value(answer, asked)
             if value is not None:
@@ -541,7 +690,19 @@ def mentions(conversation: Conversation) -> list[Slot]:
         else:
             asked = None
         question = ""
-    return slots
+    return [s for s in slots if not _addressed_as(s, conversation)]
+
+
+def _addressed_as(slot: Slot, conversation: Conversation) -> bool:
+    """True for a named person ("the patient's name?") whom the agent's next turn thanks by first name:
+    the caller gave their own name, which is the header's job, not an information item."""
+    if not slot.key.endswith(" name"):
+        return False
+    first = re.escape(slot.value.split()[0])
+    reply = next((t.content for t in conversation.turns[slot.turn + 1 :] if t.role == "assistant"), "")
+    return (
+        re.search(rf"\b(?:thanks|thank you|okay|ok|got it)[, ]+{first}\b", reply, re.IGNORECASE) is not None
+    )
 
 
 def _dedupe(slots: list[Slot]) -> list[Slot]:

@@ -3,28 +3,15 @@ other details said in passing, on short spoken-style calls written for these tes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from assist.grounding import appears_in
 from assist.programs._rules_slots import collect, mentions
-from assist.programs.rules import RulesProgram
-from assist.schema import Conversation, Turn
-
-
-def call(*turns: tuple[str, str]) -> Conversation:
-    return Conversation(
-        id="conv-slots",
-        user_id="+15550001111",
-        created_at=datetime(2026, 2, 3, 9, 30, tzinfo=UTC),
-        status="ended",
-        turns=[Turn(role=role, content=content) for role, content in turns],  # type: ignore[arg-type]
-    )
+from tests.programs.conftest import PROGRAM, conversation
 
 
 def items(*turns: tuple[str, str]) -> dict[str, str]:
-    return {slot.key: slot.value for slot in collect(mentions(call(*turns)))}
+    return {slot.key: slot.value for slot in collect(mentions(conversation(*turns)))}
 
 
 def test_two_days_or_a_span_are_one_detail_with_a_plural_key() -> None:
@@ -116,8 +103,9 @@ def test_recurring_amount_order_total_and_unlabelled_reference() -> None:
         ("user", "Right. And separately I want to pay $250 a month. Oh and it's file RT55021."),
     )
     assert found["Order total"] == "$24.10"
-    # "separately" holds "rate" but names no rate: context nouns count at a word start only.
-    assert found["Amount"] == "$250 a month"
+    # "separately" holds "rate" but names no rate: context nouns count at a word start only. A recurring
+    # amount without a noun is keyed by its period, and its value is the amount alone.
+    assert found["Monthly"] == "$250"
     # No noun after the label: the label alone, as said ("file RT55021").
     assert found["File"] == "RT55021"
 
@@ -148,9 +136,150 @@ def test_agent_timestamps_are_kept_but_promised_times_are_not() -> None:
     ],
 )
 def test_collected_values_are_grounded_in_the_brief(turns: tuple[tuple[str, str], ...]) -> None:
-    conversation = call(*turns)
-    result = RulesProgram().brief(conversation)
-    text = " ".join(turn.content for turn in conversation.turns)
+    call = conversation(*turns)
+    result = PROGRAM.brief(call)
+    text = " ".join(turn.content for turn in call.turns)
     assert result.ungrounded_dropped == 0
     assert result.portal.information_collected
     assert all(appears_in(item.value, text) for item in result.portal.information_collected)
+
+
+def test_identifiers_spelled_with_letters_or_read_as_spoken_digits() -> None:
+    found = items(
+        ("user", "Hi, it's about claim B T 4 4 0 1 7. The account number on the bill is K 2 0 0 9 3 1 5."),
+        ("assistant", "thanks do you have your warranty number"),
+        ("user", "yeah its w r five five one oh two wait no w r five five one oh three"),
+        ("user", "and the officer said the report number is thirty one dash oh two two eight"),
+    )
+    assert found["Claim"] == "B T 4 4 0 1 7"
+    assert found["Account number"] == "K 2 0 0 9 3 1 5"
+    # The caller corrects themselves: the last identifier in the reply wins.
+    assert found["Warranty number"] == "w r five five one oh three"
+    assert found["Report number"] == "thirty one dash oh two two eight"
+
+
+def test_spoken_numbers_that_are_not_identifiers() -> None:
+    found = items(
+        ("assistant", "Can I get your order number?"),
+        ("user", "I have it, give me two minutes, it's on one of the two emails."),
+    )
+    assert "Order number" not in found
+
+
+def test_a_phonetic_spelling_is_not_cut_into_an_identifier() -> None:
+    found = items(
+        ("assistant", "What's your booking number?"),
+        ("user", "It's D as in David, 7 7 3 0 1."),
+        ("assistant", "Thanks. Booking D 7 7 3 0 1, for March 4th."),
+    )
+    assert found["Booking"] == "D 7 7 3 0 1"
+
+
+def test_a_date_of_birth_with_its_year_said_aloud() -> None:
+    found = items(
+        ("assistant", "can you confirm your date of birth"),
+        ("user", "october second nineteen eighty four"),
+    )
+    assert found["Date of birth"] == "october second nineteen eighty four"
+
+
+def test_whose_last_four_follows_the_question_and_ending_in() -> None:
+    found = items(
+        ("assistant", "Can I have the loan number and the last four of your Social Security number?"),
+        ("user", "Loan number is, um... 7 1 1 0 4 2 6 9. Last four is 4410."),
+        ("assistant", "And the last four digits of the phone number on the account?"),
+        ("user", "It's this one. 8 8 0 2."),
+        ("user", "Oh and the card ending in 5531 was the one they charged."),
+    )
+    assert found["SSN last four"] == "4410"
+    assert found["Loan number"] == "7 1 1 0 4 2 6 9"
+    assert found["Phone last four"] == "8 8 0 2"
+    assert found["Card last four"] == "5531"
+
+
+def test_where_a_one_time_code_goes_is_not_a_detail() -> None:
+    found = items(("assistant", "I'm texting a code to the phone number on file ending in 3307."))
+    assert "3307" not in found.values()
+
+
+def test_a_weekday_said_in_passing_is_left_out_but_a_chosen_day_is_kept() -> None:
+    passing = items(
+        ("user", "I called Tuesday about it. The notice says it shuts off Friday."),
+        ("assistant", "Service will be disconnected on Friday, March 20th."),
+    )
+    assert "Tuesday" not in passing.values()
+    assert passing["Disconnection date"] == "Friday, March 20th"
+    chosen = items(("assistant", "what day works for you"), ("user", "thursday"))
+    assert chosen["Day"] == "thursday"
+
+
+def test_amounts_keyed_by_what_they_are() -> None:
+    assert (
+        items(("user", "there's like four thousand dollars of damage"))["Damage"] == "four thousand dollars"
+    )
+    found = items(
+        ("assistant", "Your rent went from $1,450 to $1,525. Last month's payment was short by $75.25."),
+        ("assistant", "Accounts over $5,000 need a review. Your plan is $39.99 a month."),
+    )
+    assert (
+        items(("assistant", "i refunded twelve dollars and forty cents"))["Refund"]
+        == "twelve dollars and forty cents"
+    )
+    assert found["Rent"] == "$1,450"
+    assert found["New rent"] == "$1,525"
+    assert found["Shortfall"] == "$75.25"
+    assert found["Monthly"] == "$39.99"
+    # A limit in a rule is not an amount of this call.
+    assert "$5,000" not in found.values()
+
+
+def test_bank_task_details_said_the_way_real_callers_say_them() -> None:
+    found = items(
+        ("assistant", "what is your phone number"),
+        ("user", "five five five two one two nine nine eight one"),
+        ("assistant", "your password reset link has been sent to your phone"),
+        ("assistant", "what is the company address"),
+        ("user", "four one two"),
+        ("user", "elm street"),
+    )
+    # The caller's own number is the header's; an address cut after its house number is no address.
+    assert found == {"Password reset": "phone"}
+
+
+def test_spelling_cues_and_relative_clauses_are_not_slots() -> None:
+    found = items(
+        ("user", "It's M as in Mary, 4 4 1 0 9."),
+        ("assistant", "The damage came from a flood, which is excluded under your policy."),
+        ("user", "It was not a flood."),
+    )
+    assert "Location" not in found
+    assert not any("excluded" in key.lower() for key in found)
+
+
+def test_a_patient_who_is_the_caller_is_not_listed_but_a_relative_is() -> None:
+    own = items(
+        ("assistant", "Can I have the patient's name and date of birth?"),
+        ("user", "Marcus Hale. June 3rd, 1980."),
+        ("assistant", "Thank you, Marcus, you're verified."),
+    )
+    assert "Patient name" not in own
+    relative = items(
+        ("assistant", "Can I have the patient's name and date of birth?"),
+        ("user", "Elena Hale, she's my mother. June 3rd, 1950."),
+        ("assistant", "Thank you, I found her chart."),
+    )
+    assert relative["Patient name"] == "Elena Hale, she's my mother"
+
+
+def test_two_addresses_joined_by_to_are_origin_and_destination() -> None:
+    found = items(("assistant", "Job for November 2nd, 15 Oak Lane to 204 Ridge Road. Is that right?"))
+    assert found["Origin"] == "15 Oak Lane"
+    assert found["Destination"] == "204 Ridge Road"
+
+
+def test_a_spoken_amount_rounded_again_is_the_same_money() -> None:
+    found = items(
+        ("assistant", "i refunded your fare of nineteen dollars and sixty cents"),
+        ("user", "i dont want nineteen bucks i want a real person"),
+    )
+    assert list(found.values()) == ["nineteen dollars and sixty cents"]
