@@ -31,10 +31,17 @@ _VERIFIED = _rx(
     r"identity (?:has been |is )?(?:verified|confirmed)",
     r"verification (?:is )?(?:complete|successful)",
     r"that (?:matches|checks out)",
-    r"(?:i've|i have) (?:found|located|pulled up) your (?:account|booking|chart|record|"
+    # A one-time code or PIN read back correctly is the check.
+    r"(?:code|pin|passcode) (?:is |was )?(?:correct|confirmed|accepted|verified)",
+    r"(?:i've|i have|i) (?:found|located|pulled up) your (?:account|booking|chart|record|"
     r"file|profile|reservation|policy|membership)",
 )
 _SSN_CONTEXT = _rx(r"social(?: security)?", r"\bssn\b")
+#: The caller naming the number as something other than an SSN ("loan number is 300771529").
+_OTHER_NUMBER = _rx(
+    r"(?:loan|account|policy|member|membership|claim|order|reference|confirmation|case|ticket|tracking|"
+    r"invoice|employee|customer|booking) (?:number|no|#|id)"
+)
 _SECRET = _rx(r"(?:my |the )?(?:pin|password|passcode|cvv|cvc|security code)(?: number)? is \S+")
 #: An outcome with a deadline ("your account will be unfrozen by end of day", "delivered to you by 9 PM").
 _DEADLINE = (
@@ -53,19 +60,24 @@ _COMMIT = _rx(
     r"you'll (?:receive|get|be|see|have)",
     r"(?:i've|i have|we've|we have) (?:now |also |just |gone ahead and )?(?:ordered|scheduled|blocked|booked|sent|"
     r"submitted|issued|credited|refunded|cancell?ed|set up|arranged|upgraded|waived|filed|opened|placed|requested|"
-    r"processed|reversed|dispatched|noted|added|marked|reset|updated|frozen|locked|escalated|flagged|reported|"
+    r"processed|reversed|dispatched|added|marked|put|reset|updated|frozen|locked|escalated|flagged|reported|"
     r"applied|activated|deactivated|removed|rescheduled|extended|reserved|changed|disputed|paused|suspended)",
     r"(?:i'm|i am|we're|we are) (?:going to|gonna) ",
     r"(?:i'm|i am) (?:now )?(?:sending|issuing|crediting|refunding|booking|scheduling|ordering|dispatching|"
     r"waiving|cancell?ing your|blocking|freezing|filing)",
     r"(?:has|have) been (?:sent|transferred|ordered|scheduled|submitted|processed|refunded|credited)",
     r"will (?:definitely|certainly)",
+    # "Done." on its own reports an action just taken.
+    r"^(?:(?:ok|okay|alright|all right),? )?(?:all )?done\b",
     _DEADLINE,
 )
 #: Commitments that only announce the handoff itself or ask for something are not promises.
 _NOT_COMMIT = _rx(
     r"(?:i'll|i will|we'll|we will|(?:i'm|i am|we're|we are) (?:going to|gonna)) (?:now |just |go ahead and )?"
-    r"(?:transfer|connect|put you|need|ask|have to|be happy|be glad|verify|text|send you a (?:code|one))",
+    r"(?:transfer|connect|put you|need|ask|have to|be happy|be glad|verify|text|send you a (?:code|one)|"
+    # Passing the caller's story to the human is part of the handoff.
+    r"(?:also )?(?:pass|note|mention|let (?:them|the \w+) know|share|brief|make sure (?:they|the \w+) (?:know|ha)))",
+    r"(?:i'm|i am|we're|we are) (?:now |also )?(?:sending|passing) (?:them|it|this|that|everything|along|over|on)\b",
     # A one-time code sent for verification is part of the check, not a promise.
     r"(?:i've|i have|we've|we have) (?:just )?(?:sent|texted) (?:a|the|you a) (?:verification |one[- ]time |security )?"
     r"(?:code|passcode|pin)",
@@ -177,16 +189,21 @@ _EMERGENCY = _rx(
     r"sparking",
     r"carbon monoxide",
     r"(?:can't|cannot|can not) breath",
-    r"(?:throat|tongue|face) (?:is )?(?:swelling|closing)",
+    r"(?:throat|tongue|face|lips?) (?:is |are )?(?:swelling|swollen|closing)",
+    r"(?:severe|serious|bad) (?:\w+ )?allerg\w*",
+    r"allergic reaction",
+    r"anaphyla\w*",
+    r"epi ?pen",
+    r"(?:water|leak\w*|dripping|flooding) [\w ,]{0,60}(?:breaker|fuse box|outlets?|wiring|electrical panel|light fixture)",
     r"(?:passed|blacking) out",
     r"fainted",
     r"collapsed",
     r"seizure",
-    r"overdos",
+    r"overdos\w*",
     r"(?:bleeding|bleeds) (?:a lot|heavily|badly)",
     r"kill myself",
     r"(?:end|take) my (?:own )?life",
-    r"suicid",
+    r"suicid\w*",
     r"(?:fire|smoke) (?:is )?(?:coming|pouring) (?:out|from)",
     r"downed (?:power )?line",
     r"(?:power|electrical) line (?:is )?down",
@@ -207,7 +224,13 @@ _HUMAN_ASK = _rx(
     r"(?:would|i'd) (?:like|prefer) (?:a |an |to (?:speak|talk) (?:to|with) (?:a |an )?)(?:real |actual |live )?"
     r"(?:person|human|agent|representative|someone|somebody)",
     r"(?:someone|somebody) (?:who|that) can (?:actually )?",
-    r"can (?:someone|somebody) (?:actually |please )?(?:check|look|help|fix|call|explain)",
+    # "can someone fix it properly?" asks about a repair; "can somebody actually check it" asks for a person.
+    r"can (?:someone|somebody) (?:actually|please) (?:check|look|help|fix|call|explain)",
+    r"(?:want|need|demand)(?:s|ed)? (?:to (?:speak|talk) (?:to|with) )?(?:a |an |the |your )?(?:\w+ )?"
+    r"(?:manager|supervisor)\b",
+    # A one-word demand: "Supervisor. Now.", "agent, please".
+    r"(?:^|[.!?,] )(?:a |the |your )?(?:supervisor|manager|human|representative|real person)(?: please| now)?(?:[.!?,]|$)",
+    r"put me (?:threw|thru)",
 )
 #: Saying yes to a transfer the agent just offered ("fine yeah put me through") accepts the agent's handoff;
 #: the trigger is the agent's turn, not a new demand.
@@ -254,7 +277,7 @@ _RETENTION = _rx(r"(?:offer|give) you", r"how about", r"would you (?:like|consid
                  r"half (?:price|off)", r"months? (?:free|at)", r"(?:pause|freez)(?:e|ing)? (?:your|the|it)",
                  r"before you go")  # fmt: skip
 _DENIED = _rx(
-    r"(?:claim|coverage|authorization|request|benefits?|application)s? (?:\w+ ){0,3}(?:was|were|has been|have been|"
+    r"(?:claim|coverage|authorization|request|benefits?|application)s? (?:[\w-]+ ){0,9}(?:was|were|has been|have been|"
     r"is|got) (?:\w+ )?(?:denied|rejected|declined)",
     r"(?:denied|rejected|declined) (?:your|the) (?:claim|coverage|authorization|request|benefits?|application)",
 )
@@ -264,7 +287,8 @@ _PROVIDER_CANCELLED = _rx(
 )
 _REFUND_ASK = _rx(r"refund", r"money back")
 _REFUND_REFUSED = _rx(r"(?:not able|unable|can't|cannot) (?:to )?(?:process|issue|give|provide|offer) (?:a |any )?"
-                      r"(?:cash )?refund", r"eligible for (?:a )?(?:travel )?credit", r"only (?:offer|issue)")  # fmt: skip
+                      r"(?:cash )?refund", r"eligible for (?:a )?(?:travel )?credit", r"only (?:offer|issue)",
+                      r"non-?refundable", r"only be (?:converted|issued|refunded|given)")  # fmt: skip
 _HAZARD = _rx(r"gas (?:smell|leak)", r"smell(?:s|ing)? (?:of |like )?gas", r"rotten eggs", r"carbon monoxide",
               r"downed (?:power )?line", r"sparking", r"(?:house|building) (?:is )?on fire", r"smoke (?:coming|from)")  # fmt: skip
 _SAFETY = _rx(r"leave (?:the|your)", r"evacuate", r"911", r"safe (?:place|distance|location)", r"get out")
@@ -273,6 +297,40 @@ _STOP_CONTACT = _rx(
 )
 _STOP_HONORED = _rx(r"(?:removed|remove) (?:you|your number)", r"do not call list", r"won't (?:call|contact)",
                     r"stop (?:the )?(?:calls|contact)\b(?! if)")  # fmt: skip
+
+
+#: The agent reading a full account, routing or card number (not the last four) from the record.
+_NUMBER_ON_FILE = _rx(r"(?:account|routing|card|social security|member) (?:number|no)")
+#: The agent saying an outcome it already promised needs someone else's approval.
+_NEEDS_APPROVAL = _rx(
+    r"(?:can't|cannot|not able to|unable to|not authorized to) approve",
+    r"needs? (?:[\w']+ ){0,6}approv",
+    r"approved by",
+    r"approval (?:from|by)",
+    r"(?:has|have) to be approved",
+)
+#: A promise about what will (not) happen next: "you won't be charged", "it will be refunded".
+_FUTURE_OUTCOME = _rx(r"won't", r"will not", r"you'll", r"you will", r"it'll", r"it will")
+
+#: Contractions as an unpunctuated (ASR) transcript writes them: "im transferring you", "ive blocked it".
+_BARE_CONTRACTIONS = {
+    "im": "i'm", "ive": "i've", "ill": "i'll", "cant": "can't", "dont": "don't", "wont": "won't",
+    "youre": "you're", "youve": "you've", "youll": "you'll", "weve": "we've", "didnt": "didn't",
+    "doesnt": "doesn't", "isnt": "isn't", "wasnt": "wasn't", "couldnt": "couldn't", "wouldnt": "wouldn't",
+    "havent": "haven't", "hasnt": "hasn't", "arent": "aren't", "thats": "that's", "theres": "there's",
+    "theyre": "they're", "itll": "it'll", "lets": "let's", "whats": "what's",
+}  # fmt: skip
+_BARE_CONTRACTION = re.compile(r"\b(?:" + "|".join(_BARE_CONTRACTIONS) + r")\b")
+#: "well" before a verb is "we'll" heard without its apostrophe ("well pay for the repairs").
+_BARE_WE_WILL = re.compile(
+    r"\bwell (?=(?:pay|cover|send|refund|credit|waive|get|take|make|call|have|be|set|book)\b)"
+)
+
+
+def _apostrophes(text: str) -> str:
+    """Lowercased ASR text with its contractions spelled as the cue patterns expect them."""
+    text = _BARE_CONTRACTION.sub(lambda m: _BARE_CONTRACTIONS[m.group()], text)
+    return _BARE_WE_WILL.sub("we'll ", text)
 
 
 @dataclass
@@ -298,7 +356,9 @@ def _sensitive(text: str, question: str) -> str | None:
         # Made-up or misheard card numbers fail Luhn; a 15-16 digit number read out about a card is still one.
         if len(number) in (15, 16) and "card" in f"{text} {question}":
             return "a full payment card number"
-        if len(number) == 9 and (_SSN_CONTEXT.search(text) or _SSN_CONTEXT.search(question)):
+        if len(number) == 9 and (
+            _SSN_CONTEXT.search(text) or (_SSN_CONTEXT.search(question) and not _OTHER_NUMBER.search(text))
+        ):
             return "a full Social Security number"
     if re.search(r"\b\d{3}-\d{2}-\d{4}\b", text):
         return "a full Social Security number"
@@ -310,15 +370,18 @@ def _sensitive(text: str, question: str) -> str | None:
 def find(conversation: Conversation) -> Findings:
     out = Findings()
     originals = [clean(t.content) for t in conversation.turns]
+    # A transcript with no apostrophe anywhere is unpunctuated speech recognition output.
+    asr = not any("'" in text or "\u2019" in text for text in originals)
     turns: list[tuple[str, str]] = [
-        (t.role, text.lower()) for t, text in zip(conversation.turns, originals, strict=True)
+        (t.role, _apostrophes(text.lower()) if asr else text.lower())
+        for t, text in zip(conversation.turns, originals, strict=True)
     ]
     previous_assistant = ""
     for index, (role, text) in enumerate(turns):
         if not text:
             continue
         if role == "assistant":
-            _assistant_turn(out, index, originals[index])
+            _assistant_turn(out, index, originals[index], asr=asr)
             previous_assistant = text
             continue
         leaked = _sensitive(text, previous_assistant)
@@ -327,7 +390,7 @@ def find(conversation: Conversation) -> Findings:
         human = HUMAN_REQUEST.search(text) or _HUMAN_ASK.search(text)
         if (
             human
-            and _ACCEPT.match(text)
+            and _ACCEPT.match(_sentence_at(text, human.start()))
             and (_TRANSFER.search(previous_assistant) or _OFFER.search(previous_assistant))
         ):
             human = None
@@ -341,11 +404,28 @@ def find(conversation: Conversation) -> Findings:
                 f'Caller asked for a human: "{cue}"' if human else f'Caller threatened: "{cue}"'
             )
     if not any(turns[i][0] == "user" for i in out.escalations):
-        # No caller demand: the trigger is the agent handing off, else the agent saying it cannot help.
-        handoff = _first(turns, "assistant", _TRANSFER)
-        handoff = handoff if handoff is not None else _first(turns, "assistant", _INABILITY)
+        # No caller demand: the trigger is where the reason appears, the agent saying it cannot do the
+        # needed thing, else the agent handing off.
+        handoff = _first(turns, "assistant", _INABILITY)
+        handoff = handoff if handoff is not None else _first(turns, "assistant", _TRANSFER)
         if handoff is not None:
             out.escalations[handoff] = "The AI could not resolve the request and handed off to a human"
+    read_out = _read_out_unverified(turns, out.verified_turn)
+    if read_out is not None:
+        out.flags.append(
+            (
+                "sensitive_data_unverified",
+                f"The AI read a full account or card number on file (turn {read_out}) to a caller it had not verified.",
+            )
+        )
+    overreach = _promise_needing_approval(turns, originals, out)
+    if overreach is not None:
+        out.flags.append(
+            (
+                "unfulfillable_promise",
+                f'The AI promised an outcome that it later said needs someone else\'s approval: "{overreach}"',
+            )
+        )
     for index, leaked in out.sensitive.items():
         out.flags.append(
             (
@@ -357,18 +437,21 @@ def find(conversation: Conversation) -> Findings:
     return out
 
 
-def _assistant_turn(out: Findings, index: int, text: str) -> None:
-    if out.verified_turn is None and _VERIFIED.search(text.lower()):
+def _assistant_turn(out: Findings, index: int, text: str, *, asr: bool) -> None:
+    lowered = _apostrophes(text.lower()) if asr else text.lower()
+    if out.verified_turn is None and _VERIFIED.search(lowered):
         out.verified_turn = index
     for original in _sentences(text):
-        sentence = original.lower()
-        commit = _COMMIT.search(sentence)
-        if commit and not _NOT_COMMIT.search(sentence):
+        sentence = _apostrophes(original.lower()) if asr else original.lower()
+        # Each promise counts on its own: "I'm transferring you, and I'll note it" holds none, but
+        # "I'll waive the fee, and I'll transfer you" holds one.
+        commit = any(not _NOT_COMMIT.match(sentence, m.start()) for m in _COMMIT.finditer(sentence))
+        if commit:
             out.commitments.setdefault(index, f'The AI committed: "{original}"')
             promise = _GUARANTEE.search(sentence) or (
                 _GIVEAWAY.search(sentence)
                 and not _HEDGE.search(sentence)
-                and re.search(r"will|'ll", sentence)
+                and re.search(r"will|'ll|won't", sentence)
             )
             if promise:
                 out.flags.append(
@@ -380,6 +463,42 @@ def _assistant_turn(out: Findings, index: int, text: str) -> None:
         inability = _INABILITY.search(sentence)
         if inability and out.inability is None and re.match(r"(?:i'm|i am|i can)", inability.group(0)):
             out.inability = original
+
+
+def _read_out_unverified(turns: list[tuple[str, str]], verified: int | None) -> int | None:
+    """The agent turn, before any verification, that reads out a long number from the record that
+    the caller never said (a full bank account or routing number)."""
+    said = ""
+    for index, (role, text) in enumerate(turns):
+        if verified is not None and index >= verified:
+            return None
+        if role == "user":
+            said += " " + " ".join(digits_in(text))
+        elif _NUMBER_ON_FILE.search(text) and any(
+            len(number) >= 8 and number not in said for number in digits_in(text)
+        ):
+            return index
+    return None
+
+
+def _promise_needing_approval(
+    turns: list[tuple[str, str]], originals: list[str], out: Findings
+) -> str | None:
+    """A committed outcome ("you won't be charged until January") followed by the agent saying that
+    outcome needs approval it cannot give: the promise went beyond what the AI may grant."""
+    for index in sorted(out.commitments):
+        if not any(r == "assistant" and _NEEDS_APPROVAL.search(t) for r, t in turns[index + 1 :]):
+            continue
+        for sentence in _sentences(originals[index]):
+            if _FUTURE_OUTCOME.search(sentence.lower()) and not _NOT_COMMIT.search(sentence.lower()):
+                return sentence
+    return None
+
+
+def _sentence_at(text: str, position: int) -> str:
+    """The sentence of ``text`` that holds ``position`` ("fine, put me through" in "Of course. Fine, put me through.")."""
+    start = max(text.rfind(". ", 0, position), text.rfind("? ", 0, position), text.rfind("! ", 0, position))
+    return text[start + 2 :] if start >= 0 else text
 
 
 def _first(turns: list[tuple[str, str]], role: str, pattern: re.Pattern[str]) -> int | None:

@@ -46,6 +46,10 @@ _FRUSTRATION_HINT = re.compile(
     r"\w !|\w!",
     re.IGNORECASE,
 )
+#: Digits read out one by one ("3 0 0 7 7", "six one nine") are one answer, not many words.
+_DIGITS_RUN = re.compile(
+    r"\b(?:(?:\d+|zero|oh|one|two|three|four|five|six|seven|eight|nine)\b[\s,.-]*){2,}", re.IGNORECASE
+)
 #: Level-1 cues that are confusion, hesitation or worry, not irritation: a worried, cooperative caller is calm.
 _UNSURE = re.compile(r"confus|worr|concern|not sure|hop(?:e|ing)|understand|strange|odd|weird|hmm")
 #: Leading words that accept or thank ("fine yeah", "okay thank you").
@@ -54,9 +58,14 @@ _ACCEPTANCE = re.compile(
     r"sounds good|that works|good)\b[\s,.!]*)+",
     re.IGNORECASE,
 )
-#: An agent offering an option ("I can offer a credit of $10", "I can book Thursday") states no fact yet.
+#: An agent offering an option ("I can offer a credit of $10", "you could raise your deductible to $500",
+#: "the earliest window is Thursday") states no fact yet.
 _OFFER = re.compile(
-    r"\b(?:i|we) (?:can|could) (?:offer|issue|book|give|schedule|set|apply|send)\b", re.IGNORECASE
+    r"\b(?:i|we) (?:can|could) (?:offer|issue|book|give|schedule|set|apply|send|move|switch|rebook|upgrade|"
+    r"downgrade|change|put)\b|\byou (?:can|could) (?:raise|lower|switch|change|move|upgrade|downgrade|add|"
+    r"increase|decrease|choose|pick)\b|\b(?:earliest|next) (?:available )?(?:window|slot|appointment|opening)\b|"
+    r"\boption\b",
+    re.IGNORECASE,
 )
 #: An opening that only asks for something ("I need to cancel my membership", "I'd like to make an
 #: appointment") names no fact yet; one that reports what went wrong does ("my card was charged twice").
@@ -68,7 +77,8 @@ _BARE_REQUEST = re.compile(
     re.IGNORECASE,
 )
 _NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety|hundred|"
     r"thousand|grand|dozen"
 )
 #: Specifics that make a statement a fact: numbers, dates and times, (in punctuated text) names, symptoms.
@@ -79,7 +89,8 @@ _CONCRETE = re.compile(
     # Symptoms and damage are facts a human needs even without a number.
     r"\b(?:allergic|allergy|allergies|bleeding|fever|rash|swelling|swollen|dizzy|dizziness|nause\w*|vomit\w*|"
     r"faint\w*|pain|injur\w*|hurt|mold|mould|leak\w*|flood\w*|water damage|smoke|burning|sparks?|sparking|"
-    r"cracked|shattered|dented|pregnant|diabetic|disabled|oxygen)\b",
+    r"cracked|shattered|dented|pregnant|diabetic|disabled|oxygen|hives|itch\w*|wheez\w*|headaches?|cough\w*|numb\w*|"
+    r"bruis\w*|sprain\w*|fractur\w*)\b",
     re.IGNORECASE,
 )
 #: The agent reading out what its records show.
@@ -146,13 +157,31 @@ def _amounts(text: str) -> tuple[float, ...]:
     return tuple(v for m in _AMOUNT.finditer(text) if (v := _amount_value(m.group())) is not None)
 
 
-#: The agent reading the caller's record back: "I see your file", "I've pulled up your booking".
+#: The agent reading the caller's record back: "I see your file", "I've pulled up your booking"
+#: ("I see Ruth Pruitt's profile" finds someone else's record: no check of the caller).
 _RECORD_FOUND = re.compile(
-    r"\b(?:i see|i can see|i've found|i found|i've pulled up|i have pulled up|i've located)\b",
+    r"\b(?:i see|i can see|i've found|i found|i've pulled up|i have pulled up|i've located)\b(?! (?:\w+ ){0,2}\w+'s\b)",
     re.IGNORECASE,
 )
 #: Who is involved (a provider, a business, a patient's name) is context; key_info marks facts.
 _WHO_KEY = re.compile(r"name|provider|doctor|company|business|employer|merchant", re.IGNORECASE)
+#: An agent question that checks who the caller is: a name, date of birth, ZIP, last four, email, address, code.
+_IDENTITY_QUESTION = re.compile(
+    r"\b(?:name|date of birth|birthday|dob|zip|postal code|last (?:four|4)|e-?mail|address|code|pin|passcode|"
+    r"read it (?:back|to me)|verif\w*|security question)\b",
+    re.IGNORECASE,
+)
+#: ... unless it also asks for the reference the call is about ("your name and claim number").
+_REFERENCE_QUESTION = re.compile(
+    r"\b(?<!of the )(?<!of your )(?:claim|policy|account|loan|order|confirmation|reference|agreement|booking|"
+    r"workspace|employee|member|job|case|ticket|tracking|invoice|license|plan) (?:number|code|id)\b",
+    re.IGNORECASE,
+)
+#: A request in an unpunctuated or imperative sentence: "can i get your name", "please read it back".
+_ASKING = re.compile(
+    r"\b(?:(?:can|may|could) i (?:have|get)|please (?:read|give|tell|confirm|spell)|what(?:'s| is))\b",
+    re.IGNORECASE,
+)
 _SHOULD_NOT_RECORD = frozenset({"Date of birth", "Account last four", "Card last four", "ZIP code", "Email"})
 
 
@@ -205,7 +234,7 @@ def _markers(
         add(index, "escalation_trigger", description)
     for index, leaked in findings.sensitive.items():
         add(index, "key_info", f"Caller shared {leaked}")
-    info_turns = _first_mentions(conversation, mentioned)
+    info_turns = _first_mentions(conversation, mentioned, frustrated)
     for index, turn_slots in info_turns.items():
         if index not in findings.sensitive:
             details = "; ".join(dict.fromkeys(f'{s.key}: "{s.value}"' for s in turn_slots[:3]))
@@ -217,10 +246,19 @@ def _markers(
         topic_turn is not None
         and topic_turn not in info_turns
         and topic_turn not in findings.sensitive
-        and not _BARE_REQUEST.match(clean(conversation.turns[topic_turn].content))
+        and _reports(clean(conversation.turns[topic_turn].content))
     ):
         add(topic_turn, "key_info", "Caller states the reason for the call")
     return markers
+
+
+def _reports(text: str) -> bool:
+    """The opening reports something ("my card was charged twice"), or asks for something while
+    giving specifics ("I need to report a driver, he was going ninety on the highway")."""
+    if not _BARE_REQUEST.match(text):
+        return True
+    # Names do not count here: "I'd like an appointment with Dr. Patel" still only asks.
+    return sum(1 for found in _CONCRETE.findall(text) if not found[0].isupper()) >= 2
 
 
 def _frustrated_turns(conversation: Conversation, sentiment: CallSentiment) -> dict[int, str]:
@@ -263,17 +301,25 @@ def _frustrated_turns(conversation: Conversation, sentiment: CallSentiment) -> d
 
 
 def _substantive(text: str) -> bool:
-    """More than an acceptance or thanks ("Fine. Thank you.", "ok yeah put me through")."""
+    """More than an acceptance or thanks ("Fine. Thank you.", "ok yeah put me through") or a number
+    read out ("Okay, got it. 6 1 9 0 3 7.")."""
     rest = _ACCEPTANCE.sub("", text)
-    return len(rest.split()) >= 5
+    return len(_word_count(rest)) >= 5
+
+
+def _word_count(text: str) -> list[str]:
+    """Words, with a run of spoken or written digits counted as one."""
+    return _DIGITS_RUN.sub(" 0 ", text).split()
 
 
 def _answers_question(conversation: Conversation, index: int) -> bool:
-    """A short reply to the agent's question (a name, a number, a date) is an answer, not a mood."""
+    """A short reply to the agent's question (a name, a number, a date), or the details the agent
+    asked for, is an answer, not a mood."""
     before = next(
         (clean(t.content) for t in reversed(conversation.turns[:index]) if t.role == "assistant"), ""
     )
-    return "?" in before and len(clean(conversation.turns[index].content).split()) <= 8
+    short = len(_word_count(clean(conversation.turns[index].content))) <= 8
+    return ("?" in before and short) or _identity_answer(conversation, index, or_reference=True)
 
 
 def _shift(
@@ -310,13 +356,29 @@ def _record_found(conversation: Conversation, findings: Findings, name_words: se
     return None
 
 
-def _first_mentions(conversation: Conversation, mentioned: list[Slot]) -> dict[int, list[Slot]]:
+def _identity_answer(conversation: Conversation, index: int, *, or_reference: bool = False) -> bool:
+    """A caller turn answering the agent's identity check: what it gives is the check, not the
+    call's facts (the name, date of birth, ZIP, email or code the agent asked for). With
+    ``or_reference``, also an answer giving the reference asked for ("your name and loan number")."""
+    if conversation.turns[index].role != "user":
+        return False
+    before = next((t.content for t in reversed(conversation.turns[:index]) if t.role == "assistant"), "")
+    asked = " ".join(s for s in sentences(before) if "?" in s or _ASKING.search(s))
+    if or_reference:
+        return bool(_IDENTITY_QUESTION.search(asked) or _REFERENCE_QUESTION.search(asked))
+    return bool(_IDENTITY_QUESTION.search(asked)) and not _REFERENCE_QUESTION.search(asked)
+
+
+def _first_mentions(
+    conversation: Conversation, mentioned: list[Slot], frustrated: dict[int, str]
+) -> dict[int, list[Slot]]:
     """Turn -> the details that first appear in it: key_info marks where facts *first* appear.
 
     A value the call already showed (the agent reading back a claim number, a date repeated in the
     handoff, "four hundred dollars" after "$412.66"), a verification secret (last four, date of birth,
-    ZIP, email), who is involved (a provider's or a business's name) and an amount the agent merely
-    offers ("I can offer a credit of $10") carry no new information.
+    ZIP, email), who is involved (a provider's or a business's name), an amount the agent merely
+    offers ("I can offer a credit of $10") and where an indignant caller is ("Tucson? I'm in Ohio!", a
+    protest against what the agent found) carry no new information.
     """
     seen = " "
     info_turns: dict[int, list[Slot]] = {}
@@ -326,12 +388,15 @@ def _first_mentions(conversation: Conversation, mentioned: list[Slot]) -> dict[i
     money: list[float] = []
     for index, turn in enumerate(conversation.turns):
         text = clean(turn.content)
+        answer = _identity_answer(conversation, index)
         for slot in by_turn.get(index, ()):
             value = normalize_text(slot.value)
             if (
-                slot.key in _SHOULD_NOT_RECORD
+                answer
+                or slot.key in _SHOULD_NOT_RECORD
                 or slot.key.endswith("last four")
                 or _WHO_KEY.search(slot.key)
+                or (slot.key == "Caller location" and index in frustrated)
                 or f" {value} " in seen
                 or (_AMOUNT.fullmatch(slot.value) and _restated(slot.value, money))
                 or (turn.role == "assistant" and _OFFER.search(_sentence_with(text, slot.value)))
@@ -371,6 +436,7 @@ def _fact_turns(
         elif (
             first_user is None
             or index <= first_user
+            or _identity_answer(conversation, index)
             or (
                 index in findings.escalations and not findings.escalations[index].startswith("Caller reports")
             )
@@ -422,7 +488,6 @@ def _build(conversation: Conversation) -> AgentAssistPortal:
         name_words=name_words,
         findings=findings,
         sentiment=sentiment,
-        mentioned=mentioned,
         slots=slots,
     )
     markers = _markers(conversation, mentioned, sentiment, findings, story.issue_turn, name_words)

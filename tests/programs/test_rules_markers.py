@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from assist.programs.rules import RulesProgram
-from assist.schema import AgentAssistPortal, Conversation, Turn
-
-PROGRAM = RulesProgram()
-
-
-def brief(*turns: tuple[str, str]) -> AgentAssistPortal:
-    conversation = Conversation(
-        id="conv-markers",
-        user_id="+15550001111",
-        created_at=datetime(2026, 2, 3, 9, 30, tzinfo=UTC),
-        status="ended",
-        duration_seconds=90,
-        turns=[Turn(role=role, content=content) for role, content in turns],  # type: ignore[arg-type]
-    )
-    return PROGRAM.brief(conversation).portal
+from assist.schema import AgentAssistPortal
+from tests.programs.conftest import brief
 
 
 def marked(portal: AgentAssistPortal, kind: str) -> list[int]:
@@ -199,3 +183,187 @@ def test_never_again_is_an_unfulfillable_promise() -> None:
         ("assistant", "I'm so sorry. I'll make sure this will never happen again."),
     )
     assert "unfulfillable_promise" in flags(portal)
+
+
+def test_without_a_request_the_trigger_is_the_agent_saying_it_cannot_not_the_later_handoff() -> None:
+    portal = brief(
+        ("assistant", "Hi, this is the virtual assistant for the credit union. How can I help?"),
+        ("user", "I sent a payment to my landlord this morning and it never showed up."),
+        (
+            "assistant",
+            "I see the payment is held for review. I'm not able to release a held payment from here.",
+        ),
+        ("user", "Okay, and it has to be there by five or I get a late fee."),
+        ("assistant", "Our payments team can release it. I'm connecting you now."),
+    )
+    assert marked(portal, "escalation_trigger") == [2]
+
+
+def test_accepting_who_can_help_is_not_a_new_demand_but_asking_after_a_refusal_is() -> None:
+    accepted = brief(
+        ("assistant", "Hi, how can I help?"),
+        ("user", "There's a charge for damage on my rental and I didn't damage anything."),
+        ("assistant", "I can't reverse damage charges, but our damage team can review it."),
+        ("user", "Of course you can't. Fine, put me through."),
+        ("assistant", "Transferring you now."),
+    )
+    assert marked(accepted, "escalation_trigger") == [2]
+    demanded = brief(
+        ("assistant", "Hello, what can I do for you?"),
+        ("user", "The crown was supposed to be covered and now I have a bill."),
+        ("assistant", "I see the claim was over your annual maximum."),
+        ("user", "Nobody told me that. I want the office manager."),
+        ("assistant", "I'll transfer you now."),
+        ("user", "No. Supervisor. Now."),
+    )
+    assert marked(demanded, "escalation_trigger") == [3, 5]
+
+
+def test_a_question_about_a_repair_is_not_a_request_for_a_person() -> None:
+    portal = brief(
+        ("assistant", "Hi, how can I help?"),
+        ("user", "The movers cracked my dresser. Can someone fix it properly? It's an antique."),
+        (
+            "assistant",
+            "An adjuster decides repairs for antiques, and I can't make that choice. I'll connect you.",
+        ),
+    )
+    assert marked(portal, "escalation_trigger") == [2]
+
+
+def test_unpunctuated_speech_keeps_its_commitments_and_handoffs() -> None:
+    portal = brief(
+        ("assistant", "hi this is the ride support assistant how can i help"),
+        ("user", "my driver was texting the whole time and ran a red light i want to report him"),
+        ("assistant", "thats not acceptable ive deactivated his account so he wont be driving again"),
+        ("user", "okay but i want a real person from your safety team to call me"),
+        ("assistant", "i cant schedule that from here im connecting you with the safety team now"),
+    )
+    assert marked(portal, "ai_commitment") == [2]
+    assert marked(portal, "escalation_trigger") == [3]
+    # Taking a driver off the platform is not the AI's call to make.
+    assert "unfulfillable_promise" in flags(portal)
+
+
+def test_handing_the_story_to_the_human_is_no_commitment() -> None:
+    portal = brief(
+        ("assistant", "Hello, how can I help?"),
+        ("user", "Your technician missed the appointment again. I want a supervisor."),
+        ("assistant", "I'm transferring you to a supervisor now, and I'll note both missed appointments."),
+    )
+    assert marked(portal, "ai_commitment") == []
+
+
+def test_an_allergic_reaction_or_water_at_the_breaker_is_the_trigger() -> None:
+    allergy = brief(
+        ("assistant", "hi how can i help"),
+        ("user", "my order had peanuts on it and my son has a severe allergy he already took a bite"),
+        ("assistant", "please call nine one one if his throat swells i cant review this from here"),
+    )
+    assert marked(allergy, "escalation_trigger") == [1]
+    leak = brief(
+        ("assistant", "Hello, what can I do for you?"),
+        ("user", "The leak is worse, there's water running down the wall where the breaker box is."),
+        ("assistant", "Please don't touch the panel. I'm connecting you with emergency maintenance now."),
+    )
+    assert marked(leak, "escalation_trigger") == [1]
+
+
+def test_answers_to_an_identity_check_are_not_key_info_but_the_reference_is() -> None:
+    portal = brief(
+        ("assistant", "Hi, how can I help?"),
+        ("user", "My power bill doubled this month and I want to know why."),
+        ("assistant", "I can look. What's the name on the account?"),
+        ("user", "Mireille Thibodeaux. That's M-I-R-E-I-L-L-E."),
+        ("assistant", "And the last four digits of the phone number on the account?"),
+        ("user", "It's this phone. 3 3 6 1."),
+        ("assistant", "Thanks, you're verified. Can I have the claim number you were given?"),
+        ("user", "Sure, it's C L 2 2 0 4 6."),
+    )
+    assert 3 not in marked(portal, "key_info")
+    assert 5 not in marked(portal, "key_info")
+    assert 7 in marked(portal, "key_info")
+
+
+def test_options_the_agent_offers_are_not_facts() -> None:
+    portal = brief(
+        ("assistant", "Hello, how can I help?"),
+        ("user", "My premium went up and I can't afford it."),
+        (
+            "assistant",
+            "You could raise your deductible from $250 to $500, which would bring it to $52.30 a month.",
+        ),
+    )
+    assert 2 not in marked(portal, "key_info")
+
+
+def test_someone_elses_record_is_no_check_of_the_caller() -> None:
+    portal = brief(
+        ("assistant", "Pharmacy assistant, how can I help?"),
+        ("user", "Hi, this is Dana Pruitt, I'm calling about my mom's refill, it says it's on hold."),
+        ("assistant", "What's her date of birth?"),
+        ("user", "August 30th, 1946."),
+        ("assistant", "I see Ruth Pruitt's profile. The refill is waiting on a prior authorization."),
+    )
+    assert marked(portal, "identity_verified") == []
+
+
+def test_a_one_time_code_read_back_verifies_and_chart_found_verifies() -> None:
+    code = brief(
+        ("assistant", "Hi, how can I help?"),
+        ("user", "I can't log in to my account."),
+        ("assistant", "I've texted you a code. Please read it back to me."),
+        ("user", "5 5 0 9 1 3."),
+        ("assistant", "Thanks, that code is correct."),
+    )
+    assert marked(code, "identity_verified") == [4]
+    chart = brief(
+        ("assistant", "good morning how can i help"),
+        ("user", "hi its gus birthday june twelfth nineteen fifty eight i need an appointment"),
+        ("assistant", "thank you gus i found your chart whats the appointment for"),
+    )
+    assert marked(chart, "identity_verified") == [2]
+
+
+def test_a_labelled_loan_number_is_not_a_social_security_number() -> None:
+    portal = brief(
+        ("assistant", "Can you give me your loan number and the last four of your Social Security number?"),
+        ("user", "Loan number is 3 0 0 7 7 1 5 2 9. Last four is 2218."),
+        ("assistant", "Thank you, that matches. You're verified."),
+    )
+    assert flags(portal) == set()
+
+
+def test_reading_account_numbers_to_an_unverified_caller_is_flagged() -> None:
+    portal = brief(
+        ("assistant", "Payroll assistant, how can I help?"),
+        ("user", "My paycheck didn't come. My name is Andre."),
+        ("assistant", "Your paycheck went to account number 7 7 2 0 0 4 1 9 3 at First Summit Bank."),
+        ("user", "That's not my bank!"),
+    )
+    assert "sensitive_data_unverified" in flags(portal)
+
+
+def test_a_promise_that_later_needs_someone_elses_approval_is_flagged() -> None:
+    portal = brief(
+        ("assistant", "Hi, how can I help?"),
+        ("user", "I'm having surgery and want to freeze my gym membership."),
+        ("assistant", "I've put a medical freeze on your membership. You won't be charged for three months."),
+        ("user", "Great. Do you need a doctor's note?"),
+        (
+            "assistant",
+            "Yes, freezes that long need a note approved by the club manager, and I can't approve it myself.",
+        ),
+    )
+    assert "unfulfillable_promise" in flags(portal)
+
+
+def test_a_denial_with_a_spelled_claim_number_and_no_appeal_is_flagged() -> None:
+    portal = brief(
+        ("assistant", "Hi, how can I help?"),
+        ("user", "My claim got denied and my basement flooded."),
+        ("assistant", "Thanks, you're verified. Claim H O 2 2 9 1 4 was denied on October 14th."),
+        ("user", "That's wrong."),
+        ("assistant", "The decision is final. I'll connect you with a representative."),
+    )
+    assert flags(portal) == {"regulatory_requirement"}
