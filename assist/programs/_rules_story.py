@@ -74,7 +74,7 @@ _FIRST_PERSON = [(re.compile(p, re.IGNORECASE), r) for p, r in [
 #: apologies, "you're verified" (the summary says so separately), "I see", "Ms. Brown,".
 _AGENT_OPENING = re.compile(
     r"^(?:(?:thank you|thanks|okay|ok|sure|alright|great|perfect|got it|understood|of course|yes|i understand|"
-    r"i'm sorry(?: about that)?|i apologi[sz]e|(?:mr|ms|mrs|miss|dr)\.? [a-z][\w'-]*|you're (?:all )?verified|"
+    r"i'm sorry(?: about that)?|i apologi[sz]e|(?:mr|ms|mrs|miss|dr)\.? [a-z][\w'-]*|you'?re (?:all )?verified|"
     r"you've been verified|you are verified|i see|i can see|it looks like)(?: that)?\b[,.!]?\s*)+",
     re.IGNORECASE,
 )
@@ -85,8 +85,9 @@ _YOU_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _AGENT_VOICE = [(re.compile(p, re.IGNORECASE), r) for p, r in [
-    (r"\b(?:i've|i have|we've|we have) (?:now |just |also )?", "AI "), (r"\b(?:i'll|i will|we'll|we will) ", "AI will "),
-    (r"\bi promise\b", "AI promised"), (r"\bi can\b", "AI can"), (r"\bi'm\b", "AI is"), (r"(?<![\w-])i(?![\w-])", "AI"),
+    (r"\b(?:i'?ve|i have|we've|we have) (?:now |just |also )?", "AI "), (r"\b(?:i'll|i will|we'll|we will) ", "AI will "),
+    (r"\bi promise\b", "AI promised"), (r"\bi guarantee\b", "AI guaranteed"), (r"\bim\b", "AI is"),
+    (r"\byoure\b", "the caller is"), (r"\bi can\b", "AI can"), (r"\bi'm\b", "AI is"), (r"(?<![\w-])i(?![\w-])", "AI"),
     (r"\byou're\b", "the caller is"), (r"\byourself\b", "the caller"), (r"\byour\b", "the caller's"),
     (r"\byou\b", "the caller"), (r"\bwe\b", "the company"), (r"\bour\b", "the"), (r"\bmy\b", "the AI's"),
     (r"\bme\b", "the AI"), (r"\bu[hm]+\b,? ?", ""),
@@ -106,8 +107,14 @@ _CAPABILITY = re.compile(
 )
 #: "A replacement vehicle needs to be arranged by a rental agent", "refunding it needs a billing specialist".
 _NEEDS = re.compile(
-    rf"^(.{{3,70}}?) (?:needs?|requires?|has to|must) (?:to be (\w+ed) by |be (\w+ed) by )?"
-    rf"((?:an? |our |the )?(?:[\w-]+ ){{0,3}}{_ROLE})",
+    rf"^(.{{3,70}}?) (?:needs?|requires?|has to|have to|must) (?:to be (\w+ed) by |be (\w+ed) by )?"
+    rf"((?:an? |our |the )?(?:[\w-]+ ){{0,3}}{_ROLE})(?![\w'’])",
+    re.IGNORECASE,
+)
+#: "... need a formal installment agreement with a financial review": what a later "it" or "that" is.
+_NEEDED = re.compile(
+    rf"\b(?:needs?|requires?)\s+((?:an?|the)\s+(?!(?:\w+ ){{0,3}}{_ROLE}(?![\w'’]))[\w'-]+(?: [\w'-]+){{0,3}}?)"
+    r"(?=\s+(?:with|which|and|but|so|from|before|to|that|only|approved|for)\b|[,.;!?]|$)",
     re.IGNORECASE,
 )
 _ACK = re.compile(
@@ -178,11 +185,40 @@ _ADVERBS = _word_set(
 )
 #: An agent question whose answer is an identifier, not a detail of the problem.
 _IDENTITY_ASK = re.compile(
-    r"\b(?:(?:first|last|full) name|spell|e-?mail|date of birth|birthday|zip|postal code|last four|code|"
+    r"\b(?:name|spell|e-?mail|date of birth|birthday|zip|postal code|last four|code|(?:service )?address|"
     r"(?:account|policy|member|order|claim|confirmation|reference|loan|agreement|phone) (?:number|id)|"
     r"number on (?:the|your) account)\b",
     re.IGNORECASE,
 )
+#: The agent's identity checks, as the summary names them. "Last four" runs to the end of its clause to
+#: find whose four digits ("of your Social Security number"); ZIP and confirmation codes are not
+#: one-time codes.
+_CHECK = re.compile(
+    r"(?P<last_four>\blast (?:four|4)\b[^.?!,]*)|(?P<zip>\b(?:zip|postal) code\b)|(?P<dob>\bdate of birth\b|"
+    r"\bbirth ?date\b|\bbirthday\b|\bdob\b)|(?P<code>\b(?:one[- ]time|verification|security|six[- ]digit) code\b)|"
+    r"(?P<number>\b(?P<which>account|policy|loan|member|membership|claim|agreement|reference|order|job|confirmation|"
+    r"booking|customer|case|ticket|workspace|phone|tracking|notice) (?:number|id|code)\b)|"
+    r"(?P<address>\b(?:the )?(?:service |billing |home |mailing )?address\b)|(?P<email>\be-?mail\b)|"
+    r"(?P<pin>\bpin\b|\bpasscode\b)|(?P<name>\bname\b)"
+)
+_CHECK_LABEL = {"zip": "ZIP code", "dob": "date of birth", "code": "a one-time code", "email": "email",
+                "pin": "PIN", "name": "name"}  # fmt: skip
+_LAST_FOUR_OWNER = {"social": "SSN", "ssn": "SSN", "card": "card", "account": "account", "phone": "phone"}
+#: A code the agent sends or asks to have read back: the check is the code, whatever it was sent to.
+_CODE_SENT = re.compile(
+    r"\b(?:text|texting|texted|send|sending|sent|email(?:ed)?)\b[^.?!]*\bcode\b|\bcode\b[^.?!]*\b(?:sent|texted|read it)\b"
+)
+_VERIFIED_CUE = re.compile(
+    r"\bverified\b|\bthat (?:matches|checks out)\b|\bidentity (?:is |has been )?confirmed\b", re.IGNORECASE
+)
+#: What a caller read out too early, as the summary names it.
+_LEAKED = {
+    "a full payment card number": "their full card number",
+    "a full Social Security number": "their full SSN",
+    "a PIN or password": "their PIN",
+}
+#: The caller's mood in the words summaries use, by sentiment level (calm says nothing).
+_MOOD = ("calm", "annoyed", "frustrated", "angry", "angry")
 _PROMISE_WORD = re.compile(r"\b(?:will|guarantee|promise|make sure|won't)\b", re.IGNORECASE)
 #: "Refund it", "check with them", "process that": an action whose object is a pronoun.
 _PRONOUN_OBJECT = re.compile(r"^(\w+(?: \w+)?) (?:it|that|this)\b(?! \w+ed\b)", re.IGNORECASE)
@@ -194,7 +230,7 @@ _MONEY_VERB = re.compile(r"^(?:refund|credit|reverse|waive|dispute)\b", re.IGNOR
 #: Longest summary bullet taken from one turn, in words: summary bullets are short facts.
 _BULLET_WORDS = 22
 #: A lone letter or digit ("Q as in queen, 7, K"): spelling, not content.
-_SPELLED = re.compile(r"(?<![\w'-])[a-z0-9](?![\w'-])", re.IGNORECASE)
+_SPELLED = re.compile(r"(?<![\w'])[a-z0-9](?![\w'])", re.IGNORECASE)
 _FUNCTION_WORDS = _word_set(
     "a an the and or but so to of in on at for with from by as is are was were be been am it its it's that this "
     "these those there there's i i'm i've i'd me my we we're our you your they their them he she his her what "
@@ -202,7 +238,7 @@ _FUNCTION_WORDS = _word_set(
     "get got like know think"
 )
 #: Words of the caller's opening kept in the transfer reason: the reason is read at a glance.
-_REASON_WORDS = 9
+_REASON_WORDS = 7
 #: Where a spoken sentence starts a new clause; unpunctuated speech runs on into questions ("... can you ...").
 _CLAUSE_BREAK = re.compile(
     r",|;| but | because | so | and then | which | (?=(?:can|could|would) you )", re.IGNORECASE
@@ -220,12 +256,16 @@ _EMERGENCY_WORDS = re.compile(
 _THREATS = tuple(
     (re.compile(pattern, re.IGNORECASE), phrase)
     for pattern, phrase in (
-        (r"\b(FCC|CFPB|FTC|BBB|attorney general|better business bureau|(?:insurance )?commissioner|regulator)\b",
-         "a complaint to the {}"),
+        (r"\b(FCC|CFPB|FTC|DOT|BBB|attorney general|better business bureau|(?:insurance )?commissioner|regulator)\b",
+         "{} complaint"),
+        (r"\b(?:wage claim|labor (?:board|department)|department of labor)\b", "a wage claim"),
         (r"\b(?:lawyer|attorney|lawsuit|sue|suing|legal action|court)\b", "legal action"),
-        (r"\bchargeback\b", "a chargeback"),
+        (r"\bchargeback\b|\bdisput\w* (?:it|the charge|this) with (?:my|the) (?:bank|card)", "a chargeback"),
+        (r"\b(?:the news|news station|reporter|social media)\b", "going to the news"),
         (r"\bpolice\b", "to call the police"),
-        (r"\bcancel(?:l?ing|l?ed)?\b|\bcancellation\b", "cancellation"),
+        # "I'm cancelling", "or I'll cancel": a threat; "I need to cancel my membership" is the request itself.
+        (r"\b(?:i'm|i am|i'll|i will|we're|we'll|gonna|going to) (?:\w+ )?cancel(?:l?ing)?\b|\bor (?:else )?(?:i|we)(?:'ll| will)? cancel|\band cancel(?:l?ing)?\b",
+         "cancellation"),
         (r"\b(?:switch(?:ing)?|moving|move) (?:\w+ ){0,3}(?:to )?(?:another|a different) (?:provider|company|bank|carrier)",
          "switching providers"),
     )
@@ -463,6 +503,15 @@ def _words(text: str, limit: int) -> str:
     return " ".join(kept).rstrip(",;:")
 
 
+def _article(phrase: str) -> str:
+    """ "FCC complaint" -> "an FCC complaint": "a" or "an" by the sound of the first word (acronyms by letter name)."""
+    if phrase.startswith(("a ", "an ", "legal ", "to ", "cancellation", "switching")):
+        return phrase
+    first = phrase.split()[0]
+    vowel = first[0] in "AEFHILMNORSX" if first.isupper() else first[0].lower() in "aeiou"
+    return f"{'an' if vowel else 'a'} {phrase}"
+
+
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -553,6 +602,8 @@ def _verb_base(participle: str) -> str:
     word = participle.lower()
     if not word.endswith("ed"):
         return word
+    if word.endswith("ied"):
+        return word[:-3] + "y"
     stem = word[:-2]
     if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "ls":
         return stem[:-1]
@@ -599,8 +650,12 @@ def _handoff(conversation: Conversation) -> _Handoff:
     for turn in conversation.turns:
         if turn.role != "assistant":
             continue
+        # What "it", "that" or "them" refers to in this turn: the thing it says is needed.
+        needed: str | None = None
         for sentence in _sentences(clean(turn.content)):
             lowered = sentence.lower()
+            thing = _NEEDED.search(sentence)
+            needed = thing.group(1) if thing else needed
             unable_here = unable is None and _UNABLE_WORD.search(lowered)
             if not unable_here and not _ROLE_WORD.search(lowered):
                 continue
@@ -609,7 +664,7 @@ def _handoff(conversation: Conversation) -> _Handoff:
             if unable_here:
                 match = _UNABLE.search(sentence)
                 if match:
-                    task = _tidy_action(next(g for g in match.groups() if g))
+                    task = _tidy_action(_resolved(next(g for g in match.groups() if g), needed))
                     unable = task[0].lower() + task[1:] if task else None
             needs = _NEEDS.search(sentence)
             if needs and not re.match(r"^(?:i|you|it|that|this)\b", needs.group(1), re.IGNORECASE):
@@ -622,6 +677,7 @@ def _handoff(conversation: Conversation) -> _Handoff:
                 participle = needs.group(2) or needs.group(3)
                 role = needs.group(4)
                 first = subject.split()[0].lower() if subject.split() else ""
+                needed = needed or (subject if not first.endswith("ing") else None)
                 if participle:
                     action = _tidy_action(f"{_verb_base(participle)} {subject[0].lower()}{subject[1:]}")
                 elif first.endswith("ing") and len(first) > 4:
@@ -631,16 +687,28 @@ def _handoff(conversation: Conversation) -> _Handoff:
                 continue
             capable = _CAPABILITY.search(sentence)
             if capable and ("transfer" in lowered or "connect" in lowered or " can " in lowered):
-                found = _tidy_action(capable.group(2))
+                found = _tidy_action(_resolved(capable.group(2), needed))
                 if found or role is None:
                     role = capable.group(1)
                     action = found or action
     if role is not None:
-        role = re.split(r"\b(?:to|with|or|and|yes|you)\b", role, flags=re.IGNORECASE)[-1]
+        role = re.split(r"\b(?:to|with|or|and|yes|you|only)\b", role, flags=re.IGNORECASE)[-1]
         role = re.sub(r"^(?:our|your|the)\s+", "a ", role.strip(), flags=re.IGNORECASE)
         role = role if re.match(r"^(?:an?|the)\s", role, re.IGNORECASE) else f"a {role}"
         role = re.sub(r"^a (?=[aeiou])", "an ", role, flags=re.IGNORECASE)
+        role = role[:1].lower() + role[1:]
     return _Handoff(role, action, unable)
+
+
+def _resolved(task: str, needed: str | None) -> str:
+    """ "approve that" -> "approve a reinstatement exception" when the turn said what is needed;
+    a bare "set up" gets that object too."""
+    if needed is None:
+        return task
+    bare = re.match(
+        r"^\s*(\w+(?: up| out| back| off)?)(?: (?:it|that|this|them|those))?\s*$", task, re.IGNORECASE
+    )
+    return f"{bare.group(1)} {needed}" if bare else task
 
 
 def _intent_of(conversation: Conversation) -> _Intent | None:
@@ -703,6 +771,20 @@ def _actions(conversation: Conversation) -> list[str]:
     return done
 
 
+def _promised(commitment: str) -> str | None:
+    """A commitment the compliance rules found ('The AI committed: "I'll waive that fee"') in the AI's voice:
+    "AI will waive that fee"."""
+    quoted = re.search(r'"(.+)"', commitment)
+    if quoted is None:
+        return None
+    said = _agent_voice(re.sub(r"^(?:(?:don'?t worry|understood|ok(?:ay)?|yes|so|and)[,.]?\s*)+", "",
+                               quoted.group(1), flags=re.IGNORECASE))  # fmt: skip
+    said = re.sub(r"^(?:the caller is|the caller's) ", "the caller is ", said.strip(" ,.!"))
+    if len(said.split()) < 4:
+        return None
+    return _words(said if said.startswith("AI") else f"AI told the caller {said[:1].lower()}{said[1:]}", 22)
+
+
 def _caller_asks(conversation: Conversation) -> list[str]:
     """What the caller asked to have done, as imperatives: "I want someone to find out where my bag is"
     -> "Find out where the caller's bag is"."""
@@ -721,7 +803,9 @@ def _caller_asks(conversation: Conversation) -> list[str]:
                 wanted = pattern.sub(replacement, wanted)
             action = _tidy_action(wanted)
             if action and not re.match(
-                r"^(?:talk|speak|get|have|be|know|go|do|make sure)\b", action, re.IGNORECASE
+                r"^(?:talk|speak|get|have|be|know|go|do|make sure|put|transfer|connect)\b",
+                action,
+                re.IGNORECASE,
             ):
                 asks.append(_words(action, 14))
     return asks
@@ -753,35 +837,67 @@ def _done_objects(conversation: Conversation) -> list[str]:
     return found
 
 
-def _verification(findings: Findings, mentioned: list[Slot], conversation: Conversation) -> str | None:
-    how = _verified_with(findings, mentioned, conversation)
+def _verification(findings: Findings, conversation: Conversation) -> str | None:
+    checks = _verified_with(findings, conversation)
+    how = f" with {_listed(checks)}" if checks else ""
     if findings.sensitive:
-        leaked = " and ".join(sorted(set(findings.sensitive.values())))
-        after = f"; identity was verified afterwards{how}" if findings.verified_turn is not None else ""
-        return f"Caller shared {leaked} before verification{after}."
+        leaked = " and ".join(sorted({_LEAKED.get(kind, kind) for kind in findings.sensitive.values()}))
+        after = f"; verified afterwards{how}" if findings.verified_turn is not None else ""
+        return f"Caller read out {leaked} before verification{after}."
     if findings.verified_turn is None:
         return None
-    return f"Identity verified{how}."
+    return f"Verified{how}." if checks else "Identity verified."
 
 
-def _verified_with(findings: Findings, mentioned: list[Slot], conversation: Conversation) -> str:
-    """What the caller gave before the agent confirmed them, as " with date of birth and a one-time code"."""
-    if findings.verified_turn is None:
-        return ""
-    used = []
-    for slot in mentioned:
-        if (
-            slot.turn < findings.verified_turn
-            and slot.key.lower() not in used
-            and "amount" not in slot.key.lower()
-        ):
-            used.append(slot.key.lower())
-    asked = " ".join(
-        t.content.lower() for t in conversation.turns[: findings.verified_turn] if t.role == "assistant"
-    )
-    if re.search(r"\bcode\b", asked):
-        used = [k for k in used if "digit" not in k and "code" not in k] + ["a one-time code"]
-    return f" with {' and '.join(used[:3])}" if used else ""
+def _verified_with(findings: Findings, conversation: Conversation) -> list[str]:
+    """What the agent checked the caller's identity with, in the order asked ("name", "ZIP code").
+
+    Only the agent's verification asks count, from the turns right before it confirmed the caller:
+    an order number or amount the caller mentioned earlier is a detail of the problem, not a check.
+    """
+    verified = findings.verified_turn
+    if verified is None:
+        return []
+    asks: list[list[str]] = []
+    for index in range(verified, -1, -1):
+        turn = conversation.turns[index]
+        if turn.role != "assistant":
+            continue
+        said = _sentences(clean(turn.content))
+        if index == verified:
+            # The confirming turn goes on with what the account shows; only what precedes "verified" counts.
+            cue = next((i for i, s in enumerate(said) if _VERIFIED_CUE.search(s)), len(said) - 1)
+            said = said[: cue + 1]
+        found = [check for sentence in said for check in _checks_in(sentence)]
+        if index != verified and not found or len(asks) == 4:
+            break
+        asks.append(found)
+    ordered = [check for found in reversed(asks) for check in found]
+    return list(dict.fromkeys(ordered))[:4]
+
+
+def _checks_in(sentence: str) -> list[str]:
+    lowered = sentence.lower()
+    if _CODE_SENT.search(lowered):
+        # "I'm texting a code to the phone number on file": the phone is where the code goes, not a check.
+        return ["a one-time code"]
+    found: list[str] = []
+    for match in _CHECK.finditer(lowered):
+        kind = match.lastgroup
+        if kind == "last_four":
+            owner = re.search(r"\b(social|ssn|card|account|phone)", match.group(0))
+            found.append(f"{_LAST_FOUR_OWNER[owner.group(1)]} last four" if owner else "last four")
+        elif kind == "number":
+            found.append(match.group(0).replace(" id", " ID"))
+        elif kind == "address":
+            found.append(match.group(0).replace("the ", ""))
+        elif kind is not None:
+            found.append(_CHECK_LABEL[kind])
+    return found
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _detail(conversation: Conversation, skip: set[int], name_words: set[str]) -> tuple[int, str] | None:
@@ -816,25 +932,26 @@ def _said(content: str) -> list[str]:
     return [kept for s in _sentences(plain(content)) if (kept := _LEAD.sub("", s).strip(" ,"))]
 
 
-def _state(sentiment: CallSentiment, conversation: Conversation, used: set[int]) -> str | None:
-    """The caller's state and remaining ask, from their most heated (or last substantial) turn."""
+def _state(sentiment: CallSentiment, conversation: Conversation, findings: Findings) -> str | None:
+    """Where the caller stands at the handoff: their mood, what they threaten and whom they asked for.
+
+    Named, not quoted: summaries say "Caller is angry and asked for a supervisor", and a quote of the
+    most heated turn matched no annotator's bullet better than the plain statement.
+    """
     level = SENTIMENT_LEVELS.index(sentiment.level)
-    peak = max(
-        (t for t in sentiment.turns if t.index not in used and t.level >= 1),
-        key=lambda t: t.level,
-        default=None,
-    )
-    mood = {1: "is getting frustrated", 2: "is frustrated", 3: "is angry", 4: "is escalating"}.get(level)
-    if peak is not None:
-        said = [s for s in _said(conversation.turns[peak.index].content) if len(s.split()) >= 3]
-        # A rhetorical question ("do you even know what time it is?") says less than a statement.
-        said = [s for s in said if not s.endswith("?")] or said
-        if said:
-            detail = _third_person(_words(max(said, key=len).rstrip(".!?"), 18))
-            return f"Caller {mood or 'is concerned'}: {detail[:1].lower()}{detail[1:]}."
-    if any(t.human_request for t in sentiment.turns):
-        return f"Caller {mood or 'is calm'} and asked to speak with a person."
-    return None
+    demands = [
+        said
+        for index, said in sorted(findings.escalations.items())
+        if conversation.turns[index].role == "user"
+    ]
+    threats = _threats(conversation, findings)
+    asked = [_asked_for(said) for said in demands if said.startswith("Caller asked")]
+    parts = [f"is {_MOOD[level]}"] if level else []
+    if threats:
+        parts.append(f"threatens {' and '.join(threats)}")
+    if asked:
+        parts.append(f"{'demands' if level >= 3 else 'asked for'} {asked[-1]}")
+    return f"Caller {_listed(parts)}." if parts else None
 
 
 def tell(
@@ -843,7 +960,6 @@ def tell(
     name_words: set[str],
     findings: Findings,
     sentiment: CallSentiment,
-    mentioned: list[Slot],
     slots: list[Slot],
 ) -> Story:
     issue = _issue(conversation, name_words)
@@ -852,14 +968,14 @@ def tell(
     amount = _amount(slots)
     flags = {kind for kind, _ in findings.flags}
 
-    reason = _reason(conversation, issue, intent, handoff, amount, findings)
+    reason = _reason(conversation, issue, intent, handoff, amount, findings, sentiment)
 
     # Summary: issue, verification, what the records show, what the AI did, where the caller is now.
     used = {issue[0]} if issue else set()
     bullets: list[str] = [
         _sentence(_caller_clause(issue[1])) if issue else "Caller did not state a clear request."
     ]
-    verification = _verification(findings, mentioned, conversation)
+    verification = _verification(findings, conversation)
     if verification:
         bullets.append(verification)
     fact = _lookup_fact(conversation, used)
@@ -871,11 +987,15 @@ def tell(
         bullets.append(_sentence(_caller_clause(detail[1])))
         used.add(detail[0])
     done = _actions(conversation)
+    for _, said in sorted(findings.commitments.items()):
+        promised = _promised(said)
+        if promised and not any(_overlap(promised, d) for d in done):
+            done.append(promised)
     if handoff.unable:
         done.append(f"AI could not {handoff.unable}")
     if done:
         bullets.append(_sentence("; ".join(done[:2])))
-    state = _state(sentiment, conversation, used)
+    state = _state(sentiment, conversation, findings)
     if state:
         bullets.append(state)
     plain_slots = [s for s in slots if not _FIRST_PERSON_WORD.search(s.value)]
@@ -946,6 +1066,7 @@ def _reason(
     handoff: _Handoff,
     amount: str | None,
     findings: Findings,
+    sentiment: CallSentiment,
 ) -> str:
     """One short sentence: the problem in a few words, then who is needed for what and what the caller demands.
 
@@ -973,17 +1094,16 @@ def _reason(
         reasons.append(f"needs {handoff.role} to {handoff.action[0].lower()}{handoff.action[1:]}")
     elif handoff.role:
         reasons.append(f"needs {handoff.role}")
-    if handoff.unable and not reasons:
+    if handoff.unable:
         reasons.append(f"the AI cannot {handoff.unable}")
     if emergency is not None:
         reasons.append("it is an emergency needing immediate help")
     elif demands:
-        threats = (
-            _threats(conversation) if any(said.startswith("Caller threatened") for _, said in demands) else []
-        )
+        threats = _threats(conversation, findings)
         asked = [_asked_for(said) for _, said in demands if said.startswith("Caller asked")]
+        demand = "demands" if SENTIMENT_LEVELS.index(sentiment.level) >= 3 else "asked for"
         wants = ([f"threatens {' and '.join(threats)}"] if threats else []) + (
-            [f"asked for {asked[-1]}"] if asked else []
+            [f"{demand} {asked[-1]}"] if asked else []
         )
         reasons.append("the caller " + " and ".join(wants) if wants else "the caller threatened to escalate")
     return f"{subject}; {' and '.join(reasons[:2])}." if reasons else f"{subject}."
@@ -1011,16 +1131,25 @@ def _emergency_sentence(content: str) -> str:
     return next((s for s in said if _EMERGENCY_WORDS.search(s)), said[0] if said else content)
 
 
-def _threats(conversation: Conversation) -> list[str]:
-    """The outside actions the caller threatens, named ("an FCC complaint", "legal action", "cancellation")."""
-    text = " ".join(clean(t.content) for t in conversation.turns if t.role == "user")
+def _threats(conversation: Conversation, findings: Findings) -> list[str]:
+    """The outside actions the caller threatens, named ("an FCC complaint", "legal action", "cancellation").
+
+    Read from the caller's escalating turns only: a threat usually comes with the demand for a human in
+    the same breath ("I want a supervisor, and I'm filing a DOT complaint"), while "cancel" elsewhere
+    is often just the request.
+    """
+    text = " ".join(
+        clean(conversation.turns[i].content)
+        for i in sorted(findings.escalations)
+        if conversation.turns[i].role == "user"
+    )
     found: list[str] = []
     for pattern, phrase in _THREATS:
         match = pattern.search(text)
         if match and len(found) < 2:
             named = match.group(match.lastindex or 0)
             # Agencies are acronyms ("FCC", "BBB"); longer names are ordinary words ("insurance commissioner").
-            found.append(phrase.format(named.upper() if len(named) <= 4 else named.lower()))
+            found.append(_article(phrase.format(named.upper() if len(named) <= 4 else named.lower())))
     return found
 
 

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 
 from assist.programs._rules_story import plain
-from assist.programs.rules import RulesProgram
-from assist.schema import AgentAssistPortal, Conversation, Turn
-
-PROGRAM = RulesProgram()
-
-
-def brief(*turns: tuple[str, str]) -> AgentAssistPortal:
-    conversation = Conversation(
-        id="conv-story",
-        user_id="+15550001111",
-        created_at=datetime(2026, 2, 3, 9, 30, tzinfo=UTC),
-        status="ended",
-        duration_seconds=90,
-        turns=[Turn(role=role, content=content) for role, content in turns],  # type: ignore[arg-type]
-    )
-    return PROGRAM.brief(conversation).portal
+from tests.programs.conftest import brief
 
 
 @pytest.mark.parametrize(
@@ -54,7 +38,7 @@ def test_transfer_reason_is_one_short_sentence_naming_the_problem_the_role_and_t
     reason = portal.transfer_reason
     assert reason.startswith("Caller's router keeps dropping")
     assert "needs a repair technician to book a site visit" in reason
-    assert "threatens a complaint to the FCC and cancellation" in reason
+    assert "threatens an FCC complaint and cancellation" in reason
     assert len(reason.split()) <= 30 and reason.endswith(".") and " like " not in reason
 
 
@@ -123,3 +107,61 @@ def test_caller_ask_becomes_an_imperative_step() -> None:
     )
     actions = [step.action for step in portal.suggested_next_steps]
     assert "Find out where the caller's parcel went" in actions
+
+
+def test_verification_bullet_names_only_what_the_agent_checked() -> None:
+    portal = brief(
+        ("assistant", "Thanks for calling, how can I help?"),
+        ("user", "Hi, um, I filed a claim last week, claim number 4471902, and nobody's called me back."),
+        ("assistant", "I can help. For security, can you confirm the ZIP code on your policy?"),
+        ("user", "Six oh six one four."),
+        ("assistant", "Thanks, that matches, you're verified. I see the claim is waiting on an adjuster."),
+        ("user", "Okay, can I talk to the adjuster then?"),
+        ("assistant", "Sure, I'll transfer you to the claims team."),
+    )
+    verified = [b for b in portal.call_summary if b.startswith("Verified")]
+    assert verified == ["Verified with ZIP code."]
+
+
+def test_a_code_sent_to_the_phone_is_the_check_not_the_phone() -> None:
+    portal = brief(
+        ("assistant", "How can I help?"),
+        ("user", "My debit card was declined at the store and I have money in the account."),
+        ("assistant", "Can I have your name?"),
+        ("user", "Dana Whitfield."),
+        (
+            "assistant",
+            "Thanks, Dana. I'm texting a one-time code to the phone number on file. Please read it back.",
+        ),
+        ("user", "It's 4 4 1 9 0 2."),
+        ("assistant", "That matches, you're verified. I see a hold on the card from this morning."),
+    )
+    assert "Verified with name and a one-time code." in portal.call_summary
+
+
+def test_summary_states_where_the_caller_stands_and_what_the_ai_promised() -> None:
+    portal = brief(
+        ("assistant", "How can I help?"),
+        ("user", "You charged me a late fee even though autopay took the payment on time."),
+        ("assistant", "I'm sorry. Don't worry, I'll waive the late fee for you today."),
+        ("user", "This is the third time this happened! I want a supervisor or I'm filing a CFPB complaint."),
+        ("assistant", "I understand. I'm transferring you to a supervisor now."),
+    )
+    assert any(b.startswith("AI will waive the late fee") for b in portal.call_summary)
+    assert portal.call_summary[-1].startswith("Caller is")
+    assert "threatens a CFPB complaint" in portal.call_summary[-1]
+    assert "supervisor" in portal.call_summary[-1]
+
+
+def test_what_the_ai_cannot_do_takes_its_object_from_what_the_turn_said_is_needed() -> None:
+    handoff = (
+        "A repair after the plan lapsed needs a reinstatement exception, "
+        "and only a service specialist can approve that. I'll transfer you."
+    )
+    portal = brief(
+        ("assistant", "How can I help?"),
+        ("user", "My fridge stopped cooling and my warranty plan ran out last week."),
+        ("assistant", handoff),
+    )
+    assert "needs a service specialist to approve a reinstatement exception" in portal.transfer_reason
+    assert "only" not in portal.transfer_reason
