@@ -8,6 +8,7 @@ is dropped and counted, so a program (or a model behind it) cannot invent detail
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -21,11 +22,13 @@ _NON_WORD = re.compile(r"[\W_]+")
 _QUOTED = re.compile(r"[\"\u201c\u201d]([^\"\u201c\u201d]+)[\"\u201c\u201d]")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_text(s: str) -> str:
     """Lowercase, punctuation removed, whitespace collapsed.
 
     Apostrophes vanish (``don't`` -> ``dont``); every other run of punctuation becomes one space,
-    so ``4111-1111`` and ``4111 1111`` compare equal.
+    so ``4111-1111`` and ``4111 1111`` compare equal. Cached: the rules program normalizes each
+    turn in several of its passes.
     """
     s = unicodedata.normalize("NFKC", s).casefold()
     s = _APOSTROPHES.sub("", s)
@@ -57,7 +60,8 @@ def ground(portal: AgentAssistPortal, conversation: Conversation) -> tuple[Agent
     portal turn whose role and text match the conversation's turn at the same index.
     """
     dropped = 0
-    haystack = f" {normalize_text(' '.join(turn.content for turn in conversation.turns))} "
+    # The whole call's text is normalized once per brief: caching it would only hold memory.
+    haystack = f" {normalize_text.__wrapped__(' '.join(turn.content for turn in conversation.turns))} "
     information = [item for item in portal.information_collected if _in_padded(item.value, haystack)]
     dropped += len(portal.information_collected) - len(information)
 

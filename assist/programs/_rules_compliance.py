@@ -345,8 +345,12 @@ class Findings:
     flags: list[tuple[str, str]] = field(default_factory=list)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+
+
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def _sensitive(text: str, question: str) -> str | None:
@@ -360,7 +364,8 @@ def _sensitive(text: str, question: str) -> str | None:
             _SSN_CONTEXT.search(text) or (_SSN_CONTEXT.search(question) and not _OTHER_NUMBER.search(text))
         ):
             return "a full Social Security number"
-    if re.search(r"\b\d{3}-\d{2}-\d{4}\b", text):
+    # The dash test first: the pattern is slow to scan for and most turns have no dash.
+    if "-" in text and _SSN.search(text):
         return "a full Social Security number"
     if _SECRET.search(text) and not re.search(r"reset|forgot|change", text, re.IGNORECASE):
         return "a PIN or password"
@@ -381,7 +386,7 @@ def find(conversation: Conversation) -> Findings:
         if not text:
             continue
         if role == "assistant":
-            _assistant_turn(out, index, originals[index], asr=asr)
+            _assistant_turn(out, index, originals[index], text, asr=asr)
             previous_assistant = text
             continue
         leaked = _sensitive(text, previous_assistant)
@@ -437,8 +442,8 @@ def find(conversation: Conversation) -> Findings:
     return out
 
 
-def _assistant_turn(out: Findings, index: int, text: str, *, asr: bool) -> None:
-    lowered = _apostrophes(text.lower()) if asr else text.lower()
+def _assistant_turn(out: Findings, index: int, text: str, lowered: str, *, asr: bool) -> None:
+    """``lowered`` is ``text`` as :func:`find` matches it: lowercased, contractions spelled out."""
     if out.verified_turn is None and _VERIFIED.search(lowered):
         out.verified_turn = index
     for original in _sentences(text):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assist.programs._rules_sentiment import VADER_LEXICON
-from assist.programs._rules_text import DIGIT_WORDS, clean, words
+from assist.programs._rules_text import DIGIT_WORDS, Cue, clean, words
 from assist.schema import Conversation, Turn
 
 __all__ = ["UNKNOWN_CALLER", "caller_name"]
@@ -75,11 +75,10 @@ _LEAD_FILLERS = frozenset(
         "spelt that's"
     )
 )
-_NAME_QUESTION = re.compile(
+_NAME_QUESTION = Cue(
     r"\b(?:your|the|and|a|with|\w+'s)\s+(?:full\s+|first\s+|last\s+|family\s+|given\s+)?(?:sur)?name\b|"
     r"\bname (?:on|for) the\b|\bname,? please\b|\bwho (?:am i|i'm) (?:speaking|talking)|\bwho do i have\b|"
-    r"\bwho(?:'s| is) (?:calling|speaking)\b|\bwhat name\b",
-    re.IGNORECASE,
+    r"\bwho(?:'s| is) (?:calling|speaking)\b|\bwhat name\b"
 )
 _PART_QUESTION = re.compile(r"\b(first|last|sur|family|given)\s*name\b", re.IGNORECASE)
 #: Names that belong to someone or something other than the caller.
@@ -415,7 +414,7 @@ def caller_name(conversation: Conversation) -> str:
     for index, turn in enumerate(turns):
         if turn.role == "assistant":
             text = clean(turn.content)
-            if _NAME_QUESTION.search(text) and not _OTHER_NAME.search(text):
+            if _NAME_QUESTION.found(text) and not _OTHER_NAME.search(text):
                 part_match = _PART_QUESTION.search(text)
                 asked = (
                     "full"

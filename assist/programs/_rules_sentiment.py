@@ -279,9 +279,11 @@ class CallSentiment:
 
 
 def _shouting(text: str) -> bool:
-    shouted = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
-    letters = _LETTER_WORD.findall(text)
-    return len(shouted) >= 2 and len(shouted) * 2 >= len(letters) or len(shouted) >= 3 or "!!" in text
+    # Lowercase text (most speech recognition output) has no capitals to scan for.
+    shouted = [] if text.islower() else [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
+    if len(shouted) >= 3 or "!!" in text:
+        return True
+    return len(shouted) >= 2 and len(shouted) * 2 >= len(_LETTER_WORD.findall(text))
 
 
 def _turn(index: int, text: str, *, heated_before: bool) -> TurnSentiment:

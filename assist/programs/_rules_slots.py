@@ -16,7 +16,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from assist.programs._rules_text import clean, digits_in, words
+from assist.programs._rules_text import Cue, clean, digits_in, words
 from assist.schema import Conversation
 
 __all__ = ["Slot", "collect", "mentions"]
@@ -69,6 +69,8 @@ _DATE_WORDS = frozenset(
         "sunday"
     )
 )
+#: Any of those words as a whole token of lowercased text (the cheap test before :data:`_DATE`).
+_DATE_WORD = re.compile(rf"(?<![a-z])(?:{'|'.join(sorted(_DATE_WORDS))})(?![a-z])")
 #: A clock time, a window, and the part of the day it falls in ("6:52 this morning").
 _TIME = re.compile(
     r"\b(?:(?:tomorrow|today|tonight) )?(?:between )?(?:\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)"
@@ -153,6 +155,8 @@ _QUESTION = re.compile(
     r" so | we | i | it\b)",
     re.IGNORECASE,
 )
+#: Whether a turn asks at all: the yes/no form of :data:`_QUESTION`, much cheaper to test.
+_ASKS = Cue(_QUESTION.pattern)
 _SLOT_STOP = frozenset(
     words("full first last help reason problem issue else anything something way matter best one thing")
 )
@@ -275,7 +279,7 @@ _PLAN_HINT = re.compile(r"\b(?:plan|package|tier|membership)\b")
 _BUSINESS_HINT = re.compile(
     r"\b(?:owner of|i own|i run|my (?:business|company|shop|store|restaurant|practice))\b"
 )
-_WHERE = re.compile(r"\bwhere (?:are you|is the \w+|is your \w+|exactly)\b", re.IGNORECASE)
+_WHERE = Cue(r"\bwhere (?:are you|is the \w+|is your \w+|exactly)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +349,7 @@ _ENDING = re.compile(
     r"\b(account|card|line|phone)(?: number)?(?: on file)? ending(?: in| with)? (\d{4}|\d \d \d \d)\b",
     re.IGNORECASE,
 )
+_NON_DIGIT = re.compile(r"\D")
 _DOTTED_MERIDIEM = re.compile(r"[ap]\.m\.$", re.IGNORECASE)
 _DAY_ASKED = re.compile(r"\b(?:day|days|when)\b", re.IGNORECASE)
 #: The key of a weekday said in passing: a mention (it marks the turn) that is never collected.
@@ -367,7 +372,7 @@ def _unstop(value: str) -> str:
 def _typed(text: str, index: int, question: str) -> list[Slot]:
     found: list[Slot] = []
     lower = text.lower()
-    has_digit = any(c.isdigit() for c in text)
+    has_digit = any(map(str.isdigit, text))
     # Cheap substring checks first: these patterns are long alternations and most turns match none.
     for match in _EMAIL.finditer(text) if "@" in text or " dot " in lower else ():
         found.append(Slot("Email", match.group(0), index))
@@ -422,9 +427,7 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         if _CHANGED_TO.search(before):
             key = f"New {key.lower() or 'amount'}"
         found.append(Slot(key or (_PERIOD_KEYS[period.lower()] if period else "Amount"), value, index))
-    for match in (
-        _DATE.finditer(text) if has_digit or not _DATE_WORDS.isdisjoint(re.findall(r"[a-z]+", lower)) else ()
-    ):
+    for match in _DATE.finditer(text) if has_digit or _DATE_WORD.search(lower) else ():
         noun = _context_key(text + " " + question, match.start(), "", _DATE_NOUNS).lower()
         if "birth" in question.lower() or "birthday" in question.lower():
             noun = "birth"
@@ -441,7 +444,7 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     for match in _CARD_TYPE.finditer(text) if "card" in lower else ():
         found.append(Slot("Card type", match.group(1), index))
     found.extend(_places(text, index) if _PLACE_HINT.search(lower) else ())
-    found.extend(_stated(text, index))
+    found.extend(_stated(text, index, has_digit=has_digit))
     for match in _FULL_CARD.finditer(text) if has_digit and "card" in (lower + question.lower()) else ():
         found.append(Slot("Card last four", match.group(1), index))
     transfer = _TRANSFER.search(text) if "from" in lower else None
@@ -451,11 +454,10 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     return found
 
 
-def _stated(text: str, index: int) -> list[Slot]:
+def _stated(text: str, index: int, *, has_digit: bool) -> list[Slot]:
     """Details told in passing: measures, medication, allergies, doctors, years, products, businesses."""
     found: list[Slot] = []
     lower = text.lower()
-    has_digit = any(c.isdigit() for c in text)
     measured: set[str] = set()
     for match in _MEASURE.finditer(text) if has_digit else ():
         subject = match.group(1)
@@ -506,7 +508,7 @@ def _places(text: str, index: int) -> list[Slot]:
 
 def _question_slot(question: str) -> str | None:
     """The thing an agent question asks for ("company name", "source account"), if it asks one."""
-    if _WHERE.search(question):
+    if _WHERE.found(question):
         return "location"
     for match in _QUESTION.finditer(question):
         phrase = re.sub(r"^(?:is|are|was|your|the|that|a|an)\s+", "", match.group(1).strip().lower())
@@ -650,7 +652,7 @@ def mentions(conversation: Conversation) -> list[Slot]:
         if not text:
             continue
         if turn.role == "assistant":
-            question = text if "?" in text or _QUESTION.search(text) else question
+            question = text if "?" in text or _ASKS.found(text) else question
             asked = _question_slot(text) or (asked if len(text.split()) <= 2 else None)
             # The agent's times are mostly offers and promises ("by 9 PM"); one it reads from the
             # records is a timestamp ("a SIM change at 6:52 this morning").
@@ -662,8 +664,11 @@ def mentions(conversation: Conversation) -> list[Slot]:
             continue
         typed = _typed(text, index, question)
         four = _LAST_FOUR_OF.search(question.lower())
-        digits = re.sub(r"\D", "", text)
-        if four and len(digits) == 4 and not any(s.key.endswith("last four") for s in typed):
+        if (
+            four
+            and len(_NON_DIGIT.sub("", text)) == 4
+            and not any(s.key.endswith("last four") for s in typed)
+        ):
             owner = _four_owner(four.group(1))
             if owner:
                 typed.append(Slot(f"{owner} last four", re.search(r"\d[\d -]*\d", text).group(0), index))  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from assist.programs._rules_compliance import Findings
 from assist.programs._rules_sentiment import CallSentiment
 from assist.programs._rules_slots import Slot
-from assist.programs._rules_text import clean
+from assist.programs._rules_text import Cue, clean
 from assist.schema import SENTIMENT_LEVELS, Confidence, Conversation
 
 __all__ = ["Story", "tell"]
@@ -52,6 +52,10 @@ _LEAD = re.compile(
     re.IGNORECASE,
 )
 _REPEAT = re.compile(r"\b(\w+)(?:[\s,]+\1\b)+", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_SPACE_BEFORE_MARK = re.compile(r"\s+([,.!?])")
+#: "okay,, so." -> "okay, so.": punctuation left behind by removed fillers.
+_MARK_RUN = re.compile(r"([,.!?])(?:\s*[,.])+")
 _NAME_INTRO = re.compile(
     r"^(?:my name is|my name's|this is|it's|i'm|i am) ([\w'-]+)(?: ([\w'-]+))?[.,]?\s*", re.IGNORECASE
 )
@@ -61,15 +65,20 @@ _PROBLEM = re.compile(
     r"your |someone|somebody|can you|could you|how do i|we |i've been|it's not|it won't|i can't)",
     re.IGNORECASE,
 )
-_FIRST_PERSON = [(re.compile(p, re.IGNORECASE), r) for p, r in [
-    (r"\bi'm\b", "they're"), (r"\bi am\b", "they are"), (r"\bi've\b", "they've"), (r"\bi'd\b", "they'd"),
-    (r"\bi'll\b", "they'll"), (r"\bi was\b", "they were"), (r"(?<![\w-])i(?![\w-])", "they"), (r"\bmy\b", "their"),
-    (r"\bme\b", "them"), (r"\bmine\b", "theirs"), (r"\bmyself\b", "themselves"), (r"\bwe're\b", "they're"),
-    (r"\bwe've\b", "they've"), (r"\bwe'd\b", "they'd"), (r"\bwe\b", "they"), (r"\bour\b", "their"),
-    (r"\bus\b", "them"), (r"\byour\b", "the"), (r"^you\b", "the company"), (r"\byou guys\b", "the company"), (r"\byou people\b", "the company"),
-    (r"\bthey has\b", "they have"), (r"\bthey doesn't\b", "they don't"), (r"\bthey wasn't\b", "they weren't"),
-    (r"\bthey is\b", "they are"), (r"\bthey's\b", "they're"),
-]]  # fmt: skip
+#: (pattern, replacement, word): each rewrite, applied in order, with a word every match contains
+#: (see :func:`_rewrite`).
+_FIRST_PERSON = tuple((re.compile(p, re.IGNORECASE), r, w) for p, r, w in [
+    (r"\bi'm\b", "they're", "i'm"), (r"\bi am\b", "they are", "i am"), (r"\bi've\b", "they've", "i've"),
+    (r"\bi'd\b", "they'd", "i'd"), (r"\bi'll\b", "they'll", "i'll"), (r"\bi was\b", "they were", "i was"),
+    (r"(?<![\w-])i(?![\w-])", "they", "i"), (r"\bmy\b", "their", "my"), (r"\bme\b", "them", "me"),
+    (r"\bmine\b", "theirs", "mine"), (r"\bmyself\b", "themselves", "myself"), (r"\bwe're\b", "they're", "we're"),
+    (r"\bwe've\b", "they've", "we've"), (r"\bwe'd\b", "they'd", "we'd"), (r"\bwe\b", "they", "we"),
+    (r"\bour\b", "their", "our"), (r"\bus\b", "them", "us"), (r"\byour\b", "the", "your"),
+    (r"^you\b", "the company", "you"), (r"\byou guys\b", "the company", "you guys"),
+    (r"\byou people\b", "the company", "you people"), (r"\bthey has\b", "they have", "they has"),
+    (r"\bthey doesn't\b", "they don't", "they doesn't"), (r"\bthey wasn't\b", "they weren't", "they wasn't"),
+    (r"\bthey is\b", "they are", "they is"), (r"\bthey's\b", "they're", "they's"),
+])  # fmt: skip
 #: What an agent sentence opens with before its content, in spoken or unpunctuated form: thanks,
 #: apologies, "you're verified" (the summary says so separately), "I see", "Ms. Brown,".
 _AGENT_OPENING = re.compile(
@@ -84,14 +93,18 @@ _YOU_SUBJECT = re.compile(
     r"must|did|didn't|were|are|had)\b)([a-z]+)\b",
     re.IGNORECASE,
 )
-_AGENT_VOICE = [(re.compile(p, re.IGNORECASE), r) for p, r in [
-    (r"\b(?:i'?ve|i have|we've|we have) (?:now |just |also )?", "AI "), (r"\b(?:i'll|i will|we'll|we will) ", "AI will "),
-    (r"\bi promise\b", "AI promised"), (r"\bi guarantee\b", "AI guaranteed"), (r"\bim\b", "AI is"),
-    (r"\byoure\b", "the caller is"), (r"\bi can\b", "AI can"), (r"\bi'm\b", "AI is"), (r"(?<![\w-])i(?![\w-])", "AI"),
-    (r"\byou're\b", "the caller is"), (r"\byourself\b", "the caller"), (r"\byour\b", "the caller's"),
-    (r"\byou\b", "the caller"), (r"\bwe\b", "the company"), (r"\bour\b", "the"), (r"\bmy\b", "the AI's"),
-    (r"\bme\b", "the AI"), (r"\bu[hm]+\b,? ?", ""),
-]]  # fmt: skip
+_AGENT_VOICE = tuple((re.compile(p, re.IGNORECASE), r, w) for p, r, w in [
+    # "ve" and "ll " are what every form of "I've/we have" and "I'll/we will " share.
+    (r"\b(?:i'?ve|i have|we've|we have) (?:now |just |also )?", "AI ", "ve"),
+    (r"\b(?:i'll|i will|we'll|we will) ", "AI will ", "ll "),
+    (r"\bi promise\b", "AI promised", "i promise"), (r"\bi guarantee\b", "AI guaranteed", "i guarantee"),
+    (r"\bim\b", "AI is", "im"), (r"\byoure\b", "the caller is", "youre"), (r"\bi can\b", "AI can", "i can"),
+    (r"\bi'm\b", "AI is", "i'm"), (r"(?<![\w-])i(?![\w-])", "AI", "i"),
+    (r"\byou're\b", "the caller is", "you're"), (r"\byourself\b", "the caller", "yourself"),
+    (r"\byour\b", "the caller's", "your"), (r"\byou\b", "the caller", "you"), (r"\bwe\b", "the company", "we"),
+    (r"\bour\b", "the", "our"), (r"\bmy\b", "the AI's", "my"), (r"\bme\b", "the AI", "me"),
+    (r"\bu[hm]+\b,? ?", "", "u"),
+])  # fmt: skip
 _ROLE = (
     r"(?:specialist|team|agent|representative|rep|advisor|adviser|adjuster|nurse|pharmacist|supervisor|manager|"
     r"department|banker|desk|dispatch|technician|doctor|officer|line|member|expert|staff)s?"
@@ -136,10 +149,9 @@ _TAIL = re.compile(
     r"directly|with you|on my end|in this channel)\b",
     re.IGNORECASE,
 )
-_LOOKUP = re.compile(
+_LOOKUP = Cue(
     r"\b(?:i see|i can see|i've found|i found|i've pulled up|it shows|shows|that license|your (?:latest|current|last) "
-    r"\w+ (?:is|was)|(?:is|are|was|were) (?:ready|on hold|rejected|denied|cancell?ed|delayed|scheduled|delivered))\b",
-    re.IGNORECASE,
+    r"\w+ (?:is|was)|(?:is|are|was|were) (?:ready|on hold|rejected|denied|cancell?ed|delayed|scheduled|delivered))\b"
 )
 _DONE = re.compile(
     r"\b(?:i've|i have|we've|we have) (?:now |just |also )?(?:ordered|scheduled|blocked|booked|sent|submitted|"
@@ -168,8 +180,9 @@ _ASK_VOICE = [(re.compile(p, re.IGNORECASE), r) for p, r in [
     (r"\b(?:my|our)\b", "the caller's"), (r"\b(?:me|us)\b", "the caller"), (r"\b(?:this|that)\b(?= (?!(?:in|on|at|to|for|with|is|was|back|up|out|off|down|now)\b)\w)", "the"),
     (r"\b(?:i'm|i am|we're|we are)\b", "the caller is"), (r"\b(?:i|we)\b", "the caller"),
 ]]  # fmt: skip
-#: A sentence ends at . ! ? before a space, except after a title ("Dr. Patel").
-_SENTENCE_END = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)(?<=[.!?])\s+")
+#: A sentence ends at . ! ? before a space, except after a title ("Dr. Patel"). The cheap
+#: punctuation check comes first: re tries the lookbehinds in order at every position.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)\s+")
 _FIRST_PERSON_WORD = re.compile(r"(?<![\w-])(?:i|i'm|i've|my|me|we|our)(?![\w-])", re.IGNORECASE)
 _AMOUNT_NUMERIC = re.compile(r"\$\s?\d[\d,]*(?:\.\d{2})?")
 #: Words after "I" that keep their form after "Caller": modals, common past forms, adverbs.
@@ -184,11 +197,10 @@ _ADVERBS = _word_set(
     "recently finally originally literally honestly basically seriously"
 )
 #: An agent question whose answer is an identifier, not a detail of the problem.
-_IDENTITY_ASK = re.compile(
+_IDENTITY_ASK = Cue(
     r"\b(?:name|spell|e-?mail|date of birth|birthday|zip|postal code|last four|code|(?:service )?address|"
     r"(?:account|policy|member|order|claim|confirmation|reference|loan|agreement|phone) (?:number|id)|"
-    r"number on (?:the|your) account)\b",
-    re.IGNORECASE,
+    r"number on (?:the|your) account)\b"
 )
 #: The agent's identity checks, as the summary names them. "Last four" runs to the end of its clause to
 #: find whose four digits ("of your Social Security number"); ZIP and confirmation codes are not
@@ -208,9 +220,7 @@ _LAST_FOUR_OWNER = {"social": "SSN", "ssn": "SSN", "card": "card", "account": "a
 _CODE_SENT = re.compile(
     r"\b(?:text|texting|texted|send|sending|sent|email(?:ed)?)\b[^.?!]*\bcode\b|\bcode\b[^.?!]*\b(?:sent|texted|read it)\b"
 )
-_VERIFIED_CUE = re.compile(
-    r"\bverified\b|\bthat (?:matches|checks out)\b|\bidentity (?:is |has been )?confirmed\b", re.IGNORECASE
-)
+_VERIFIED_CUE = Cue(r"\bverified\b|\bthat (?:matches|checks out)\b|\bidentity (?:is |has been )?confirmed\b")
 #: What a caller read out too early, as the summary names it.
 _LEAKED = {
     "a full payment card number": "their full card number",
@@ -237,6 +247,10 @@ _FUNCTION_WORDS = _word_set(
     "do did does don't didn't not no yes if then just about up out can could would should will have has had "
     "get got like know think"
 )
+_LETTERS = re.compile(r"[a-z]+")
+_CONTENT_WORD = re.compile(r"[a-z0-9']+")
+#: Numbers and capitalized names: what makes a caller's turn specific.
+_SPECIFIC = re.compile(r"\d+|\b[A-Z][a-z]+")
 #: Words of the caller's opening kept in the transfer reason: the reason is read at a glance.
 _REASON_WORDS = 7
 #: Where a spoken sentence starts a new clause; unpunctuated speech runs on into questions ("... can you ...").
@@ -455,10 +469,12 @@ def plain(text: str) -> str:
     Cached: the issue, detail, state and ask finders all read the same caller turns.
     """
     text = _FILLERS.sub(" ", clean(text))
-    text = _LIKE.sub(_like, text)
+    # The "like" scan is slow (it may start at any word); ASCII text without the word skips it.
+    if "like" in text.lower() or not text.isascii():
+        text = _LIKE.sub(_like, text)
     text = _REPEAT.sub(r"\1", text)
-    text = re.sub(r"\s+([,.!?])", r"\1", re.sub(r"\s+", " ", text))
-    text = re.sub(r"([,.!?])(?:\s*[,.])+", r"\1", text)
+    text = _SPACE_BEFORE_MARK.sub(r"\1", _SPACES.sub(" ", text))
+    text = _MARK_RUN.sub(r"\1", text)
     return _LEAD.sub("", text.strip(" ,")).strip(" ,")
 
 
@@ -467,10 +483,25 @@ def _like(match: re.Match[str]) -> str:
     return match.group(0) if before.lower() in _LIKE_KEPT else before + " "
 
 
-def _third_person(text: str) -> str:
-    for pattern, replacement in _FIRST_PERSON:
-        text = pattern.sub(replacement, text)
+def _rewrite(text: str, rules: tuple[tuple[re.Pattern[str], str, str], ...]) -> str:
+    """``text`` with each rule's pattern replaced, in order (a rewrite may feed a later rule).
+
+    Most rules match nothing, and testing for the word every match contains is far cheaper than a
+    regex scan. Only for ASCII text: a case-insensitive pattern also matches letters such as the long s
+    (U+017F) that ``lower()`` does not map to their ASCII form.
+    """
+    lowered = text.lower()
+    for pattern, replacement, word in rules:
+        if word not in lowered and text.isascii():
+            continue
+        text, count = pattern.subn(replacement, text)
+        if count:
+            lowered = text.lower()
     return text
+
+
+def _third_person(text: str) -> str:
+    return _rewrite(text, _FIRST_PERSON)
 
 
 def _agent_voice(text: str) -> str:
@@ -479,13 +510,16 @@ def _agent_voice(text: str) -> str:
     text = _AGENT_OPENING.sub("", text)
     # "that you get a month free" -> "that the caller gets ...": "you" as a subject takes a verb.
     text = _YOU_SUBJECT.sub(lambda m: f"{m.group(1)}the caller {_third_singular(m.group(2).lower())}", text)
-    for pattern, replacement in _AGENT_VOICE:
-        text = pattern.sub(replacement, text)
-    return text
+    return _rewrite(text, _AGENT_VOICE)
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+@functools.lru_cache(maxsize=1024)
+def _sentences(text: str) -> tuple[str, ...]:
+    """The sentences of ``text``, stripped.
+
+    Cached: the handoff, lookup, action and verification finders each split every agent turn.
+    """
+    return tuple(s.strip() for s in _SENTENCE_END.split(text) if s.strip())
 
 
 def _words(text: str, limit: int) -> str:
@@ -585,7 +619,7 @@ def _issue(conversation: Conversation, name_words: set[str]) -> tuple[int, str] 
             text = text.lstrip(" ,.")
         kept = [
             s for s in _sentences(text)
-            if len(s.split()) >= 3 and not set(re.findall(r"[a-z]+", s.lower())) <= name_words | {"and", "it's"}
+            if len(s.split()) >= 3 and not set(_LETTERS.findall(s.lower())) <= name_words | {"and", "it's"}
         ]  # fmt: skip
         if not kept:
             continue
@@ -736,7 +770,7 @@ def _lookup_fact(conversation: Conversation, used: set[int]) -> tuple[int, str] 
         if turn.role != "assistant" or index in used:
             continue
         for sentence in _sentences(clean(turn.content)):
-            if _LOOKUP.search(sentence) and (re.search(r"\d", sentence) or len(sentence.split()) >= 8):
+            if _LOOKUP.found(sentence) and (re.search(r"\d", sentence) or len(sentence.split()) >= 8):
                 fact = _agent_voice(sentence).rstrip("?")
                 fact = re.sub(
                     r"\b(?:do|does|did) (?:those|these|that|this|they) look familiar\b.*",
@@ -866,7 +900,7 @@ def _verified_with(findings: Findings, conversation: Conversation) -> list[str]:
         said = _sentences(clean(turn.content))
         if index == verified:
             # The confirming turn goes on with what the account shows; only what precedes "verified" counts.
-            cue = next((i for i, s in enumerate(said) if _VERIFIED_CUE.search(s)), len(said) - 1)
+            cue = next((i for i, s in enumerate(said) if _VERIFIED_CUE.found(s)), len(said) - 1)
             said = said[: cue + 1]
         found = [check for sentence in said for check in _checks_in(sentence)]
         if index != verified and not found or len(asks) == 4:
@@ -911,17 +945,17 @@ def _detail(conversation: Conversation, skip: set[int], name_words: set[str]) ->
         if (
             turn.role != "user"
             or index in skip
-            or (index and _IDENTITY_ASK.search(conversation.turns[index - 1].content))
+            or (index and _IDENTITY_ASK.found(conversation.turns[index - 1].content))
         ):
             continue
         said = [
             s for s in _said(turn.content)
-            if len(s.split()) >= 4 and "?" not in s and not set(re.findall(r"[a-z]+", s.lower())) <= name_words
+            if len(s.split()) >= 4 and "?" not in s and not set(_LETTERS.findall(s.lower())) <= name_words
             and len(_SPELLED.findall(s)) < 3
         ]  # fmt: skip
         text = " ".join(said)
-        content = [w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _FUNCTION_WORDS]
-        score = len(content) + 3 * len(re.findall(r"\d+|\b[A-Z][a-z]+", text))
+        content = [w for w in _CONTENT_WORD.findall(text.lower()) if w not in _FUNCTION_WORDS]
+        score = len(content) + 3 * len(_SPECIFIC.findall(text))
         if said and len(text.split()) >= 6 and (best is None or score > best[0]):
             best = (score, index, _words(text.rstrip(".!"), _BULLET_WORDS))
     return (best[1], best[2]) if best else None

@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["DIGIT_WORDS", "clean", "digits_in", "luhn_ok", "sentences", "words"]
+__all__ = ["DIGIT_WORDS", "Cue", "clean", "digits_in", "luhn_ok", "sentences", "words"]
 
 #: Transcription artefacts such as ``[noise]``, ``<unk>``, ``[unintelligible]``, and cut-off words (``wou~``).
 _NOISE = re.compile(r"\[[^\]]*\]|<[^>]*>|\b\w+~")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_NON_DIGIT = re.compile(r"\D")
+_LETTERS = re.compile(r"[a-z]+")
 
 DIGIT_WORDS: dict[str, str] = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
@@ -24,13 +26,41 @@ _DIGIT_RUN = re.compile(
 )
 
 
+class Cue:
+    """A case-insensitive yes/no pattern, written in lowercase.
+
+    ASCII text is lowercased and matched case-sensitively, as re's IGNORECASE matching is about three
+    times slower; other text keeps IGNORECASE, whose Unicode case folding (the long s matches "s")
+    ``lower()`` does not reproduce.
+    """
+
+    __slots__ = ("_folded", "_lower")
+
+    def __init__(self, pattern: str) -> None:
+        if pattern != pattern.lower():
+            raise ValueError(f"cue patterns are lowercase: {pattern!r}")
+        self._lower = re.compile(pattern)
+        self._folded = re.compile(pattern, re.IGNORECASE)
+
+    def found(self, text: str) -> bool:
+        if text.isascii():
+            return self._lower.search(text.lower()) is not None
+        return self._folded.search(text) is not None
+
+
 @functools.lru_cache(maxsize=4096)
 def clean(text: str) -> str:
     """The utterance without transcription artefacts, whitespace collapsed, case kept.
 
-    Cached: every rule module cleans the same turns.
+    Cached: every rule module cleans the same turns. Most turns hold no artefact and no run of
+    whitespace, so the substitutions are skipped when the characters they need are absent (every
+    whitespace character but the plain space is unprintable).
     """
-    return _SPACES.sub(" ", _NOISE.sub(" ", text)).strip()
+    if "[" in text or "<" in text or "~" in text:
+        text = _NOISE.sub(" ", text)
+    if "  " in text or not text.isprintable():
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 def words(text: str) -> list[str]:
@@ -48,11 +78,11 @@ def digits_in(text: str) -> list[str]:
     for match in _DIGIT_RUN.finditer(text):
         chunk = match.group(0).lower()
         if chunk[0].isdigit():
-            found.append(re.sub(r"\D", "", chunk))
+            found.append(_NON_DIGIT.sub("", chunk))
             continue
         digits: list[str] = []
         repeat = 1
-        for token in re.findall(r"[a-z]+", chunk):
+        for token in _LETTERS.findall(chunk):
             if token == "double":
                 repeat = 2
                 continue

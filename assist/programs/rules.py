@@ -20,7 +20,7 @@ from assist.programs._rules_names import UNKNOWN_CALLER, caller_name
 from assist.programs._rules_sentiment import CallSentiment, TurnSentiment, analyze
 from assist.programs._rules_slots import Slot, collect, mentions
 from assist.programs._rules_story import tell
-from assist.programs._rules_text import clean, digits_in, sentences
+from assist.programs._rules_text import Cue, clean, digits_in, sentences
 from assist.schema import (
     SENTIMENT_LABELS,
     SENTIMENT_LEVELS,
@@ -94,10 +94,9 @@ _CONCRETE = re.compile(
     re.IGNORECASE,
 )
 #: The agent reading out what its records show.
-_LOOKUP = re.compile(
+_LOOKUP = Cue(
     r"\b(?:i see|i can see|it looks like|i've found|i found|is ready|are in|arrived|doesn't match|does not match|"
-    r"was (?:rejected|denied|approved|cancell?ed|delivered|changed|replaced))\b",
-    re.IGNORECASE,
+    r"was (?:rejected|denied|approved|cancell?ed|delivered|changed|replaced))\b"
 )
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]  # fmt: skip
@@ -112,7 +111,7 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 #: Cheap test for any sum of money; most turns have none and skip the slow pattern.
-_MONEY = re.compile(r"\$|dollar|buck|grand|thousand|million|\d\s?k\b", re.IGNORECASE)
+_MONEY = Cue(r"\$|dollar|buck|grand|thousand|million|\d\s?k\b")
 #: How long something took or when it happened ("four days", "two hours", "yesterday", "as of tomorrow").
 _WHEN = re.compile(
     rf"\b(?:\d+|{_NUMBER_WORD}|a couple of|a few|several)(?: more| whole| full)? "
@@ -152,7 +151,7 @@ def _restated(text: str, earlier: list[float]) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _amounts(text: str) -> tuple[float, ...]:
-    if not _MONEY.search(text):
+    if not _MONEY.found(text):
         return ()
     return tuple(v for m in _AMOUNT.finditer(text) if (v := _amount_value(m.group())) is not None)
 
@@ -304,12 +303,16 @@ def _substantive(text: str) -> bool:
     """More than an acceptance or thanks ("Fine. Thank you.", "ok yeah put me through") or a number
     read out ("Okay, got it. 6 1 9 0 3 7.")."""
     rest = _ACCEPTANCE.sub("", text)
-    return len(_word_count(rest)) >= 5
+    return _word_count(rest) >= 5
 
 
-def _word_count(text: str) -> list[str]:
-    """Words, with a run of spoken or written digits counted as one."""
-    return _DIGITS_RUN.sub(" 0 ", text).split()
+@functools.lru_cache(maxsize=1024)
+def _word_count(text: str) -> int:
+    """How many words, with a run of spoken or written digits counted as one.
+
+    Cached: the frustration and shift passes ask this of each caller turn several times.
+    """
+    return len(_DIGITS_RUN.sub(" 0 ", text).split())
 
 
 def _answers_question(conversation: Conversation, index: int) -> bool:
@@ -318,7 +321,7 @@ def _answers_question(conversation: Conversation, index: int) -> bool:
     before = next(
         (clean(t.content) for t in reversed(conversation.turns[:index]) if t.role == "assistant"), ""
     )
-    short = len(_word_count(clean(conversation.turns[index].content))) <= 8
+    short = _word_count(clean(conversation.turns[index].content)) <= 8
     return ("?" in before and short) or _identity_answer(conversation, index, or_reference=True)
 
 
@@ -363,10 +366,18 @@ def _identity_answer(conversation: Conversation, index: int, *, or_reference: bo
     if conversation.turns[index].role != "user":
         return False
     before = next((t.content for t in reversed(conversation.turns[:index]) if t.role == "assistant"), "")
-    asked = " ".join(s for s in sentences(before) if "?" in s or _ASKING.search(s))
-    if or_reference:
-        return bool(_IDENTITY_QUESTION.search(asked) or _REFERENCE_QUESTION.search(asked))
-    return bool(_IDENTITY_QUESTION.search(asked)) and not _REFERENCE_QUESTION.search(asked)
+    identity, reference = _asks_for(before)
+    return (identity or reference) if or_reference else (identity and not reference)
+
+
+@functools.lru_cache(maxsize=1024)
+def _asks_for(agent_turn: str) -> tuple[bool, bool]:
+    """Whether the agent turn's questions and requests ask for an identity check, and for a reference.
+
+    Cached: the marker passes ask this about the same agent turn for each caller turn after it.
+    """
+    asked = " ".join(s for s in sentences(agent_turn) if "?" in s or _ASKING.search(s))
+    return bool(_IDENTITY_QUESTION.search(asked)), bool(_REFERENCE_QUESTION.search(asked))
 
 
 def _first_mentions(
@@ -428,12 +439,10 @@ def _fact_turns(
     seen = " "
     money: list[float] = []
     for index, turn in enumerate(conversation.turns):
-        earlier, seen = seen, f"{seen}{normalize_text(clean(turn.content))} "
-        before, money = money, [*money, *_amounts(clean(turn.content))]
-        said = [s for s in sentences(turn.content) if "?" not in s]
-        if turn.role == "assistant":
-            said = [s for s in said if _LOOKUP.search(s)]
-        elif (
+        text = clean(turn.content)
+        earlier, seen = seen, f"{seen}{normalize_text(text)} "
+        before, money = money, [*money, *_amounts(text)]
+        if turn.role == "user" and (
             first_user is None
             or index <= first_user
             or _identity_answer(conversation, index)
@@ -442,19 +451,24 @@ def _fact_turns(
             )
         ):
             continue
+        said = [s for s in sentences(turn.content) if "?" not in s]
+        if turn.role == "assistant":
+            said = [s for s in said if _LOOKUP.found(s)]
         statement = " ".join(said)
-        for amount in _AMOUNT.findall(statement):
+        # Only an amount the call already named is restated; most turns come before any.
+        for amount in _AMOUNT.findall(statement) if before else ():
             if _restated(amount, before):
                 statement = statement.replace(amount, " ")
         if index in frustrated:
             statement = _WHEN.sub(" ", statement)
+        if len(statement.split()) < 6:
+            continue
         concrete = [
             m.group(0)
             for m in _CONCRETE.finditer(statement)
-            if normalize_text(m.group(0)) not in name_words
-            and f" {normalize_text(m.group(0))} " not in earlier
+            if (said_as := normalize_text(m.group(0))) not in name_words and f" {said_as} " not in earlier
         ]
-        if len(statement.split()) >= 6 and concrete:
+        if concrete:
             who = "The AI found" if turn.role == "assistant" else "Caller added"
             found.append((index, f'{who} a detail: "{concrete[0]}"'))
     return found
