@@ -257,6 +257,13 @@ _REASON_WORDS = 7
 _CLAUSE_BREAK = re.compile(
     r",|;| but | because | so | and then | which | (?=(?:can|could|would) you )", re.IGNORECASE
 )
+#: Where an unpunctuated (ASR) agent turn starts a new clause: "i understand how stressful that is
+#: | i can upgrade the shipping | and i guarantee the card will be there".
+_ASR_CLAUSE = re.compile(
+    r" (?=(?:and )?(?:i|we) (?:can|cannot|can't|cant|will|'ll|ll|guarantee|promise|understand|see|have|'ve|ve|"
+    r"just|need|want|would|'d|am|'m|m)\b)"
+)
+_EMPATHY = re.compile(r"^(?:and )?(?:i|we) (?:understand|see|know|hear)\b|^(?:i'm|im|i am|we're) sorry\b")
 #: Words a clipped clause must not end on.
 _DANGLING = _word_set(
     "a an the to of for in on at with and or but that which who saying says said they he she it is are was were "
@@ -805,6 +812,21 @@ def _actions(conversation: Conversation) -> list[str]:
     return done
 
 
+def _asr_clauses(text: str) -> list[str]:
+    """An unpunctuated utterance cut where a new "i ..."/"we ..." clause starts; punctuated text stays whole."""
+    if any(mark in text for mark in ".,;!?"):
+        return [text]
+    return [c.strip() for c in _ASR_CLAUSE.split(text) if c.strip()]
+
+
+def _without_empathy(text: str) -> str:
+    """The utterance without leading "i understand how stressful that is" clauses of an ASR turn."""
+    clauses = _asr_clauses(text)
+    while len(clauses) > 1 and _EMPATHY.match(clauses[0].lower()):
+        clauses = clauses[1:]
+    return " ".join(clauses)
+
+
 def _promised(commitment: str) -> str | None:
     """A commitment the compliance rules found ('The AI committed: "I'll waive that fee"') in the AI's voice:
     "AI will waive that fee"."""
@@ -812,7 +834,7 @@ def _promised(commitment: str) -> str | None:
     if quoted is None:
         return None
     said = _agent_voice(re.sub(r"^(?:(?:don'?t worry|understood|ok(?:ay)?|yes|so|and)[,.]?\s*)+", "",
-                               quoted.group(1), flags=re.IGNORECASE))  # fmt: skip
+                               _without_empathy(quoted.group(1)), flags=re.IGNORECASE))  # fmt: skip
     said = re.sub(r"^(?:the caller is|the caller's) ", "the caller is ", said.strip(" ,.!"))
     if len(said.split()) < 4:
         return None
@@ -845,6 +867,9 @@ def _caller_asks(conversation: Conversation) -> list[str]:
     return asks
 
 
+_NOT_DELIVERABLE = frozenset({"code", "passcode", "pin", "verification", "one-time", "caller"})
+
+
 def _done_objects(conversation: Conversation) -> list[str]:
     """What the AI put in motion ("the replacement card", "the refund for the January 23rd charge"): the
     human takes over and should confirm each reached the caller."""
@@ -860,13 +885,12 @@ def _done_objects(conversation: Conversation) -> list[str]:
                 words.insert(0, "the")
             while len(words) > 2 and words[-1].lower() in _DANGLING:
                 words.pop()
-            if len(words) >= 2 and words[1].lower() not in {
-                "code",
-                "caller",
-                "verification",
-                "one-time",
-                "text",
-            }:
+            # A code sent to verify the caller is part of the check, not something to follow up on.
+            if (
+                len(words) >= 2
+                and words[1].lower() != "text"
+                and not _NOT_DELIVERABLE.intersection(w.lower() for w in words[1:])
+            ):
                 found.append(" ".join(words))
     return found
 
@@ -1207,7 +1231,9 @@ def _promise_step(quote: str | None) -> str:
     """ "Correct the AI's promise that the bag will be delivered tonight by 9 PM": the promise's main clause."""
     if quote is None:
         return "Review the AI's promise and correct it with the caller"
-    clauses = [c.strip() for c in _CLAUSE_BREAK.split(quote.rstrip(".!")) if c.strip()]
+    clauses = [
+        c.strip() for part in _asr_clauses(quote.rstrip(".!")) for c in _CLAUSE_BREAK.split(part) if c.strip()
+    ]
     # The clause that promises ("will", "guarantee", "make sure"), not its "since ..." preamble.
     main = next((c for c in clauses if _PROMISE_WORD.search(c)), clauses[0] if clauses else quote)
     main = re.sub(r"^(?:and |since |as )?(?:i promise|i guarantee|i'll make sure|i will make sure)(?: that)?\s*", "",

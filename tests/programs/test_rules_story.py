@@ -165,3 +165,23 @@ def test_what_the_ai_cannot_do_takes_its_object_from_what_the_turn_said_is_neede
     )
     assert "needs a service specialist to approve a reinstatement exception" in portal.transfer_reason
     assert "only" not in portal.transfer_reason
+
+
+def test_an_unpunctuated_promise_is_quoted_from_its_own_clause() -> None:
+    promise = (
+        "i understand how stressful that is i can upgrade the shipping to overnight and i guarantee "
+        "the card will be at your door tomorrow morning"
+    )
+    portal = brief(
+        ("assistant", "thanks for calling card services how can i help"),
+        ("user", "my replacement card never came and my rent is due"),
+        ("assistant", "thanks i've sent a one time code to your phone can you read it to me"),
+        ("user", "four four one two"),
+        ("assistant", promise),
+        ("user", "fine just get me a person"),
+    )
+    actions = [step.action for step in portal.suggested_next_steps]
+    assert "Correct the AI's promise that the card will be at the caller's door tomorrow morning" in actions
+    assert not any("stressful" in text for text in [*actions, *portal.call_summary])
+    # The code that verified the caller is not a delivery to follow up on.
+    assert not any("code" in action for action in actions)
