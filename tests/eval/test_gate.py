@@ -12,8 +12,9 @@ from assist.programs.rules import RulesProgram
 from assist.schema import Conversation
 from eval.dataset import Dataset, load_dataset
 from eval.gate import check
+from eval.metrics import SECTIONS
 from eval.runner import run_eval
-from tests.conftest import HARPER_VALLEY
+from tests.conftest import HARPER_VALLEY, ROOT
 from tests.eval.conftest import CrashingProgram, ForgetfulProgram, GoldProgram
 
 
@@ -85,3 +86,13 @@ def test_rules_made_worse_on_purpose_fails_against_the_rules_baseline(harper: Da
     assert result.worse_examples and all(
         any(d.startswith("information_collected") for d in w.drops) for w in result.worse_examples
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["synthetic", "synthetic_dev2", "synthetic_heldout", "harper_valley", "harper_valley_heldout"]
+)
+def test_readme_quality_table_matches_the_committed_baselines(name: str) -> None:
+    """The README's table of rules scores is the baselines' numbers, so the two cannot drift apart."""
+    scores = json.loads((ROOT / "eval" / "baseline" / f"{name}.json").read_text(encoding="utf-8"))["scores"]
+    row = " | ".join("—" if scores[key] is None else f"{scores[key]:.3f}" for key in ("overall", *SECTIONS))
+    assert f"| {row} |" in (ROOT / "README.md").read_text(encoding="utf-8"), name
