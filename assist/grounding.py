@@ -8,10 +8,10 @@ is dropped and counted, so a program (or a model behind it) cannot invent detail
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
+from assist._memo import text_cache
 from assist.schema import AgentAssistPortal, Conversation, Marker, TranscriptTurn
 
 __all__ = ["appears_in", "ground", "normalize_text"]
@@ -22,7 +22,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 _QUOTED = re.compile(r"[\"\u201c\u201d]([^\"\u201c\u201d]+)[\"\u201c\u201d]")
 
 
-@functools.lru_cache(maxsize=4096)
+@text_cache(maxsize=4096)
 def normalize_text(s: str) -> str:
     """Lowercase, punctuation removed, whitespace collapsed.
 
@@ -60,8 +60,7 @@ def ground(portal: AgentAssistPortal, conversation: Conversation) -> tuple[Agent
     portal turn whose role and text match the conversation's turn at the same index.
     """
     dropped = 0
-    # The whole call's text is normalized once per brief: caching it would only hold memory.
-    haystack = f" {normalize_text.__wrapped__(' '.join(turn.content for turn in conversation.turns))} "
+    haystack = f" {normalize_text(' '.join(turn.content for turn in conversation.turns))} "
     information = [item for item in portal.information_collected if _in_padded(item.value, haystack)]
     dropped += len(portal.information_collected) - len(information)
 

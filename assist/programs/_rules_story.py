@@ -15,10 +15,10 @@ sources carry most of the meaning of a handoff:
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
+from assist._memo import text_cache
 from assist.programs._rules_compliance import Findings
 from assist.programs._rules_sentiment import CallSentiment
 from assist.programs._rules_slots import Slot
@@ -469,7 +469,7 @@ class Story:
     next_steps: list[tuple[str, Confidence]]
 
 
-@functools.lru_cache(maxsize=4096)
+@text_cache(maxsize=4096)
 def plain(text: str) -> str:
     """The utterance without fillers, repeated words or a leading "yeah, so, okay".
 
@@ -520,7 +520,7 @@ def _agent_voice(text: str) -> str:
     return _rewrite(text, _AGENT_VOICE)
 
 
-@functools.lru_cache(maxsize=1024)
+@text_cache(maxsize=1024)
 def _sentences(text: str) -> tuple[str, ...]:
     """The sentences of ``text``, stripped.
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import re
+
+from assist._memo import text_cache
 
 __all__ = ["DIGIT_WORDS", "Cue", "clean", "digits_in", "luhn_ok", "sentences", "words"]
 
@@ -48,7 +49,7 @@ class Cue:
         return self._folded.search(text) is not None
 
 
-@functools.lru_cache(maxsize=4096)
+@text_cache(maxsize=4096)
 def clean(text: str) -> str:
     """The utterance without transcription artefacts, whitespace collapsed, case kept.
 

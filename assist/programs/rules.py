@@ -9,9 +9,9 @@ the turn markers, and runs the shared grounding check.
 
 from __future__ import annotations
 
-import functools
 import re
 
+from assist._memo import text_cache
 from assist.grounding import ground, normalize_text
 from assist.programs import BriefResult
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
@@ -149,7 +149,7 @@ def _restated(text: str, earlier: list[float]) -> bool:
     return value is not None and any(abs(value - old) <= 0.1 * max(value, old) for old in earlier)
 
 
-@functools.lru_cache(maxsize=4096)
+@text_cache(maxsize=4096)
 def _amounts(text: str) -> tuple[float, ...]:
     if not _MONEY.found(text):
         return ()
@@ -306,7 +306,7 @@ def _substantive(text: str) -> bool:
     return _word_count(rest) >= 5
 
 
-@functools.lru_cache(maxsize=1024)
+@text_cache(maxsize=1024)
 def _word_count(text: str) -> int:
     """How many words, with a run of spoken or written digits counted as one.
 
@@ -370,7 +370,7 @@ def _identity_answer(conversation: Conversation, index: int, *, or_reference: bo
     return (identity or reference) if or_reference else (identity and not reference)
 
 
-@functools.lru_cache(maxsize=1024)
+@text_cache(maxsize=1024)
 def _asks_for(agent_turn: str) -> tuple[bool, bool]:
     """Whether the agent turn's questions and requests ask for an identity check, and for a reference.
 
