@@ -21,7 +21,11 @@ from tests.conftest import (
     SECOND_ANNOTATOR,
     SYNTHETIC,
     SYNTHETIC_DEV2,
+    SYNTHETIC_DEV3,
+    SYNTHETIC_DEV4,
     SYNTHETIC_HELDOUT,
+    SYNTHETIC_HELDOUT2,
+    SYNTHETIC_HELDOUT3,
 )
 
 FULL_GOLD = {
@@ -45,8 +49,16 @@ MARKER_ROLE = {
 
 @pytest.fixture(
     scope="module",
-    params=[SYNTHETIC, SYNTHETIC_DEV2, SYNTHETIC_HELDOUT],
-    ids=["synthetic", "dev2", "heldout"],
+    params=[
+        SYNTHETIC,
+        SYNTHETIC_DEV2,
+        SYNTHETIC_DEV3,
+        SYNTHETIC_DEV4,
+        SYNTHETIC_HELDOUT,
+        SYNTHETIC_HELDOUT2,
+        SYNTHETIC_HELDOUT3,
+    ],
+    ids=["synthetic", "dev2", "dev3", "dev4", "heldout", "heldout2", "heldout3"],
 )
 def synthetic(request: pytest.FixtureRequest) -> list[LabelledExample]:
     """Every fully labelled set; the coverage minimums below apply to the first only."""
