@@ -83,9 +83,24 @@ _NAME_QUESTION = Cue(
 _PART_QUESTION = re.compile(r"\b(first|last|sur|family|given)\s*name\b", re.IGNORECASE)
 #: Names that belong to someone or something other than the caller.
 _OTHER_NAME = re.compile(
-    r"\b(?:company|business|bank|street|pet|maiden|user|patient'?s?|child'?s|son'?s|daughter'?s|husband'?s|"
+    r"\b(?:company|business|bank|street|pet|maiden|user|child'?s|son'?s|daughter'?s|husband'?s|"
     r"wife'?s|his|her|their|beneficiary'?s?|recipient'?s?|doctor'?s?|provider'?s?|merchant'?s?|store|product|"
-    r"file|restaurant'?s?|employer'?s?)\s+(?:full\s+|first\s+|last\s+)?name\b",
+    r"file|restaurant'?s?|employer'?s?|brother'?s|sister'?s|mother'?s|father'?s|mom'?s|dad'?s|parent'?s|"
+    r"spouse'?s|partner'?s|(?:the )?deceased'?s?|tenant'?s|resident'?s|owner'?s)\s+(?:full\s+|first\s+|last\s+)?name\b",
+    re.IGNORECASE,
+)
+#: Asking for whoever the record is about (the patient, member, student, policy holder): the caller,
+#: unless the caller has said they call for someone else.
+_RECORD_NAME = re.compile(
+    r"\b(?:patient|member|student|policy ?holder|account ?holder|insured|subscriber|guest|passenger|"
+    r"borrower|customer|cardholder|employee)'?s?\s+(?:full\s+|first\s+|last\s+)?name\b",
+    re.IGNORECASE,
+)
+#: The caller saying the call is about someone else ("my dad's medication", "calling for my son").
+_FOR_SOMEONE = re.compile(
+    r"\bmy (?:mom|mum|mother|dad|father|husband|wife|son|daughter|kid|child|brother|sister|grandmother|"
+    r"grandma|grandfather|grandpa|parent|spouse|partner|aunt|uncle|client|patient|tenant|roommate)(?:'s|s')?\b|"
+    r"\bon (?:his|her|their) behalf\b|\bcalling (?:for|on behalf of)\b",
     re.IGNORECASE,
 )
 #: People a caller calls for or about: a name right after them ("my mom, Ruth Pruitt") is theirs.
@@ -121,6 +136,12 @@ class _Candidate:
     correction: bool = False
 
 
+def _ordinary(token: str) -> bool:
+    """An everyday English word (in VADER's lexicon, or an -ing/-ed/-ly form), so unlikely a name."""
+    lower = token.lower()
+    return lower in VADER_LEXICON or (len(lower) > 4 and lower.endswith(("ing", "ed", "ly")))
+
+
 def _is_name_word(token: str, *, cased: bool, weak: bool) -> bool:
     lower = token.lower().replace("\u2019", "'")
     if (
@@ -133,9 +154,11 @@ def _is_name_word(token: str, *, cased: bool, weak: bool) -> bool:
         return False
     if cased and not token[0].isupper():
         return False
+    # "LR 5520-9931", "MHP": in a cased transcript, short capitals are an acronym or a code's prefix.
+    if cased and len(token) <= 3 and token.isupper():
+        return False
     # Without capitals, weak cues need stronger evidence the word is not ordinary English.
-    ordinary = lower in VADER_LEXICON or (len(lower) > 4 and lower.endswith(("ing", "ed", "ly")))
-    return not (weak and not cased and ordinary)
+    return not (weak and not cased and _ordinary(lower))
 
 
 def _spelled_runs(tokens: list[str]) -> list[str]:
@@ -188,6 +211,8 @@ def _take_name(tokens: list[str], *, cased: bool, weak: bool, limit: int = 3) ->
         repeated = bool(taken) and taken[-1].lower() == lower
         if repeated:
             continue
+        if any(word.lower() == lower for word in taken):
+            break  # "marcus lindqvist marcus dot l at ...": the name again, as an email begins
         taken.append(token)
         if len(taken) == limit or lower.endswith("'s"):
             break
@@ -242,9 +267,15 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
         ):
             rest, score = tokens[i + 2 :], 2
             weak = True
-        elif _introduces_self(lowered, i, sentence):
+        elif _introduces_self(lowered, i, sentence, cased=cased):
             rest, score, weak = tokens[i + 1 :], 1, True
+            relation = _relation_prefix(lowered[i + 1 :])
+            if relation:
+                # "I'm his mom, Marisol Ortega", "I'm her daughter, Priya": who is speaking, said outright.
+                rest, score, weak = tokens[i + 1 + relation :], 4, False
         elif word in _CORRECTIONS and (word != "mean" or prev == "i"):
+            if i + 1 < len(lowered) and lowered[i + 1] in {"the", "a", "an", "that", "this", "my"}:
+                continue  # "I mean the upstairs unit": correcting a detail, not the name
             rest = _skip_fillers(tokens[i + 1 :])
             name = _take_name(rest, cased=cased, weak=True)
             said_it = word != "actually" or any(w in {"it's", "its"} for w in lowered[i + 1 : i + 3])
@@ -275,16 +306,24 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
     return found
 
 
-def _introduces_self(lowered: list[str], i: int, sentence: int) -> bool:
+def _introduces_self(lowered: list[str], i: int, sentence: int, *, cased: bool) -> bool:
     """``lowered[i]`` is a weak cue ("i'm", "i am", "it's") at the start of a sentence, after at most a
-    greeting, or "i'm" opening a new clause ("..., and I'm Lisa")."""
+    greeting, or opening a new clause ("..., and I'm Lisa"; with capitals also "and it's Celeste Moreau",
+    where the capitals tell a name from "and it's broken")."""
     word = lowered[i]
     start = i - 1 if word == "am" and i and lowered[i - 1] == "i" else i
     if start == i and word not in {"i'm", "im", "it's", "its"}:
         return False
     if i - sentence <= 4 and _only_greetings(lowered[sentence:start]):
         return True
-    return word not in {"it's", "its"} and start > 0 and lowered[start - 1] in {"and", "but"}
+    return (cased or word not in {"it's", "its"}) and start > 0 and lowered[start - 1] in {"and", "but"}
+
+
+def _relation_prefix(lowered: list[str]) -> int:
+    """How many tokens of "his mom ," / "her daughter" open ``lowered`` (0 when they don't)."""
+    if len(lowered) < 2 or lowered[0] not in {"his", "her", "their", "the"} or lowered[1] not in _RELATIONS:
+        return 0
+    return 3 if len(lowered) > 2 and lowered[2] == "," else 2
 
 
 def _only_greetings(lowered: list[str]) -> bool:
@@ -308,7 +347,10 @@ def _answer_candidates(tokens: list[str], *, turn: int, cased: bool, part: Part)
     for clause in _clauses(tokens):
         rest = _skip_fillers(clause)
         name = _take_name(rest, cased=cased, weak=False)
-        if name and not theirs:
+        # "Arrested! Over a four hundred dollar loan.": a capital that only starts a sentence; a first
+        # name asked for ("grace") is taken as said.
+        everyday = cased and part != "first" and len(name) == 1 and _ordinary(name[0])
+        if name and not theirs and not everyday:
             found.append(_Candidate(name, 3, "full" if len(name) >= 2 else part, turn))
         theirs = _introduces_someone(clause)
     return found
@@ -324,7 +366,8 @@ def _introduces_someone(clause: list[str]) -> bool:
     if after and (after[0] in {"his", "her", "their", "the", "a", "an"} or after[0].endswith("'s")):
         return False  # "I'm his mom, Karen Miller": the caller describing themself.
     tail = [t.removesuffix("'s") for t in lowered[-2:]]
-    return bool(_OTHER_NAME.search(" ".join(clause))) or any(t in _RELATIONS for t in tail)
+    said = " ".join(clause)
+    return bool(_OTHER_NAME.search(said) or _RECORD_NAME.search(said)) or any(t in _RELATIONS for t in tail)
 
 
 def _echoed_names(turns: Sequence[Turn], tokens: list[list[str]]) -> list[_Candidate]:
@@ -362,6 +405,9 @@ def _best(candidates: list[_Candidate]) -> str | None:
     full = [c for c in given if c.part == "full"]
     firsts = [c for c in given if c.part == "first"]
     lasts = [c for c in given if c.part == "last"]
+    # A first and a last name given as answers outrank a full name that is only echoed or weakly cued.
+    if firsts and lasts and min(firsts[0].score, lasts[0].score) > max((c.score for c in full), default=0):
+        full = []
     if full:
         best = max(full, key=lambda c: (c.score + (len(c.words) >= 2), -c.turn))
         words = best.words
@@ -379,7 +425,8 @@ def _best(candidates: list[_Candidate]) -> str | None:
     else:
         return None
     for fix in candidates:
-        if fix.correction and fix.turn >= first_turn:
+        # A correction follows the name it fixes closely: the same turn, or the answer to the agent's read-back.
+        if fix.correction and first_turn <= fix.turn <= first_turn + 2:
             words = _corrected(words, fix.words)
     return " ".join(words)
 
@@ -414,7 +461,10 @@ def caller_name(conversation: Conversation) -> str:
     for index, turn in enumerate(turns):
         if turn.role == "assistant":
             text = clean(turn.content)
-            if _NAME_QUESTION.found(text) and not _OTHER_NAME.search(text):
+            for_someone = _RECORD_NAME.search(text) and any(
+                _FOR_SOMEONE.search(t.content) for t in turns[: index + 2] if t.role == "user"
+            )
+            if _NAME_QUESTION.found(text) and not _OTHER_NAME.search(text) and not for_someone:
                 part_match = _PART_QUESTION.search(text)
                 asked = (
                     "full"

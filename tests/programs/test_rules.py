@@ -109,6 +109,62 @@ def test_synthetic_calls_give_valid_briefs() -> None:
             ),
             "Mark",
         ),
+        # Asked for the patient's name, a caller who never says they call for someone else gives their own.
+        ((("assistant", "What's the patient's name?"), ("user", "Samuel Okafor.")), "Samuel Okafor"),
+        (
+            (
+                ("assistant", "What's the student's name and student ID?"),
+                ("user", "Diego Ortega, and his ID is B 0 0 7 7. I'm his mom, Marisol Ortega."),
+            ),
+            "Marisol Ortega",
+        ),
+        (
+            (
+                ("user", "I'm calling about my dad's medication."),
+                ("assistant", "What's the member's name and date of birth?"),
+                (
+                    "user",
+                    "Gopal Raman, G-O-P-A-L, March 4th, 1951. And I'm his daughter, Priya. Priya Raman.",
+                ),
+            ),
+            "Priya Raman",
+        ),
+        (
+            (
+                ("assistant", "can i have your name and the email on the account"),
+                ("user", "marcus lindqvist marcus dot l at ridgeline mail dot com"),
+            ),
+            "Marcus Lindqvist",
+        ),
+        (
+            (
+                ("assistant", "What's your rewards number?"),
+                ("user", "It's LR 5520-9931. And it's Celeste Moreau. M-O-R-E-A-U."),
+            ),
+            "Celeste Moreau",
+        ),
+        (
+            (
+                ("assistant", "May I have your first name?"),
+                ("user", "Harold."),
+                ("assistant", "Thank you, Harold. And your brother's name?"),
+                ("user", "Eugene. Eugene Pettibone."),
+                ("assistant", "And your last name, Harold, is that also Pettibone?"),
+                ("user", "Yes. Pettibone."),
+            ),
+            "Harold Pettibone",
+        ),
+        (
+            (
+                ("assistant", "can i get your name and unit number"),
+                ("user", "jae j a e and it's building c unit 341"),
+                ("assistant", "thanks jay i see a work order from sunday"),
+                ("user", "low priority there's water coming through the light"),
+                ("assistant", "i'm going to mark this as urgent"),
+                ("user", "okay and also i mean the upstairs unit they have a washer"),
+            ),
+            "Jae",
+        ),
     ],
 )
 def test_caller_name_from_speech(turns: tuple[tuple[str, str], ...], expected: str) -> None:
@@ -125,7 +181,15 @@ def test_caller_name_from_speech(turns: tuple[tuple[str, str], ...], expected: s
         (("user", "this is about my card"), ("user", "my name is on the account")),
         (("user", "i'm calling about a charge"), ("assistant", "how are you"), ("user", "i'm good thanks")),
         (("user", "this is ridiculous"),),
-        (("assistant", "What's the patient's name?"), ("user", "Samuel Okafor.")),
+        (
+            ("user", "I'm calling about my dad's refill."),
+            ("assistant", "What's the patient's name?"),
+            ("user", "Samuel Okafor."),
+        ),
+        (
+            ("assistant", "Can I get your name and the loan number?"),
+            ("user", "No. Last time the guy threatened to have me arrested. Arrested! Over a loan."),
+        ),
         (("user", "My husband's name is Samuel, it's his prescription."),),
         (("user", "I'm here about the bill, the one from March."),),
     ],
