@@ -528,7 +528,13 @@ def _regulatory(turns: list[tuple[str, str]], verified: int | None) -> list[tupl
             + ("about a third party without confirming the caller is authorized" if third_party else
                "before verifying the caller's identity") + " (HIPAA).",
         ))  # fmt: skip
-    if _DEBT_CONTEXT.search(everything):
+    # The agent collects a debt: a collection agency answering, or the agent itself pressing payment to
+    # avoid collection. A caller worried a bill "goes to collections" is not talking to a collector.
+    opening = next((t for r, t in turns if r == "assistant"), "")
+    collecting = _DEBT_CONTEXT.search(opening) or (
+        _DEBT_CONTEXT.search(said["assistant"]) and _DEBT_PUSH.search(said["assistant"])
+    )
+    if collecting:
         if _DEBT_OBJECTION.search(said["user"]) and _DEBT_PUSH.search(said["assistant"]):
             flags.append((
                 "regulatory_requirement",

@@ -20,9 +20,11 @@ DIGIT_WORDS: dict[str, str] = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
 }  # fmt: skip
-#: A run of written digits (with spaces/dashes) or of spoken digit words; "double" repeats the next one.
+#: A run of written digits (with spaces/dashes), of digits read one by one in comma-separated groups
+#: ("5 2 1, 4 4, 7 0 9 3"), or of spoken digit words; "double" repeats the next one.
 _DIGIT_RUN = re.compile(
-    r"\d(?:[\d\s-]*\d)?|\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double)\b[\s,-]*){4,}",
+    r"\b\d(?:(?:[ \t]*,[ \t]*|[\s-]+)\d\b){3,}|\d(?:[\d\s-]*\d)?|"
+    r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double)\b[\s,-]*){4,}",
     re.IGNORECASE,
 )
 

@@ -209,6 +209,9 @@ def test_luhn_and_spoken_digits() -> None:
         "4111111111111111"
     ]
     assert "4111111111111111" in digits_in("card 4111-1111-1111-1111 thanks")
+    # Read one digit at a time, in groups: one number, not three.
+    assert digits_in("my social is 5 2 1, 4 4, 7 0 9 3, if you need it") == ["521447093"]
+    assert digits_in("ZIP 44107, and it was 2 or 3 times") == ["44107", "2", "3"]
 
 
 def test_card_number_before_verification_is_flagged() -> None:
@@ -221,6 +224,24 @@ def test_card_number_before_verification_is_flagged() -> None:
     assert [f.type for f in portal.compliance_flags] == ["sensitive_data_unverified"]
     assert marked(portal, "identity_verified") == [2]
     assert 1 in marked(portal, "key_info")
+
+
+def test_ssn_read_in_groups_before_verification_is_flagged() -> None:
+    conv = conversation(
+        ("assistant", "What's your name?"),
+        ("user", "Rosalind Kaye. And my social is 5 2 1, 4 4, 7 0 9 3, if you need it."),
+        ("assistant", "Please don't share your full Social Security number. Thank you, you're verified."),
+    )
+    assert [f.type for f in PROGRAM.brief(conv).portal.compliance_flags] == ["sensitive_data_unverified"]
+
+
+def test_a_caller_fearing_collections_is_not_talking_to_a_debt_collector() -> None:
+    conv = conversation(
+        ("assistant", "Thanks for calling the animal hospital billing line. How can I help?"),
+        ("user", "I want to pay the part I agreed to today so it doesn't go to collections."),
+        ("assistant", "I can take that payment. I'll transfer you to billing for the rest."),
+    )
+    assert PROGRAM.brief(conv).portal.compliance_flags == []
 
 
 def test_card_number_after_verification_is_not_flagged() -> None:
