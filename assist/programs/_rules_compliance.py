@@ -92,7 +92,12 @@ _GUARANTEE = _rx(
     r"100 ?(?:%|percent)",
     r"for sure",
     r"(?:won't|will not|will never|never) happen again",
-    r"will (?:arrive|be there|get there|reach you|be delivered) (?:by|before|within|tomorrow|today|tonight)",
+    r"will (?:arrive|be there|be out|get there|reach you|be delivered) (?:by|before|within|tomorrow|today|tonight)",
+    # An exact time for someone else's visit, not a window the AI booked: "will be out tomorrow between eight and ten".
+    r"will be (?:out|there|here|at your \w+) (?:\w+ ){0,3}between \w+",
+    r"(?:you'll|you will) (?:have|get|receive) (?:it|them|that|the \w+|your \w+) (?:by|before|within)\b",
+    # Coverage the AI cannot bind: "you're covered starting today".
+    r"you(?:'re| are) (?:now |fully )?covered (?:starting|from|as of|today|now|for)",
     # A deadline on an outcome the AI does not control.
     _DEADLINE,
 )
@@ -104,6 +109,11 @@ _GIVEAWAY = _rx(
     r"credit(?:ed)? (?:you|your)",
     r"approved",
     r"covered in full",
+    r"cover (?:all|the|your|every)",
+    r"reinstat",
+    r"(?:money|it|that|them|those|your \w+) back\b",
+    r"\d+(?:\.\d+)? (?:credit|refund|reimbursement)",
+    r"remove (?:the|that|this|your) (?:charge|fee|balance|late fee)",
     r"compensat",
     r"no charge",
     r"pays? for",

@@ -27,7 +27,7 @@ _MONTHS = (
 )
 _WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _ORDINAL = (
-    r"(?:\d{1,2}(?:st|nd|rd|th)?|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"(?:(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?! ?(?:dollars|bucks|cents|percent|%))|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
     r"eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|"
     r"twentieth|twenty[ -](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|"
     r"thirty[ -]first)"
@@ -80,8 +80,8 @@ _TIME = re.compile(
 )
 #: An amount, with its period when it recurs ("$500 a month", "$59.99 per month").
 _MONEY = re.compile(
-    rf"(?:\$\s?\d[\d,]*(?:\.\d{{2}})?|\b\d[\d,]*(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
-    rf"\b(?:{_NUMBER_WORD} ){{1,8}}(?:dollars|bucks)(?: and (?:{_NUMBER_WORD} ){{1,3}}cents)?\b)"
+    rf"(?:\$\s?\d(?:[\d,]*\d)?(?:\.\d{{2}})?|\b\d(?:[\d,]*\d)?(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
+    rf"\b(?:{_NUMBER_WORD}[ -]){{1,8}}(?:dollars|bucks)(?: and (?:{_NUMBER_WORD} ){{1,3}}cents)?\b)"
     rf"(?: (?:a|per|each) (?P<period>month|year|week|night)\b)?",
     re.IGNORECASE,
 )
@@ -101,7 +101,8 @@ _EMAIL = re.compile(
     r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b\w+(?: dot \w+)? at \w+ dot (?:com|net|org|edu)\b", re.IGNORECASE
 )
 _ADDRESS = re.compile(
-    r"\b\d{1,6} (?:[A-Za-z]+ ){1,3}(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|"
+    r"\b\d{1,6} (?:(?!(?:at|the|on|in|and|of|to|for|from|by|near)\b)[A-Za-z]+ ){1,3}"
+    r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|"
     r"place|pl|terrace|circle|parkway|highway)\b\.?(?:,? (?:apartment|apt|suite|unit|#) ?\w+)?",
     re.IGNORECASE,
 )
@@ -117,8 +118,8 @@ _SPOKEN_TENS = (
 #: One token of an identifier: a lone letter, a short capital group ("AL"), a token holding a digit, a
 #: hyphenated token, or a spoken digit, tens word or "dash".
 _ID_TOKEN = (
-    rf"(?:[A-Za-z](?![\w'])|(?-i:[A-Z]{{2,3}})(?![\w'])|[A-Za-z]*\d[A-Za-z0-9]*(?![\w'])|"
-    rf"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![\w'])|(?i:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash)(?![\w']))"
+    rf"(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![\w'])|[A-Za-z](?![\w'-])|(?-i:[A-Z]{{2,3}})(?![\w'-])|"
+    rf"[A-Za-z]*\d[A-Za-z0-9]*(?![\w'])|(?i:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash)(?![\w']))"
 )
 _ID_RUN = re.compile(rf"(?<![\w$'.,-]){_ID_TOKEN}(?: {_ID_TOKEN})*")
 _SPOKEN_ID_HINT = re.compile(rf"\b(?:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash) (?:{_SPOKEN_DIGIT}|dash)\b")
@@ -130,7 +131,7 @@ _LABELLED_ID = re.compile(
     r"booking|customer|routing|reservation|serial|model|flight|loan|transaction|service request|file|application|"
     r"prescription|incident|report|agreement|registration|meter|device|license|permit|plate|patient|vehicle|"
     r"record|contract|work order|job|notice|employee)"
-    rf"(?: (number|code|id|no\.?|#))?(?: on (?:the|your|my) \w+)?(?: is|:| was)? #? ?({_ID_TOKEN}(?: {_ID_TOKEN})*)",
+    rf"(?: (number|code|id|no\.?|#))?(?:'s)?(?: on (?:the|your|my) \w+)?(?: is|:| was)? #? ?({_ID_TOKEN}(?: {_ID_TOKEN})*)",
     re.IGNORECASE,
 )
 _ZIP = re.compile(r"\bzip(?: code)?(?: is|:)? (\d{5})\b", re.IGNORECASE)
@@ -585,6 +586,8 @@ def _answer_value(answer: str, slot: str) -> str | None:
     """The caller's reply without fillers or a restated key ("the company is fossil gas" -> "fossil gas")."""
     if _ID_SLOT.search(slot):
         return _identifier(answer)
+    if slot.split()[-1] in {"email", "e-mail"}:
+        return None  # an email is read by its own pattern; a reply without one gave something else
     if "account" in slot.split() or "card" in slot.split():
         # A choice between account or card types: the type word is the answer, whatever surrounds it.
         # The last one wins: callers correct themselves ("my checking account oh sorry no my savings").
@@ -599,6 +602,11 @@ def _answer_value(answer: str, slot: str) -> str | None:
     head = slot.split()[-1]
     text = re.sub(rf"\s+{re.escape(head)}s?$", "", text, flags=re.IGNORECASE).strip(" ,.")
     text = re.split(r"[.!;]| and (?:i|it|that|we)\b", text)[0].strip(" ,")
+    if slot.endswith("name"):
+        # "Gopal Raman, G-O-P-A-L, and his birthday is ...": a name holds no comma, and is words said as names.
+        text = text.split(",")[0]
+        if not _name_like(text, cased=answer != answer.lower()):
+            return None
     text = _FILLER_TAIL.sub("", text)
     # A place is described, not named: "I-40 eastbound, just past mile marker 198, near Flagstaff".
     if not text or len(text.split()) > (12 if slot == "location" else 8) or _ANSWER_BAD.search(text):
@@ -611,6 +619,21 @@ def _answer_value(answer: str, slot: str) -> str | None:
         return None
     kind = _ACCOUNT_TYPE.fullmatch(text)
     return kind.group(1) if kind else text
+
+
+_NOT_NAME_WORDS = _AUXILIARIES | frozenset(
+    words("actually here let me just so well sorry hold wait hang on oh")
+)
+
+
+def _name_like(text: str, *, cased: bool) -> bool:
+    """One to four words that can be a name: letters only, capitalized where the transcript has capitals."""
+    said = text.split()
+    return 0 < len(said) <= 4 and all(
+        re.fullmatch(r"[^\W\d_][\w'-]*", w)
+        and (w[0].isupper() if cased else w.lower() not in _NOT_NAME_WORDS)
+        for w in said
+    )
 
 
 def collect(mentioned: list[Slot]) -> list[Slot]:
