@@ -288,7 +288,13 @@ def _frustrated_turns(conversation: Conversation, sentiment: CallSentiment) -> d
             or (scored.human_request and previous is not None and previous.level >= 2)
         ):
             found[scored.index] = "Caller sounds exasperated"
-        elif carried and _substantive(text) and not _answers_question(conversation, scored.index):
+        elif (
+            carried
+            and _substantive(text)
+            and not _ACCEPTANCE.match(text)
+            and not _answers_question(conversation, scored.index)
+        ):
+            # A turn that opens by accepting ("Okay, and the hold...", "Yes, please") moves on; it carries no mood.
             found[scored.index] = "Caller is still frustrated"
         # A short answer to the agent's question neither shows nor resets the caller's mood.
         if scored.index in found or (

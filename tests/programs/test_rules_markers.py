@@ -33,6 +33,18 @@ def test_frustration_carries_over_until_the_caller_only_answers_or_accepts() -> 
     assert marked(portal, "sentiment_shift") == [3]
 
 
+def test_a_turn_that_opens_by_accepting_carries_no_frustration() -> None:
+    portal = brief(
+        ("assistant", "How can I help?"),
+        ("user", "My package is late."),
+        ("assistant", "I see it's delayed."),
+        ("user", "This is ridiculous, I've already called twice about this."),
+        ("assistant", "I'm sorry. I can have a specialist look at the delivery."),
+        ("user", "Okay, and can they also check the address they have on file for me?"),
+    )
+    assert marked(portal, "frustration") == [3]
+
+
 def test_a_caller_frustrated_from_the_first_words_never_shifts() -> None:
     portal = brief(
         ("assistant", "Hello, how can I help?"),
