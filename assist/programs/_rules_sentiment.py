@@ -116,7 +116,9 @@ _ANGER = _cues(
     r"useless",
     r"pathetic",
     r"a joke",
-    r"\bscam",
+    # "This is a scam" accuses the service; "I've been scammed", "the scammer called me" report a crime.
+    r"\bscam\b(?! victim)",
+    r"scamming (?:me|us|people|customers)",
     r"rip ?off",
     r"ripping me off",
     r"robbery",

@@ -108,6 +108,9 @@ def _level(*user_turns: str) -> str:
     [
         # Worry is not frustration.
         (("My dog's claim, is it approved?", "Oh. Is that bad?", "Okay, thank you so much."), "calm"),
+        # A scam victim reports a crime; "this is a scam" would accuse the service.
+        (("My granddaughter says I've been scammed, a scammer called me.", "Thank you, dear."), "calm"),
+        (("This whole fee is a scam.",), "angry"),
         # One grievance said once is mild; coming back to it is sustained.
         (
             ("I need my prescription.", "And nobody told us. So she just runs out?", "Fine, thanks."),
