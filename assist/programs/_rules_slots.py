@@ -125,15 +125,27 @@ _ID_RUN = re.compile(rf"(?<![\w$'.,-]){_ID_TOKEN}(?: {_ID_TOKEN})*")
 _SPOKEN_ID_HINT = re.compile(rf"\b(?:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash) (?:{_SPOKEN_DIGIT}|dash)\b")
 _SPELLED_BEFORE = re.compile(r"\b[A-Za-z] (?:as in|like|for) [A-Za-z]+,? $")
 _SPOKEN_ID_WORD = re.compile(rf"^(?:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash)$", re.IGNORECASE)
+#: "is, uh, B 0 0 7": a filler between a label and what it labels.
+_ID_FILLER = r"(?:,? (?:uh|um|uhm|er)\b,?|,)?"
 #: "claim number is 4471902", "order #A-1234", "confirmation code Q7KL2P", "claim H O 2 2 9 1 4".
 _LABELLED_ID = re.compile(
     r"\b(claim|order|account|confirmation|reference|case|ticket|policy|member|membership|tracking|invoice|"
     r"booking|customer|routing|reservation|serial|model|flight|loan|transaction|service request|file|application|"
     r"prescription|incident|report|agreement|registration|meter|device|license|permit|plate|patient|vehicle|"
     r"record|contract|work order|job|notice|employee)"
-    rf"(?: (number|code|id|no\.?|#))?(?:'s)?(?: on (?:the|your|my) \w+)?(?: is|:| was)? #? ?({_ID_TOKEN}(?: {_ID_TOKEN})*)",
+    rf"(?: (number|code|id|no\.?|#))?(?:'s)?(?: on (?:the|your|my) \w+)?(?: is|:| was)?{_ID_FILLER} #? ?"
+    rf"({_ID_TOKEN}(?: {_ID_TOKEN})*)",
     re.IGNORECASE,
 )
+#: Any other "<noun> number/ID/code" a speaker names: "student ID B 0 0 7 7", "citation number p 2 0 7 7".
+_NAMED_ID = re.compile(
+    r"\b(?!(?:the|a|an|your|my|his|her|our|their|that|this|same|wrong|right|new|old|last|first|phone|cell|"
+    r"callback|home|work|mobile|security|verification|one-time|social|pin|zip|area)\b)([a-z]+) (number|id|code)"
+    rf"(?:'s)?(?: is|:| was)?{_ID_FILLER} #? ?({_ID_TOKEN}(?: {_ID_TOKEN})*)",
+    re.IGNORECASE,
+)
+#: A vehicle by model year and make: "a 2021 Subaru Outback", "the 2022 Honda CR-V".
+_VEHICLE = re.compile(r"\b((?:19|20)\d{2} [A-Z][a-z]+(?: [A-Z][\w-]*[A-Za-z0-9])?)")
 _ZIP = re.compile(r"\bzip(?: code)?(?: is|:)? (\d{5})\b", re.IGNORECASE)
 _CARD_TYPE = re.compile(
     r"\b(credit|debit|atm|prepaid|gift|business|visa|mastercard|amex|discover|rewards|check) card\b",
@@ -261,7 +273,8 @@ _NOT_PRODUCT = frozenset(
     words(
         "flight room suite gate apartment unit route highway interstate exit mile box building floor terminal "
         "platform channel extension line step level order claim policy account case ticket invoice model "
-        "serial loan reservation booking section row seat store branch"
+        "serial loan reservation booking section row seat store branch january february march april may june "
+        "july august september october november december"
     )
 )
 #: A named plan or tier: "the annual Business plan", "your Premium Plus package".
@@ -295,6 +308,7 @@ def _key(phrase: str) -> str:
     phrase = _KEY_FIXES.get(phrase, phrase)
     phrase = re.sub(r"'s (?=\w)", " ", phrase)  # "patient's name" -> "patient name"
     phrase = re.sub(r"\bzip\b", "ZIP", phrase)
+    phrase = re.sub(r"\bid\b", "ID", phrase)
     return phrase[:1].upper() + phrase[1:]
 
 
@@ -400,6 +414,7 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     # The phone number a one-time code goes to only routes the code; it is not a detail of the request.
     for match in _ENDING.finditer(text) if "ending" in lower and "code" not in lower else ():
         found.append(Slot(f"{_four_owner(match.group(1).lower())} last four", match.group(2), index))
+    labelled: list[tuple[int, int]] = []
     for match in _LABELLED_ID.finditer(text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
         value = _id_value(match.group(3), answered=False)
         if value is not None:
@@ -409,7 +424,14 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
             said = match.group(2) or re.search(rf"\b{label} (number|code|id)\b", question.lower())
             noun = said if isinstance(said, str) else said.group(1) if said else ""
             noun = "number" if noun.startswith(("no", "#")) else noun
-            found.append(Slot(_key(f"{label} {noun}"), value, index))
+            found.append(Slot(_key(f"{label} {noun}"), _corrected_id(value, text, match.end()), index))
+            labelled.append(match.span())
+    for match in _NAMED_ID.finditer(text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
+        value = _id_value(match.group(3), answered=False)
+        if value is not None and not any(s <= match.start() < e for s, e in labelled):
+            found.append(Slot(_key(f"{match.group(1)} {match.group(2)}"), value, index))
+    for match in _VEHICLE.finditer(text) if has_digit and not text.islower() else ():
+        found.append(Slot("Vehicle", match.group(1), index))
     for match in _ZIP.finditer(text) if "zip" in lower else ():
         found.append(Slot("ZIP code", match.group(1), index))
     money = "$" in text or "dollar" in lower or "buck" in lower or "usd" in lower
@@ -521,6 +543,8 @@ def _question_slot(question: str) -> str | None:
             continue
         if phrase == "phone number" and re.search(r"\byour phone number\b", question, re.IGNORECASE):
             continue
+        if words[0] in {"them", "it", "him", "her", "those", "these", "any", "one"}:
+            continue  # "do you have them with you?" asks about something already named
         if words[0] in {"can", "i", "you", "we", "it", "this", "would", "time", "day"} and len(words) > 1:
             continue
         # A one-time code read back only proves identity; it is not a detail of the request.
@@ -540,6 +564,30 @@ def _question_slot(question: str) -> str | None:
     return None
 
 
+_SSN_SAID = re.compile(r"\bsocial(?: security)?\b|\bssn\b", re.IGNORECASE)
+#: "7730-0418-22. Wait, no, 7730-0418-26": the caller correcting the identifier just read.
+_ID_CORRECTION = re.compile(
+    rf"^[.,!?]?\s*(?:(?:wait|sorry|no|oops|actually|i mean|my bad)\b[,.!]?\s*)+(?:it's |its |it is )?"
+    rf"({_ID_TOKEN}(?: {_ID_TOKEN})*)",
+    re.IGNORECASE,
+)
+
+
+def _sentence_around(text: str, position: int) -> str:
+    start = max(text.rfind(". ", 0, position), text.rfind("? ", 0, position), text.rfind("! ", 0, position))
+    end = min(
+        (i for i in (text.find(". ", position), text.find("? ", position)) if i >= 0), default=len(text)
+    )
+    return text[start + 1 : end]
+
+
+def _corrected_id(value: str, text: str, end: int) -> str:
+    """The identifier as the speaker corrected it right after reading it, else as read."""
+    fix = _ID_CORRECTION.match(text[end:])
+    better = _id_value(fix.group(1), answered=False) if fix else None
+    return better if better is not None and abs(len(better) - len(value)) <= 2 else value
+
+
 def _identifier(answer: str) -> str | None:
     """The last identifier-like run in a reply ("Ronald Pike. Reference is S R 88213." -> "S R 88213").
 
@@ -547,7 +595,18 @@ def _identifier(answer: str) -> str | None:
     digit or a hyphen: the caller's name and fillers around it are dropped, and a code spelled out
     phonetically and then repeated ("Q as in queen, 7, ... So Q7KL2P") gives the repeated form.
     """
-    runs = [(m.start(), _id_value(m.group(0), answered=True)) for m in _ID_RUN.finditer(answer)]
+    # A Social Security number read out is never a detail to keep: digits in a sentence that names it, or
+    # nine digits read in a turn that does ("... my Social Security number. It's 3 1 4, 6 2, 8 8 0 5.").
+    ssn_turn = _SSN_SAID.search(answer) is not None
+    runs = [
+        (m.start(), _id_value(m.group(0), answered=True))
+        for m in _ID_RUN.finditer(answer)
+        if not ssn_turn
+        or not (
+            _SSN_SAID.search(sentence := _sentence_around(answer, m.start()))
+            or any(len(number) == 9 for number in digits_in(sentence))
+        )
+    ]
     start, value = next(((i, v) for i, v in reversed(runs) if v is not None), (0, None))
     # The tail of a phonetic spelling ("M as in Mary, 5 0 1 9 8") is not the identifier; its restatement is.
     return None if _SPELLED_BEFORE.search(answer[:start]) else value
@@ -579,7 +638,9 @@ def _id_value(run: str, *, answered: bool) -> str | None:
     )
     if spoken >= 4:
         return value
-    return value if answered and "-" in value and len(value) >= 3 else None
+    # "moreau-design" is a handle; "M-O-R-E-A-U" spells a name.
+    spelling = all(len(part) == 1 for part in value.split("-"))
+    return value if answered and "-" in value and len(value) >= 3 and not spelling else None
 
 
 def _answer_value(answer: str, slot: str) -> str | None:
@@ -615,8 +676,10 @@ def _answer_value(answer: str, slot: str) -> str | None:
     if not _MONEY_NOUNS_SET.isdisjoint(slot.split()) and not _HAS_NUMBER.search(text):
         return None
     # An address cut off after its house number ("nine three zero" ... next turn "first street") is no address.
-    if "address" in slot.split() and all(_SPOKEN_ID_WORD.match(w) or w.isdigit() for w in text.split()):
-        return None
+    if "address" in slot.split() and (
+        all(_SPOKEN_ID_WORD.match(w) or w.isdigit() for w in text.split()) or not _HAS_NUMBER.search(text)
+    ):
+        return None  # cut off after the house number, or no house number at all (a name given first)
     kind = _ACCOUNT_TYPE.fullmatch(text)
     return kind.group(1) if kind else text
 
@@ -686,6 +749,14 @@ def mentions(conversation: Conversation) -> list[Slot]:
             )
             continue
         typed = _typed(text, index, question)
+        if asked and _ID_SLOT.search(asked):
+            # The identifier the agent asked for, labelled by the caller too ("The agreement number is
+            # 6610284"): keyed by the agent's fuller name for it ("rental agreement number").
+            wanted = set(asked.lower().split())
+            typed = [
+                Slot(_key(asked), s.value, s.turn) if set(s.key.lower().split()) < wanted else s
+                for s in typed
+            ]
         four = _LAST_FOUR_OF.search(question.lower())
         if (
             four

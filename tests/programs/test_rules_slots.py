@@ -307,3 +307,42 @@ def test_what_only_looks_like_a_date_an_address_or_an_email_is_none() -> None:
     assert "Email" not in found
     assert "november 96" not in found.values()
     assert not any("at the elm" in value for value in found.values())
+
+
+def test_any_named_number_id_or_code_is_collected_and_corrections_win() -> None:
+    found = items(
+        ("user", "It's for my son, his student ID is, uh, B 0 0 7 7 3 1 5 2."),
+        ("user", "the citation number is p 2 0 7 7 5 1 9 and it was on elm"),
+        ("user", "The loan number is, um, 7730-0418-22. Wait, no, 7730-0418-26."),
+        ("user", "We bought a 2021 Subaru Outback in March."),
+    )
+    assert found["Student ID"] == "B 0 0 7 7 3 1 5 2"
+    assert found["Citation number"] == "p 2 0 7 7 5 1 9"
+    assert found["Loan number"] == "7730-0418-26"
+    assert found["Vehicle"] == "2021 Subaru Outback"
+
+
+def test_a_spelled_name_or_a_social_security_number_is_no_identifier() -> None:
+    found = items(
+        ("assistant", "What's your rewards number?"),
+        ("user", "It's LR 5520-9931. And it's Celeste Moreau. M-O-R-E-A-U."),
+        ("assistant", "Can you read me the card number on the back of the first card?"),
+        (
+            "user",
+            "Okay. 6 0 3 9 1 1 4 2 0 7. Oh, he also asked for my Social Security number. It's 3 1 4, 6 2, 8 8 0 5.",
+        ),
+    )
+    assert found["Rewards number"] == "LR 5520-9931"
+    assert found["Card number"] == "6 0 3 9 1 1 4 2 0 7"
+    assert not any("8 8 0 5" in value for value in found.values())
+
+
+def test_a_name_given_for_an_address_and_a_pronoun_asked_about_are_no_details() -> None:
+    found = items(
+        ("assistant", "Can I have your name and the property address?"),
+        ("user", "Beata Wojcik."),
+        ("assistant", "How many cards did you buy, and do you have them with you?"),
+        ("user", "Three."),
+    )
+    assert "Property address" not in found
+    assert "Three" not in found.values()
