@@ -82,7 +82,9 @@ _FIRST_PERSON = tuple((re.compile(p, re.IGNORECASE), r, w) for p, r, w in [
 #: What an agent sentence opens with before its content, in spoken or unpunctuated form: thanks,
 #: apologies, "you're verified" (the summary says so separately), "I see", "Ms. Brown,".
 _AGENT_OPENING = re.compile(
-    r"^(?:(?:thank you|thanks|okay|ok|sure|alright|great|perfect|got it|understood|of course|yes|i understand|"
+    # First, "thanks simone i see ...": unpunctuated speech puts the caller's first name between the two.
+    r"^(?:(?:(?:thank you|thanks|okay|ok),? [a-z][\w'-]*(?=,?\s+(?:i see|i can see|it looks like)\b)|"
+    r"thank you|thanks|okay|ok|sure|alright|great|perfect|got it|understood|of course|yes|i understand|"
     r"i'm sorry(?: about that)?|i apologi[sz]e|(?:mr|ms|mrs|miss|dr)\.? [a-z][\w'-]*|you'?re (?:all )?verified|"
     r"you've been verified|you are verified|i see|i can see|it looks like)(?: that)?\b[,.!]?\s*)+",
     re.IGNORECASE,
@@ -99,7 +101,8 @@ _AGENT_VOICE = tuple((re.compile(p, re.IGNORECASE), r, w) for p, r, w in [
     (r"\b(?:i'll|i will|we'll|we will) ", "AI will ", "ll "),
     (r"\bi promise\b", "AI promised", "i promise"), (r"\bi guarantee\b", "AI guaranteed", "i guarantee"),
     (r"\bim\b", "AI is", "im"), (r"\byoure\b", "the caller is", "youre"), (r"\bi can\b", "AI can", "i can"),
-    (r"\bi'm\b", "AI is", "i'm"), (r"(?<![\w-])i(?![\w-])", "AI", "i"),
+    (r"\bi'm\b", "AI is", "i'm"), (r"\bi (see|need|want|think|understand|know)\b", r"AI \1s", "i "),
+    (r"(?<![\w-])i(?![\w-])", "AI", "i"),
     (r"\byou're\b", "the caller is", "you're"), (r"\byourself\b", "the caller", "yourself"),
     (r"\byour\b", "the caller's", "your"), (r"\byou\b", "the caller", "you"), (r"\bwe\b", "the company", "we"),
     (r"\bour\b", "the", "our"), (r"\bmy\b", "the AI's", "my"), (r"\bme\b", "the AI", "me"),
@@ -672,18 +675,21 @@ class _Handoff:
 
 
 def _tidy_action(text: str) -> str | None:
-    text = re.split(
-        r"[.;!?]| but | because | since | if | while you| (?:and )?(?:i|i'll|i'm|they'll|you)\b", text
-    )[0]
+    # The tail first: "approve work for you, but ..." must not leave "approve work for".
     text = _TAIL.sub("", text)
+    text = re.split(
+        r"[.;!?]| but | because | since | so | if | while you| (?:and )?(?:i|i'll|i'm|they'll|you)\b", text
+    )[0]
     text = re.sub(r"\s+", " ", text).strip(" ,")
     if _WEAK_ACTION.match(text):
         return None
     text = re.sub(r"\byour\b", "the caller's", re.sub(r"\byou\b", "the caller", text))
-    words = text.split()
+    words = text.split()[:16]
+    while len(words) > 2 and words[-1].lower() in _DANGLING:
+        words.pop()  # "see an authorization for" -> "see an authorization"
     if len(words) < 2:
         return None
-    return _capital(" ".join(words[:16]))
+    return _capital(" ".join(words))
 
 
 def _handoff(conversation: Conversation) -> _Handoff:
@@ -733,7 +739,11 @@ def _handoff(conversation: Conversation) -> _Handoff:
                     role = capable.group(1)
                     action = found or action
     if role is not None:
-        role = re.split(r"\b(?:to|with|or|and|yes|you|only)\b", role, flags=re.IGNORECASE)[-1]
+        role = re.split(r"\b(?:to|with|or|and|but|yes|you|only)\b", role, flags=re.IGNORECASE)[-1]
+        # "one of our disputes team", "a member of the care team": the team itself.
+        role = re.sub(
+            r"^\s*(?:(?:one|someone|somebody|a member|members?)\s+)?of\s+", "", role, flags=re.IGNORECASE
+        )
         role = re.sub(r"^(?:our|your|the)\s+", "a ", role.strip(), flags=re.IGNORECASE)
         role = role if re.match(r"^(?:an?|the)\s", role, re.IGNORECASE) else f"a {role}"
         role = re.sub(r"^a (?=[aeiou])", "an ", role, flags=re.IGNORECASE)
@@ -1111,10 +1121,18 @@ def tell(
         bullets = [b for b in bullets if b != "Identity verified."]
     return Story(
         issue_turn=issue[0] if issue else None,
-        transfer_reason=reason,
-        summary=bullets[:5],
-        next_steps=steps[:3],
+        transfer_reason=_sentence_case(reason),
+        summary=[_sentence_case(bullet) for bullet in bullets[:5]],
+        next_steps=[(_sentence_case(action), confidence) for action, confidence in steps[:3]],
     )
+
+
+_SENTENCE_START = re.compile(r"(?<=[.!?] )([a-z])")
+
+
+def _sentence_case(text: str) -> str:
+    """Each sentence of a brief's line starts with a capital (quoted caller sentences are rewritten lowercase)."""
+    return _SENTENCE_START.sub(lambda match: match.group(1).upper(), text)
 
 
 def _reason(

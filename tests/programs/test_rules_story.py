@@ -185,3 +185,27 @@ def test_an_unpunctuated_promise_is_quoted_from_its_own_clause() -> None:
     assert not any("stressful" in text for text in [*actions, *portal.call_summary])
     # The code that verified the caller is not a delivery to follow up on.
     assert not any("code" in action for action in actions)
+
+
+def test_prose_reads_as_sentences_and_names_the_team_not_its_member() -> None:
+    portal = brief(
+        ("assistant", "How can I help?"),
+        (
+            "user",
+            "I dropped my truck off this morning and the estimate is way too high. I want a second look.",
+        ),
+        ("assistant", "thanks dana i see a work order from sunday for a brake job on your truck"),
+        (
+            "assistant",
+            "I can't approve or decline work for you, but a member of our service team can review the estimate.",
+        ),
+    )
+    prose = [
+        portal.transfer_reason,
+        *portal.call_summary,
+        *(step.action for step in portal.suggested_next_steps),
+    ]
+    assert not any(re.search(r"[.!?] [a-z]", line) for line in prose), prose
+    assert "a service team" in portal.transfer_reason and "of our" not in portal.transfer_reason
+    assert "AI could not approve or decline work." in " ".join(portal.call_summary)
+    assert not any("Dana AI" in line or "AI see " in line for line in portal.call_summary)
