@@ -89,7 +89,18 @@ def test_rules_made_worse_on_purpose_fails_against_the_rules_baseline(harper: Da
 
 
 @pytest.mark.parametrize(
-    "name", ["synthetic", "synthetic_dev2", "synthetic_heldout", "harper_valley", "harper_valley_heldout"]
+    "name",
+    [
+        "synthetic",
+        "synthetic_dev2",
+        "synthetic_dev3",
+        "synthetic_dev4",
+        "synthetic_heldout",
+        "synthetic_heldout2",
+        "synthetic_heldout3",
+        "harper_valley",
+        "harper_valley_heldout",
+    ],
 )
 def test_readme_quality_table_matches_the_committed_baselines(name: str) -> None:
     """The README's table of rules scores is the baselines' numbers, so the two cannot drift apart."""
