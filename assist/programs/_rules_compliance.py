@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from assist.programs._rules_sentiment import HUMAN_REQUEST
-from assist.programs._rules_text import clean, digits_in, luhn_ok
+from assist.programs._rules_text import FAMILY, clean, digits_in, luhn_ok
 from assist.schema import Conversation
 
 __all__ = ["Findings", "find"]
@@ -261,10 +261,7 @@ _HEALTH_INFO = _rx(
     r"prior authorization",
     r"lab\b",
 )
-_THIRD_PARTY = _rx(
-    r"my (?:husband|wife|son|daughter|mother|father|mom|dad|partner|child|kid|parent|spouse|grandmother|"
-    r"grandfather|brother|sister)(?:'s)?"
-)
+_THIRD_PARTY = _rx(rf"my {FAMILY}(?:'s)?")
 _AUTHORIZED = _rx(r"authorized (?:user|representative|to)", r"hipaa", r"permission", r"consent", r"release form",
                   r"power of attorney", r"on file as")  # fmt: skip
 _DEBT_CONTEXT = _rx(r"debts?\b", r"collections?\b", r"collector", r"recovery services")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assist.programs._rules_sentiment import VADER_LEXICON
-from assist.programs._rules_text import DIGIT_WORDS, Cue, clean, words
+from assist.programs._rules_text import DIGIT_WORDS, FAMILY, Cue, clean, words
 from assist.schema import Conversation, Turn
 
 __all__ = ["UNKNOWN_CALLER", "caller_name"]
@@ -83,10 +83,9 @@ _NAME_QUESTION = Cue(
 _PART_QUESTION = re.compile(r"\b(first|last|sur|family|given)\s*name\b", re.IGNORECASE)
 #: Names that belong to someone or something other than the caller.
 _OTHER_NAME = re.compile(
-    r"\b(?:company|business|bank|street|pet|maiden|user|child'?s|son'?s|daughter'?s|husband'?s|"
-    r"wife'?s|his|her|their|beneficiary'?s?|recipient'?s?|doctor'?s?|provider'?s?|merchant'?s?|store|product|"
-    r"file|restaurant'?s?|employer'?s?|brother'?s|sister'?s|mother'?s|father'?s|mom'?s|dad'?s|parent'?s|"
-    r"spouse'?s|partner'?s|(?:the )?deceased'?s?|tenant'?s|resident'?s|owner'?s)\s+(?:full\s+|first\s+|last\s+)?name\b",
+    rf"\b(?:company|business|bank|street|pet|maiden|user|{FAMILY}'?s|his|her|their|beneficiary'?s?|recipient'?s?|"
+    r"doctor'?s?|provider'?s?|merchant'?s?|store|product|file|restaurant'?s?|employer'?s?|(?:the )?deceased'?s?|"
+    r"tenant'?s|resident'?s|owner'?s)\s+(?:full\s+|first\s+|last\s+)?name\b",
     re.IGNORECASE,
 )
 #: Asking for whoever the record is about (the patient, member, student, policy holder): the caller,
@@ -98,8 +97,7 @@ _RECORD_NAME = re.compile(
 )
 #: The caller saying the call is about someone else ("my dad's medication", "calling for my son").
 _FOR_SOMEONE = re.compile(
-    r"\bmy (?:mom|mum|mother|dad|father|husband|wife|son|daughter|kid|child|brother|sister|grandmother|"
-    r"grandma|grandfather|grandpa|parent|spouse|partner|aunt|uncle|client|patient|tenant|roommate)(?:'s|s')?\b|"
+    rf"\bmy (?:{FAMILY}|client|patient|tenant|roommate)(?:'s|s')?\b|"
     r"\bon (?:his|her|their) behalf\b|\bcalling (?:for|on behalf of)\b",
     re.IGNORECASE,
 )

@@ -6,7 +6,7 @@ import re
 
 from assist._memo import text_cache
 
-__all__ = ["DIGIT_WORDS", "Cue", "clean", "digits_in", "luhn_ok", "sentences", "words"]
+__all__ = ["DIGIT_WORDS", "FAMILY", "Cue", "clean", "digits_in", "luhn_ok", "sentences", "words"]
 
 #: Transcription artefacts such as ``[noise]``, ``<unk>``, ``[unintelligible]``, and cut-off words (``wou~``).
 _NOISE = re.compile(r"\[[^\]]*\]|<[^>]*>|\b\w+~")
@@ -15,6 +15,12 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NON_DIGIT = re.compile(r"\D")
 _LETTERS = re.compile(r"[a-z]+")
+
+#: Family members a caller may call for or about, as a lowercase regex alternation.
+FAMILY = (
+    r"(?:mom|mum|mother|dad|father|husband|wife|son|daughter|kid|child|brother|sister|grandmother|grandma|"
+    r"grandfather|grandpa|parent|spouse|partner|aunt|uncle)"
+)
 
 DIGIT_WORDS: dict[str, str] = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
