@@ -17,7 +17,7 @@ from assist.programs._rules_sentiment import VADER_LEXICON
 from assist.programs._rules_text import DIGIT_WORDS, FAMILY, Cue, clean, words
 from assist.schema import Conversation, Turn
 
-__all__ = ["UNKNOWN_CALLER", "caller_name"]
+__all__ = ["UNKNOWN_CALLER", "caller_name", "is_name_word"]
 
 UNKNOWN_CALLER = "Unknown Caller"
 
@@ -140,7 +140,8 @@ def _ordinary(token: str) -> bool:
     return lower in VADER_LEXICON or (len(lower) > 4 and lower.endswith(("ing", "ed", "ly")))
 
 
-def _is_name_word(token: str, *, cased: bool, weak: bool) -> bool:
+def is_name_word(token: str, *, cased: bool, weak: bool) -> bool:
+    """Whether ``token`` can be part of a name: no everyday word, capitalized where the transcript has capitals."""
     lower = token.lower().replace("\u2019", "'")
     if (
         len(token) < 2
@@ -202,7 +203,7 @@ def _take_name(tokens: list[str], *, cased: bool, weak: bool, limit: int = 3) ->
         # "Halina, H-A-L-I-N-A, Wojcik": the comma after a spelled repeat.
         if lower in {".", ","} and (after_title or before_repeat) or lower == "," and repeated:
             continue
-        if not _is_name_word(token, cased=cased, weak=weak):
+        if not is_name_word(token, cased=cased, weak=weak):
             break
         if lower in _MONTHS and index + 1 < len(tokens) and _DAY.match(tokens[index + 1].lower()):
             break

@@ -16,6 +16,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from assist.programs._rules_names import is_name_word
 from assist.programs._rules_text import Cue, clean, digits_in, words
 from assist.schema import Conversation
 
@@ -27,7 +28,9 @@ _MONTHS = (
 )
 _WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _ORDINAL = (
-    r"(?:(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?! ?(?:dollars|bucks|cents|percent|%))|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    # A day of the month is 1-31 and no amount: "november 96 dollars" is a price.
+    r"(?:(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?! ?(?:dollars|bucks|cents|percent|%))|"
+    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
     r"eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|"
     r"twentieth|twenty[ -](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|"
     r"thirty[ -]first)"
@@ -684,19 +687,10 @@ def _answer_value(answer: str, slot: str) -> str | None:
     return kind.group(1) if kind else text
 
 
-_NOT_NAME_WORDS = _AUXILIARIES | frozenset(
-    words("actually here let me just so well sorry hold wait hang on oh")
-)
-
-
 def _name_like(text: str, *, cased: bool) -> bool:
-    """One to four words that can be a name: letters only, capitalized where the transcript has capitals."""
+    """One to four words that can be a name, by the caller-name reader's test of a name word."""
     said = text.split()
-    return 0 < len(said) <= 4 and all(
-        re.fullmatch(r"[^\W\d_][\w'-]*", w)
-        and (w[0].isupper() if cased else w.lower() not in _NOT_NAME_WORDS)
-        for w in said
-    )
+    return 0 < len(said) <= 4 and all(is_name_word(w, cased=cased, weak=False) for w in said)
 
 
 def collect(mentioned: list[Slot]) -> list[Slot]:
