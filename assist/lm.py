@@ -83,6 +83,7 @@ def configure_lm(
     cache_dir: str | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     engine: Literal["auto", "lm15", "litellm"] = "auto",
+    cache: bool = True,
 ) -> dspy.LM:
     """A ``dspy.LM`` for ``model`` (default ``$ASSIST_LM``) with the response cache in ``cache_dir``.
 
@@ -102,7 +103,8 @@ def configure_lm(
     if not slash or not provider or not name:
         raise LMNotConfigured(f"ASSIST_LM must be provider/model (e.g. openai/gpt-4o-mini), got {model!r}")
     api_base = api_base or settings.assist_lm_api_base
-    use_cache_dir(cache_dir)
+    if cache:
+        use_cache_dir(cache_dir)
     client: dict[str, str] = {}
     if api_base:
         client["api_base"] = api_base
@@ -115,7 +117,7 @@ def configure_lm(
         max_tokens=4000,
         num_retries=0,
         timeout=timeout_s,
-        cache=True,
+        cache=cache,
         engine=engine,
         **client,
     )

@@ -15,6 +15,8 @@ The model name picks the behaviour:
 * ``scripted-garbage``: free text with no field markers.
 * ``scripted-500``: HTTP 500.
 * ``scripted-slow``: the normal answer after ``slow_seconds``.
+* ``scripted-flaky``: like ``scripted-slow`` while :attr:`ScriptedLM.hanging` is true, like ``scripted`` after:
+  a model that hangs, then recovers.
 
 Any other signature (e.g. the instruction proposer of MIPROv2) gets a short string per output field.
 """
@@ -97,6 +99,8 @@ def _chat_adapter_answer(values: dict[str, Any]) -> str:
 def answer(messages: list[dict[str, Any]], model: str) -> str:
     """The completion text for a chat request (``model`` without the provider prefix)."""
     mode = model.removeprefix("scripted").lstrip("-") or "normal"
+    if mode in ("slow", "flaky"):
+        mode = "normal"
     if mode == "garbage":
         return "I'm sorry, I can't produce that format. The caller seemed fine."
     system = next((m["content"] for m in messages if m["role"] == "system"), "")
@@ -122,6 +126,8 @@ class ScriptedLM:
 
     def __init__(self, *, slow_seconds: float = 2.0) -> None:
         self.slow_seconds = slow_seconds
+        #: ``scripted-flaky`` hangs (``slow_seconds``) while this is true.
+        self.hanging = False
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -163,7 +169,7 @@ class ScriptedLM:
                 if model == "scripted-500":
                     self._send(500, {"error": {"message": "scripted internal error", "type": "server_error"}})
                     return
-                if model == "scripted-slow":
+                if model == "scripted-slow" or (model == "scripted-flaky" and scripted.hanging):
                     time.sleep(scripted.slow_seconds)
                 text = answer(body.get("messages", []), model)
                 self._send(

@@ -171,10 +171,13 @@ class DSPyBriefProgram:
         name: str = "dspy",
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retries: int = 1,
+        cache: bool = True,
     ) -> None:
         if timeout_s <= 0 or retries < 0:
             raise ValueError("timeout_s must be positive and retries not negative")
-        self.lm = lm if lm is not None else configure_lm(timeout_s=timeout_s)
+        self.lm = lm if lm is not None else configure_lm(timeout_s=timeout_s, cache=cache)
+        #: False: no response cache is read or written and DSPy keeps no history (the service's setting).
+        self.cache = cache
         self.module = module if module is not None else BriefModule()
         self.name = name
         self.timeout_s = timeout_s
@@ -190,6 +193,7 @@ class DSPyBriefProgram:
         lm: dspy.BaseLM | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         retries: int = 1,
+        cache: bool = True,
     ) -> DSPyBriefProgram:
         """A program saved with :meth:`save` (DSPy state JSON); its name is the file's stem."""
         path = Path(path)
@@ -200,7 +204,7 @@ class DSPyBriefProgram:
             module.load(str(path))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path} is not a saved dspy brief program: {_first_line(exc)}") from None
-        return cls(lm=lm, module=module, name=path.stem, timeout_s=timeout_s, retries=retries)
+        return cls(lm=lm, module=module, name=path.stem, timeout_s=timeout_s, retries=retries, cache=cache)
 
     def save(self, path: str | Path) -> Path:
         """Write the module's state (instructions, demos) as DSPy state JSON; the LM is not saved."""
@@ -246,12 +250,16 @@ class DSPyBriefProgram:
         An abandoned attempt finishes in the background within the LM's own request timeout.
         """
         lm = self.lm if attempt == 0 else self.lm.copy(temperature=1.0, rollout_id=attempt)
+        if not self.cache:
+            lm = lm.copy(cache=False)
         outcome: dict[str, Any] = {}
         done = threading.Event()
 
         def run() -> None:
             try:
-                with dspy.context(lm=lm, adapter=ADAPTER, usage_tracker=self.requests):
+                with dspy.context(
+                    lm=lm, adapter=ADAPTER, usage_tracker=self.requests, disable_history=not self.cache
+                ):
                     outcome["prediction"] = self.module(transcript=numbered)
             except Exception as exc:  # noqa: BLE001 - handed to the caller's thread, which decides
                 if isinstance(exc, LMError) and not isinstance(exc, LMConfigurationError):
