@@ -12,6 +12,7 @@ import os
 import threading
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import dspy
 from dspy.utils.usage_tracker import UsageTracker
@@ -19,7 +20,14 @@ from dspy.utils.usage_tracker import UsageTracker
 from assist.errors import AssistError
 from assist.settings import Settings
 
-__all__ = ["LMNotConfigured", "RequestCounter", "cache_dir", "configure_lm", "use_cache_dir"]
+__all__ = [
+    "LMNotConfigured",
+    "RequestCounter",
+    "cache_dir",
+    "configure_lm",
+    "public_address",
+    "use_cache_dir",
+]
 
 #: Per request; the dspy program's own deadline per brief is separate (``DSPyBriefProgram(timeout_s=...)``).
 DEFAULT_TIMEOUT_S = 30.0
@@ -53,6 +61,16 @@ class RequestCounter(UsageTracker):  # type: ignore[misc]
 
     def __deepcopy__(self, memo: dict[int, object]) -> RequestCounter:
         return self
+
+
+def public_address(url: str) -> str:
+    """``url`` without user, password, query or fragment: what a run may record about where the model was."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def cache_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

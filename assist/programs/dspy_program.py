@@ -25,7 +25,7 @@ from dspy.utils.exceptions import AdapterParseError, LMConfigurationError, LMErr
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assist.grounding import ground
-from assist.lm import DEFAULT_TIMEOUT_S, RequestCounter, configure_lm
+from assist.lm import DEFAULT_TIMEOUT_S, RequestCounter, configure_lm, public_address
 from assist.programs import BriefResult
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
 from assist.programs.rules import RulesProgram
@@ -214,6 +214,17 @@ class DSPyBriefProgram:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.module.save(str(path))
         return path
+
+    def provenance(self) -> dict[str, str | None]:
+        """What a run records about the model side: ``lm`` (provider/model), ``api_base`` (without
+        credentials), ``adapter`` (``json`` or ``chat``) and ``prompt_version``."""
+        api_base = self.lm.kwargs.get("api_base")
+        return {
+            "lm": self.lm.model,
+            "api_base": public_address(api_base) if api_base else None,
+            "adapter": "chat",
+            "prompt_version": None,
+        }
 
     @property
     def lm_calls(self) -> int:
