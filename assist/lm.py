@@ -1,4 +1,4 @@
-"""Which language model the dspy brief program talks to, and where DSPy caches its answers.
+"""Which language model the dspy brief program talks to, what it costs, and where its answers are cached.
 
 The model is ``provider/model`` as DSPy/LiteLLM spell it (``ASSIST_LM``, e.g. ``openai/gpt-4o-mini``),
 optionally at ``ASSIST_LM_API_BASE`` (a local OpenAI-compatible server); keys come from the provider's
@@ -8,24 +8,34 @@ usual variables (``OPENAI_API_KEY``, ...). The returned LM is handed to ``dspy.c
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import json
 import os
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import dspy
 from dspy.utils.usage_tracker import UsageTracker
 
 from assist.errors import AssistError
+from assist.programs.budget import DEFAULT_CONTEXT_TOKENS
 from assist.settings import Settings
 
 __all__ = [
     "LMNotConfigured",
     "RequestCounter",
     "cache_dir",
+    "cache_request",
+    "cached_answer",
     "configure_lm",
+    "context_tokens",
+    "cost_usd",
+    "model_facts",
     "public_address",
+    "store_answer",
     "use_cache_dir",
 ]
 
@@ -54,6 +64,11 @@ class RequestCounter(UsageTracker):  # type: ignore[misc]
         with self._lock:
             self.count += 1
         super().add_usage(lm, usage_entry)
+
+    def add_request(self) -> None:
+        """One request sent (the brief program counts its own; DSPy reports its usage elsewhere)."""
+        with self._lock:
+            self.count += 1
 
     def add_failed(self) -> None:
         with self._lock:
@@ -103,9 +118,12 @@ def configure_lm(
     engine: Literal["auto", "lm15", "litellm"] = "auto",
     cache: bool = True,
 ) -> dspy.LM:
-    """A ``dspy.LM`` for ``model`` (default ``$ASSIST_LM``) with the response cache in ``cache_dir``.
+    """A ``dspy.LM`` for ``model`` (default ``$ASSIST_LM``); with ``cache``, answers are cached in ``cache_dir``.
 
-    Temperature 0 so a re-run of an unchanged program over the same inputs is answered from the cache.
+    The LM itself never caches: the program keeps answers that parsed, under a key with the server address,
+    adapter and prompt version (:func:`cache_request`). ``cache=False`` (the service) touches no cache
+    directory at all. Temperature 0 so a re-run of an unchanged program over the same inputs is answered
+    from the cache.
     ``num_retries=0``: the program retries itself, within its own deadline, instead of DSPy's
     exponential back-off of up to a minute per attempt. ``engine`` is DSPy's: ``auto`` sends providers
     its native client knows (``openai/...``) through it and everything else through LiteLLM.
@@ -135,7 +153,96 @@ def configure_lm(
         max_tokens=4000,
         num_retries=0,
         timeout=timeout_s,
-        cache=cache,
+        # DSPy's own cache keys leave out the server address and keep answers that failed to parse; the
+        # program caches instead (see ``cache_request``).
+        cache=False,
         engine=engine,
         **client,
     )
+
+
+@functools.cache
+def _cost_map() -> dict[str, Any]:
+    """LiteLLM's local cost map (the JSON inside its package), read without importing LiteLLM."""
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(spec.submodule_search_locations[0]) / "model_prices_and_context_window_backup.json"
+    try:
+        found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found
+
+
+def model_facts(model: str, *, api_base: str | None = None) -> dict[str, Any] | None:
+    """LiteLLM's cost-map entry of ``provider/model`` (prices, context window), or ``None``.
+
+    A model behind ``api_base`` is your own server's, whatever its name: its price and window are not the
+    hosted model's, so nothing is looked up for it.
+    """
+    if api_base:
+        return None
+    entries = _cost_map()
+    provider, _, name = model.partition("/")
+    entry = entries.get(model)
+    if entry is None and name in entries and str(entries[name].get("litellm_provider", "")) == provider:
+        entry = entries[name]
+    return entry if isinstance(entry, dict) else None
+
+
+def cost_usd(
+    model: str, prompt_tokens: int | None, completion_tokens: int | None, *, api_base: str | None = None
+) -> float | None:
+    """USD for the tokens at LiteLLM's local prices; ``None`` when the model or the counts are unknown."""
+    facts = model_facts(model, api_base=api_base)
+    if facts is None or prompt_tokens is None or completion_tokens is None:
+        return None
+    try:
+        return (
+            float(facts["input_cost_per_token"]) * prompt_tokens
+            + float(facts["output_cost_per_token"]) * completion_tokens
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def context_tokens(model: str, *, api_base: str | None = None, explicit: int | None = None) -> int:
+    """The model's context window: ``explicit`` (``ASSIST_LM_CONTEXT_TOKENS``), else LiteLLM's map, else 8,192."""
+    if explicit:
+        return explicit
+    facts = model_facts(model, api_base=api_base) or {}
+    window = facts.get("max_input_tokens")
+    return int(window) if isinstance(window, int) and window > 0 else DEFAULT_CONTEXT_TOKENS
+
+
+def cache_request(
+    *,
+    model: str,
+    api_base: str | None,
+    adapter: str,
+    prompt_version: str,
+    messages: list[dict[str, Any]],
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """The response-cache key of one request: everything that can change the answer, the server included."""
+    return {
+        "_assist_cache": 1,
+        "model": model,
+        "api_base": api_base or "",
+        "adapter": adapter,
+        "prompt_version": prompt_version,
+        "messages": messages,
+        "options": {key: value for key, value in options.items() if key not in ("api_key",)},
+    }
+
+
+def cached_answer(request: dict[str, Any]) -> str | None:
+    """The answer stored for ``request`` (see :func:`store_answer`), or ``None``."""
+    found = dspy.cache.get(request, ignored_args_for_cache_key=[])
+    return found if isinstance(found, str) else None
+
+
+def store_answer(request: dict[str, Any], text: str) -> None:
+    """Keep an answer that parsed; a failed one is never stored, so it cannot be served again."""
+    dspy.cache.put(request, text, ignored_args_for_cache_key=[])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,17 @@ class Settings(BaseSettings):
     )
     assist_lm: str | None = Field(default=None, description="provider/model for the dspy program")
     assist_lm_api_base: str | None = None
+    assist_lm_adapter: Literal["auto", "json", "chat"] = Field(
+        default="auto",
+        description="how the dspy program asks the model: json (JSON-schema output), chat, or auto (json when the "
+        "model supports it)",
+    )
+    assist_lm_context_tokens: int | None = Field(
+        default=None,
+        ge=1024,
+        le=10_000_000,
+        description="the model's context window in tokens (default: LiteLLM's map for hosted models, else 8192)",
+    )
     assist_program: str | None = Field(
         default=None,
         description="brief program of the service: rules, dspy or a saved .json (default: dspy if ASSIST_LM is set)",

@@ -2,8 +2,8 @@
 
 The metric is the eval harness's own: the model's answer goes through the same code path as a real
 brief (:func:`assist.programs.dspy_program.assemble_portal`: facts from code, markers by turn index,
-grounding), then ``eval.metrics.score_example(...).overall`` over whatever gold the example has. An
-answer that does not make a valid portal scores 0. The compiled module is saved as DSPy state JSON and
+grounding), then the mean of ``eval.metrics.score_example`` over the sections the example has gold for,
+where a section the model did not write (left to ``rules``) scores 0. The compiled module is saved as DSPy state JSON and
 loads anywhere with ``--program PATH.json``.
 """
 
@@ -16,9 +16,11 @@ from typing import Any, Literal
 import dspy
 from pydantic import BaseModel, ValidationError
 
-from assist.programs.dspy_program import ADAPTER, DSPyBriefProgram, assemble_portal, numbered_transcript
+from assist.programs import BRIEF_SECTIONS
+from assist.programs.dspy_program import DSPyBriefProgram, assemble_portal, brief_adapter, numbered_transcript
+from assist.programs.rules import RulesProgram
 from assist.schema import LabelledExample
-from eval.metrics import score_example
+from eval.metrics import SECTIONS, score_example
 
 __all__ = ["OptimizeReport", "Optimizer", "brief_metric", "optimize", "to_trainset"]
 
@@ -58,11 +60,18 @@ def brief_metric(examples: Sequence[LabelledExample]) -> Metric:
 
     def metric(example: dspy.Example, prediction: dspy.Prediction, trace: Any = None, *_: Any) -> float:
         labelled = by_id[example.example_id]
+        values = {section: getattr(prediction, section, None) for section in BRIEF_SECTIONS}
         try:
-            portal, _dropped = assemble_portal(prediction, labelled.conversation)
+            portal, from_rules, _notes, _dropped = assemble_portal(
+                values, labelled.conversation, rules=lambda: RulesProgram().brief(labelled.conversation).portal
+            )
         except (ValidationError, AttributeError, TypeError):
             return 0.0
-        return score_example(portal, labelled).overall or 0.0
+        scores = score_example(portal, labelled)
+        # A section the model did not write earns nothing, whatever rules would have scored there.
+        sections = [(s, 0.0 if s in from_rules else scores.section(s)) for s in SECTIONS]
+        scored = [value for _, value in sections if value is not None]
+        return sum(scored) / len(scored) if scored else 0.0
 
     return metric
 
@@ -92,7 +101,10 @@ def optimize(
     metric = brief_metric(examples)
     calls_before = program.lm_calls
     start = time.perf_counter()
-    with dspy.context(lm=program.lm, adapter=ADAPTER, usage_tracker=program.requests):
+    # The brief adapter counts the module's requests itself; the tracker counts the optimizer's own (MIPROv2's
+    # instruction proposals go through DSPy's default adapter).
+    adapter = brief_adapter(program.adapter, counter=program.requests)
+    with dspy.context(lm=program.lm, adapter=adapter, usage_tracker=program.requests):
         if optimizer == "bootstrap":
             teleprompter: Any = dspy.BootstrapFewShot(
                 metric=metric,
@@ -120,6 +132,9 @@ def optimize(
         name=program.name,
         timeout_s=program.timeout_s,
         retries=program.retries,
+        cache=program.cache,
+        adapter=program.adapter,
+        context_tokens=program.context_tokens,
     )
     report = OptimizeReport(
         optimizer=optimizer,

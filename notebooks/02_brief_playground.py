@@ -42,10 +42,10 @@ from assist.interchange import read_examples
 from assist.lm import LMNotConfigured
 from assist.programs import load_program
 from assist.programs.dspy_program import (
-    ADAPTER,
     BriefModule,
     DSPyBriefProgram,
     HandoffBrief,
+    brief_adapter,
     numbered_transcript,
 )
 from assist.render import portal_html
@@ -197,10 +197,11 @@ else:
 
 # %% [markdown]
 # What the model is given does not need a model to look at. This is the exact chat DSPy sends for this call
-# (the `ChatAdapter` formats the signature's instructions and fields, then the numbered transcript):
+# (in the `chat` format: the signature's instructions, then its fields, then the numbered transcript; the
+# `json` format asks for one JSON object instead):
 
 # %%
-messages = ADAPTER.format(
+messages = brief_adapter("chat").format(
     HandoffBrief, demos=[], inputs={"transcript": numbered_transcript(example.conversation)}
 )
 for message in messages:
@@ -258,7 +259,7 @@ def signature_html(name: str, signature: type[HandoffBrief], other: type[Handoff
         f'<td style="text-align:left">{html.escape(str(info.json_schema_extra["desc"]))}</td></tr>'
         for field, info in signature.output_fields.items()
     )
-    prompt = ADAPTER.format(
+    prompt = brief_adapter("chat").format(
         signature, demos=[], inputs={"transcript": numbered_transcript(example.conversation)}
     )
     return (

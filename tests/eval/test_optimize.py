@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dspy
@@ -19,9 +19,9 @@ import pytest
 
 from assist.cli import main
 from assist.lm import configure_lm
-from assist.programs import load_program
+from assist.programs import BRIEF_SECTIONS, load_program
 from assist.programs.dspy_program import DSPyBriefProgram, assemble_portal
-from assist.schema import LabelledExample, NextStep
+from assist.schema import AgentAssistPortal, LabelledExample, NextStep
 from eval.metrics import score_example
 from eval.optimize import brief_metric, optimize, to_trainset
 from tests.conftest import HARPER_VALLEY
@@ -137,6 +137,10 @@ def test_mipro_compiles_and_round_trips(
     ]
 
 
+def rules_portal(example: LabelledExample) -> Callable[[], AgentAssistPortal]:
+    return lambda: load_program("rules").brief(example.conversation).portal
+
+
 def test_the_metric_is_the_eval_score_of_the_assembled_portal(harper_valley: list[LabelledExample]) -> None:
     example = harper_valley[0]
     prediction = dspy.Prediction(
@@ -151,10 +155,14 @@ def test_the_metric_is_the_eval_score_of_the_assembled_portal(harper_valley: lis
     )
     (train,) = to_trainset([example])
     metric = brief_metric([example])
-    portal, _ = assemble_portal(prediction, example.conversation)
+    values = {section: getattr(prediction, section) for section in BRIEF_SECTIONS}
+    portal, from_rules, _, _ = assemble_portal(values, example.conversation, rules=rules_portal(example))
     expected = score_example(portal, example).overall
-    assert expected is not None and 0.0 < expected < 1.0  # name right, the debit-card value missed
+    assert from_rules == [] and expected is not None and 0.0 < expected < 1.0  # name right, debit card missed
     assert metric(train, prediction) == expected
-    invalid = dspy.Prediction(**{**prediction.toDict(), "call_summary": ["only one bullet"]})
-    assert metric(train, invalid) == 0.0
+    # Harper Valley gold labels caller_name and information_collected; a name the model left out scores 0.
+    unnamed = dspy.Prediction(**{**prediction.toDict(), "caller_name": None})
+    scores = score_example(portal, example)
+    assert scores.information_collected is not None
+    assert metric(train, unnamed) == scores.information_collected / 2
     assert to_trainset([example.model_copy(update={"gold": None})]) == []

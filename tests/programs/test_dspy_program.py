@@ -75,7 +75,13 @@ def test_invented_values_and_turns_are_dropped_and_facts_stay_codes(
     # The liar adds one value the call never mentions and markers at turns len+5 and -1.
     assert MADE_UP_VALUE not in {item.value for item in portal.information_collected}
     assert portal.information_collected, "the grounded value survives"
-    assert result.ungrounded_dropped == 3
+    assert result.ungrounded_dropped == 1
+    dropped = [(n.section, n.reason) for n in result.salvage if n.action == "dropped"]
+    last = len(example.conversation.turns) - 1
+    assert dropped == [
+        ("markers", f"turn {last + 6} is not in the call (turns 0-{last})"),
+        ("markers", f"turn -1 is not in the call (turns 0-{last})"),
+    ]
     assert sum(len(turn.markers) for turn in portal.transcript) == 1
     assert LIAR_PHONE in " ".join(portal.call_summary)
     assert portal.header.phone_number == phone_number(example.conversation) != LIAR_PHONE
@@ -104,8 +110,7 @@ def test_an_unchanged_rerun_is_answered_from_the_disk_cache(
     ("model", "reason"),
     [
         ("scripted-500", "LM error"),
-        ("scripted-garbage", "invalid model output"),
-        ("scripted-invalid", "invalid model output"),
+        ("scripted-garbage", "no part of the answer could be read"),
     ],
 )
 def test_model_failures_fall_back_to_rules_after_one_retry(
@@ -118,6 +123,19 @@ def test_model_failures_fall_back_to_rules_after_one_retry(
     assert result.fallback_reason is not None and result.fallback_reason.startswith(reason)
     assert scripted.requests[model] - before == 2 == program.lm_calls
     assert result.portal.header.phone_number == phone_number(harper_valley[0].conversation)
+
+
+def test_a_section_that_breaks_the_contract_comes_from_rules_and_says_so(
+    env: Path, harper_valley: list[LabelledExample]
+) -> None:
+    """``scripted-invalid`` answers one summary bullet: the rest of its brief is kept."""
+    result = scripted_program("scripted-invalid").brief(harper_valley[0].conversation)
+    assert not result.fallback and result.program == "dspy"
+    assert result.sections_from_rules == ["call_summary"]
+    assert [(n.section, n.action) for n in result.salvage] == [("call_summary", "dropped")]
+    assert result.portal.transfer_reason == "The caller asked for something the assistant could not complete"
+    rules_brief = load_program("rules").brief(harper_valley[0].conversation).portal
+    assert result.portal.call_summary == rules_brief.call_summary
 
 
 def test_an_unreachable_server_falls_back(
@@ -164,7 +182,10 @@ def test_save_and_load_round_trip(env: Path, tmp_path: Path, harper_valley: list
     assert loaded.module.write.signature.instructions == "Be brief."
     assert [dict(d) for d in loaded.module.write.demos] == [dict(demo)]
     conversation = harper_valley[2].conversation
-    assert loaded.brief(conversation) == original.brief(conversation).model_copy(update={"program": "tuned"})
+    first, again = original.brief(conversation), loaded.brief(conversation)
+    assert again.portal == first.portal and again.program == "tuned"
+    assert again.prompt_version == first.prompt_version != scripted_program("scripted").prompt_version
+    assert again.usage is not None and again.usage.cached and again.usage.requests == 0
 
 
 def test_loading_something_else_is_a_clear_error(env: Path, tmp_path: Path) -> None:
@@ -202,7 +223,8 @@ def test_dummy_lm_markers_outside_the_transcript_are_dropped(harper_valley: list
     program = DSPyBriefProgram(lm=DummyLM([answer]))
     result = program.brief(conversation)
     assert not result.fallback, result.fallback_reason
-    assert result.ungrounded_dropped == 1
+    assert result.ungrounded_dropped == 0
+    assert [(n.section, n.action, n.item) for n in result.salvage] == [("markers", "dropped", 2)]
     assert [(i, m.type) for i, t in enumerate(result.portal.transcript) for m in t.markers] == [
         (5, "key_info"),
         (last, "sentiment_shift"),
