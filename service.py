@@ -1,4 +1,4 @@
-"""The HTTP service: ``shared/spec/api.md`` over FastAPI, thin over ``assist``.
+"""The HTTP service: the documented API contract over FastAPI, thin over ``assist``.
 
 Routes parse, call ``assist`` (auth, store, tokens, brief programs, render) and map its errors to statuses;
 no business rule lives here. Start it with ``assist serve`` (or ``uvicorn --factory service:create_app``).
@@ -7,6 +7,11 @@ The handoff page ``/agent-assist/{phone_number}`` is a static shell that asks fo
 sessionStorage, never in a URL) and fetches ``/core/agent-assist/{phone_number}`` as ``text/html``, which is
 ``assist.render.portal_html`` of a fresh brief: one renderer, and the secret travels only in the
 ``Authorization`` header.
+
+A brief is made on every request and kept nowhere: a model program is built without the LM response cache
+(so without its disk files and its history), nothing writes a brief to disk, and responses say ``no-store``.
+The model's deadline is the program's own (``ASSIST_BRIEF_TIMEOUT_SECONDS``); a circuit breaker
+(``assist.breaker``) answers with rules at once while the model keeps failing.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -40,6 +46,7 @@ from assist.auth import (
     OrgHeaderRequired,
     Unauthenticated,
 )
+from assist.breaker import CircuitBreaker, Outcome
 from assist.errors import (
     AssistError,
     ConversationNotActive,
@@ -59,9 +66,12 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("assist.service")
 
-#: Threads for model programs. A model that hangs keeps its thread until the LM's own timeout; the service
-#: stops waiting at ``assist_brief_timeout_seconds`` and answers with rules, so callers never wait longer.
+#: Threads for model programs. A model that hangs holds one until the program's deadline; the breaker keeps a
+#: failing model from holding them all.
 _MODEL_THREADS = 8
+#: How long past a program's own deadline the service still waits for its brief (its rules fallback included)
+#: before the backstop answers with rules; the backstop only fires for a program that ignores its deadline.
+_BACKSTOP_GRACE_S = 1.0
 #: Above the largest conversation the schema admits (MAX_TRANSCRIPT_CHARS) with JSON overhead.
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
@@ -144,7 +154,12 @@ class Service:
     token_ttl: timedelta
     program: BriefProgram
     rules: BriefProgram
-    brief_timeout_s: float
+    #: The program's own deadline for one brief (``timeout_s``), when it keeps one.
+    model_deadline_s: float | None
+    #: The service's wait for a model brief: a backstop for programs that ignore their deadline, not a second
+    #: deadline (the model's deadline is the program's, which falls back to rules by itself when it passes).
+    backstop_s: float
+    breaker: CircuitBreaker
     owns_store: bool
     models: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(_MODEL_THREADS, thread_name_prefix="assist-brief")
@@ -155,30 +170,66 @@ class Service:
         """A fresh brief of the caller's newest conversation.
 
         rules runs in the same worker thread as the lookup (one hop per request); a model program gets
-        its own pool and a deadline, and rules answers when it fails, raises or takes too long.
+        its own pool, and rules answers when it fails, raises, outlives the backstop, or the breaker is open.
         """
         if self.program is self.rules:
             return await run_in_threadpool(self._rules_for_phone, org_id, phone_number)
         conversation = await run_in_threadpool(self.store.newest_for_phone, org_id, phone_number)
-        future = asyncio.wrap_future(self.models.submit(self.program.brief, conversation))
+        permit = self.breaker.admit()
+        if permit is None:  # the breaker logged when it opened; one line per request would drown that
+            return await self._rules_instead(
+                conversation,
+                f"{self.program.name} not asked: its breaker is open after failures "
+                f"(probed again {self.breaker.cooldown_s:g}s after the last one)",
+            )
+        outcome = Outcome.ABANDONED  # what the breaker hears if this request is cancelled while it waits
         try:
-            result: BriefResult = await asyncio.wait_for(future, self.brief_timeout_s)
+            answer, outcome = await self._ask_model(conversation)
+        finally:
+            self.breaker.record(permit, outcome)
+        if isinstance(answer, BriefResult):
+            return answer
+        log.warning("brief program %s answered with rules: %s", self.program.name, answer)
+        return await self._rules_instead(conversation, answer)
+
+    async def _ask_model(self, conversation: Conversation) -> tuple[BriefResult | str, Outcome]:
+        """The model program's brief (possibly its own rules fallback), or why there is none; and the outcome."""
+        future = asyncio.wrap_future(self.models.submit(self._timed_brief, conversation))
+        try:
+            result, seconds = await asyncio.wait_for(future, self.backstop_s)
         except TimeoutError:
-            reason = f"{self.program.name} gave no brief within {self.brief_timeout_s:g}s"
+            return f"{self.program.name} gave no brief within {self.backstop_s:g}s", Outcome.TIMEOUT
         except Exception as exc:  # noqa: BLE001 - any model failure is answered by rules, never a 5xx
-            reason = f"{self.program.name} failed: {type(exc).__name__}"
-        else:
-            if result.fallback:  # the program fell back by itself; operators should still hear why
-                log.warning(
-                    "brief program %s answered with rules: %s", self.program.name, result.fallback_reason
-                )
-            return result
-        log.warning("brief program %s answered with rules: %s", self.program.name, reason)
+            return f"{self.program.name} failed: {type(exc).__name__}", Outcome.FAILURE
+        if not result.fallback:  # a brief with some sections salvaged from rules is still the model's
+            return result, Outcome.SUCCESS
+        # The program fell back by itself; operators should still hear why.
+        log.warning("brief program %s answered with rules: %s", self.program.name, result.fallback_reason)
+        # A fallback that took the program's whole deadline is a hang, the failure that costs every caller the
+        # most, so it opens the breaker at once; a quick one (an error, an unreadable answer) counts towards it.
+        hung = self.model_deadline_s is not None and seconds >= self.model_deadline_s
+        return result, Outcome.TIMEOUT if hung else Outcome.FAILURE
+
+    def _timed_brief(self, conversation: Conversation) -> tuple[BriefResult, float]:
+        """The model program's brief and its duration, measured in the worker so time queued is not counted."""
+        started = time.monotonic()
+        result = self.program.brief(conversation)
+        return result, time.monotonic() - started
+
+    async def _rules_instead(self, conversation: Conversation, reason: str) -> BriefResult:
         result = await run_in_threadpool(self.rules.brief, conversation)
         return result.model_copy(update={"fallback": True, "fallback_reason": reason})
 
     def _rules_for_phone(self, org_id: str, phone_number: str) -> BriefResult:
         return self.rules.brief(self.store.newest_for_phone(org_id, phone_number))
+
+
+def _deadline_of(program: BriefProgram) -> float | None:
+    """The program's own deadline for one brief, when it keeps one (``timeout_s``, as the dspy program does)."""
+    timeout_s = getattr(program, "timeout_s", None)
+    if isinstance(timeout_s, int | float) and timeout_s > 0:
+        return float(timeout_s)
+    return None
 
 
 # Dependencies that do no I/O are async so FastAPI does not hop to a worker thread for them.
@@ -317,13 +368,23 @@ def create_app(
     """The service app. Refuses to build without LiveKit credentials (``assist serve --dev`` makes some).
 
     ``store`` (default: ``settings.assist_db``) is shared, not closed, when given; ``program`` defaults to
-    ``settings.brief_program``.
+    ``settings.brief_program`` with the brief deadline and no LM response cache.
     """
     settings = settings or Settings()
     credentials = credentials or settings.livekit()
     rules = load_program("rules")
     if program is None:
-        program = rules if settings.brief_program == "rules" else load_program(settings.brief_program)
+        program = (
+            rules
+            if settings.brief_program == "rules"
+            # No response cache: it would keep every brief's text on disk, and an identical request must reach
+            # the model again anyway (the conversation may be the same, the brief is made fresh).
+            else load_program(
+                settings.brief_program, timeout_s=settings.assist_brief_timeout_seconds, cache=False
+            )
+        )
+    deadline = _deadline_of(program)
+    backstop = settings.assist_brief_timeout_seconds if deadline is None else deadline + _BACKSTOP_GRACE_S
     owns_store = store is None
     store = store or ConversationStore(settings.assist_db)
     service = Service(
@@ -333,7 +394,9 @@ def create_app(
         token_ttl=settings.token_ttl,
         program=program,
         rules=rules,
-        brief_timeout_s=settings.assist_brief_timeout_seconds,
+        model_deadline_s=deadline,
+        backstop_s=backstop,
+        breaker=CircuitBreaker(name=program.name, cooldown_s=settings.assist_breaker_cooldown_seconds),
         owns_store=owns_store,
     )
 
@@ -391,9 +454,10 @@ def _add_routes(app: FastAPI) -> None:
                 "content": {"text/html": {"schema": {"type": "string"}}},
                 "headers": {
                     "X-Assist-Program": {
-                        "description": "The program that produced this brief (rules when a model failed)",
+                        "description": "The program that produced this brief: rules when the model failed, "
+                        "was too slow or is resting after failures (circuit breaker open)",
                         "schema": {"type": "string"},
-                    }
+                    },
                 },
             },
             **_errors(400, 401, 403, 404, 422),

@@ -49,7 +49,13 @@ class Settings(BaseSettings):
         default=15.0,
         gt=0,
         le=120,
-        description="a model program slower than this is answered by rules instead",
+        description="the service's deadline for a model brief; rules answers when the model has none by then",
+    )
+    assist_breaker_cooldown_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="after the model failed, how long the service answers with rules before probing it again",
     )
 
     @property

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import pytest
@@ -70,11 +69,13 @@ def brief_with(
         yield brief
 
 
-def dspy_program(model: str, lm: ScriptedLM, cache: Path) -> DSPyBriefProgram:
+def dspy_program(model: str, lm: ScriptedLM) -> DSPyBriefProgram:
+    """The program as the service builds it: the service's deadline, no response cache."""
     return DSPyBriefProgram(
-        lm=configure_lm(model, api_base=lm.api_base, cache_dir=str(cache), timeout_s=30),
-        timeout_s=30,
+        lm=configure_lm(model, api_base=lm.api_base, timeout_s=SERVICE_TIMEOUT_SECONDS, cache=False),
+        timeout_s=SERVICE_TIMEOUT_SECONDS,
         retries=0,
+        cache=False,
     )
 
 
@@ -84,19 +85,18 @@ def dspy_program(model: str, lm: ScriptedLM, cache: Path) -> DSPyBriefProgram:
         ("openai/scripted", "dspy"),  # a working model: its brief, its name
         ("openai/scripted-500", "rules"),  # server error: the dspy program's own fallback
         ("openai/scripted-garbage", "rules"),  # unparseable answer
-        ("openai/scripted-slow", "rules"),  # slower than the service waits
+        ("openai/scripted-slow", "rules"),  # slower than the deadline the service hands the program
     ],
 )
 def test_the_header_names_the_program_that_answered(
     brief_with: BriefWith,
     scripted_lm: ScriptedLM,
-    tmp_path: Path,
     harper_valley: list[LabelledExample],
     model: str,
     expected_program: str,
 ) -> None:
     conversation = harper_valley[11].conversation
-    response, seconds = brief_with(dspy_program(model, scripted_lm, tmp_path), conversation.user_id)
+    response, seconds = brief_with(dspy_program(model, scripted_lm), conversation.user_id)
     assert response.status_code == 200, response.text
     assert response.headers["x-assist-program"] == expected_program
     portal = AgentAssistPortal.model_validate_json(response.text)
