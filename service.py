@@ -458,6 +458,12 @@ def _add_routes(app: FastAPI) -> None:
                         "was too slow or is resting after failures (circuit breaker open)",
                         "schema": {"type": "string"},
                     },
+                    "X-Assist-Rules-Sections": {
+                        "description": "Sections of a model's brief that rules filled because the model's "
+                        "answer for them could not be used, comma-separated (e.g. `markers,call_summary`). "
+                        "Absent when the model wrote every section, and when rules wrote the whole brief.",
+                        "schema": {"type": "string"},
+                    },
                 },
             },
             **_errors(400, 401, 403, 404, 422),
@@ -474,6 +480,8 @@ def _add_routes(app: FastAPI) -> None:
         caller.require(BRIEF_SCOPES)
         result = await service.brief_for_phone(caller.org_id, phone_number)
         headers = {"X-Assist-Program": result.program, "Vary": "Accept", **_NO_STORE}
+        if result.sections_from_rules and not result.fallback:
+            headers["X-Assist-Rules-Sections"] = ",".join(result.sections_from_rules)
         if _wants_html(request):
             return HTMLResponse(portal_html(result.portal), headers=headers)
         return Response(result.portal.model_dump_json(), media_type="application/json", headers=headers)

@@ -211,3 +211,38 @@ def test_no_part_of_a_brief_is_written_to_disk(
     assert [path for root in searched for path in _files_containing(SCRIPTED_REASON, root)] == []
     assert not (work / ".assist-cache").exists()
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("html", [False, True])
+def test_no_rules_sections_header_on_a_whole_model_brief_or_a_rules_brief(
+    model_service: ModelService, world: World, harper_valley: list[LabelledExample], html: bool
+) -> None:
+    phone = harper_valley[24].conversation.user_id
+    with model_service("openai/scripted") as base_url:
+        model, _ = get_brief(base_url, world, phone, html=html)
+    with model_service("openai/scripted-500") as base_url:
+        rules, _ = get_brief(base_url, world, phone, html=html)
+    assert model.headers["x-assist-program"] == "dspy"
+    assert rules.headers["x-assist-program"] == "rules"
+    for response in (model, rules):
+        assert response.headers["content-type"].startswith("text/html" if html else "application/json")
+        assert "x-assist-rules-sections" not in response.headers
+
+
+@pytest.mark.parametrize("html", [False, True])
+def test_the_rules_sections_header_names_what_rules_filled_in_a_model_brief(
+    model_service: ModelService, world: World, harper_valley: list[LabelledExample], html: bool
+) -> None:
+    # scripted-invalid writes one summary bullet (the brief needs 3 to 5); the rest of its answer is usable, so
+    # the brief stays the model's and only the summary comes from rules (assist/programs/salvage.py).
+    with model_service("openai/scripted-invalid") as base_url:
+        response, _ = get_brief(base_url, world, harper_valley[25].conversation.user_id, html=html)
+    assert response.headers["x-assist-program"] == "dspy"
+    assert response.headers["x-assist-rules-sections"] == "call_summary"
+
+
+def test_the_openapi_schema_documents_both_headers(client: httpx.Client) -> None:
+    brief = client.get("/openapi.json").json()["paths"]["/core/agent-assist/{phone_number}"]["get"]
+    headers = brief["responses"]["200"]["headers"]
+    assert set(headers) == {"X-Assist-Program", "X-Assist-Rules-Sections"}
+    assert "Absent when the model wrote every section" in headers["X-Assist-Rules-Sections"]["description"]
