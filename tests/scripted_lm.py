@@ -17,6 +17,15 @@ The model name picks the behaviour:
 * ``scripted-slow``: the normal answer after ``slow_seconds``.
 * ``scripted-flaky``: like ``scripted-slow`` while :attr:`ScriptedLM.hanging` is true, like ``scripted`` after:
   a model that hangs, then recovers.
+* ``scripted-fixable``: free text first; the normal answer once the request shows it its unreadable answer.
+* ``scripted-gold``: the gold brief of a call registered with :meth:`ScriptedLM.add_gold` (found by the
+  transcript's first turns), as a model would write it (markers without descriptions);
+  ``scripted-gold-<slip>`` the same with one slip of :data:`SLIPS`, the everyday mistakes of small models.
+* Any other model name (e.g. ``gpt-4o-mini``, to get a JSON-schema ``response_format`` from DSPy) answers like
+  ``scripted``.
+
+The answer's format follows the request: one JSON object when the request asks for JSON (DSPy's
+``JSONAdapter``), else ``[[ ## field ## ]]`` sections (``ChatAdapter``).
 
 Any other signature (e.g. the instruction proposer of MIPROv2) gets a short string per output field.
 """
@@ -28,10 +37,14 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-__all__ = ["LIAR_PHONE", "MADE_UP_VALUE", "ScriptedLM"]
+from assist.programs.dspy_program import numbered_transcript
+from assist.schema import LabelledExample
+
+__all__ = ["LIAR_PHONE", "MADE_UP_VALUE", "SLIPS", "ScriptedLM", "apply_slip", "gold_answer"]
 
 MADE_UP_VALUE = "ACCT-4242-NOT-SAID"
 LIAR_PHONE = "+19999999999"
@@ -89,27 +102,164 @@ def _brief_fields(transcript: str, mode: str) -> dict[str, Any]:
     }
 
 
-def _chat_adapter_answer(values: dict[str, Any]) -> str:
-    parts = [
-        f"[[ ## {name} ## ]]\n{v if isinstance(v, str) else json.dumps(v)}" for name, v in values.items()
-    ]
+def _chat_adapter_answer(values: dict[str, Any], *, fenced: bool = False) -> str:
+    def text(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        return f"```json\n{json.dumps(value)}\n```" if fenced else json.dumps(value)
+
+    parts = [f"[[ ## {name} ## ]]\n{text(value)}" for name, value in values.items()]
     return "\n\n".join([*parts, "[[ ## completed ## ]]"])
 
 
-def answer(messages: list[dict[str, Any]], model: str) -> str:
+def gold_answer(gold: dict[str, Any]) -> dict[str, Any]:
+    """What a model that knows the gold would answer: every section, markers without descriptions."""
+    return {
+        "caller_name": gold["caller_name"],
+        "sentiment": gold["sentiment"],
+        "transfer_reason": gold["transfer_reason"],
+        "call_summary": list(gold["call_summary"]),
+        "information_collected": [dict(item) for item in gold["information_collected"]],
+        "suggested_next_steps": [dict(step) for step in gold["suggested_next_steps"]],
+        "markers": [{"turn": marker["turn"], "type": marker["type"]} for marker in gold["markers"]],
+        "compliance_flags": [dict(flag) for flag in gold["compliance_flags"]],
+    }
+
+
+def _first(items: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    if not items:
+        raise ValueError(f"this call's gold has no {what} to slip on")
+    return items[0]
+
+
+def _slip_fences(answer: dict[str, Any], turns: int) -> None:
+    """Marked here; the fences themselves are written by the formatter."""
+
+
+def _slip_title_case(answer: dict[str, Any], turns: int) -> None:
+    answer["sentiment"] = answer["sentiment"].replace("_", " ").title()
+
+
+def _slip_high(answer: dict[str, Any], turns: int) -> None:
+    _first(answer["suggested_next_steps"], "step")["confidence"] = "High"
+
+
+def _slip_marker_words(answer: dict[str, Any], turns: int) -> None:
+    marker = _first(answer["markers"], "marker")
+    marker["type"] = marker["type"].replace("_", " ")
+
+
+def _slip_extra_key(answer: dict[str, Any], turns: int) -> None:
+    _first(answer["markers"], "marker")["speaker"] = "caller"
+
+
+def _slip_string_turn(answer: dict[str, Any], turns: int) -> None:
+    marker = _first(answer["markers"], "marker")
+    marker["turn"] = str(marker["turn"])
+
+
+def _slip_empty_value(answer: dict[str, Any], turns: int) -> None:
+    _first(answer["information_collected"], "information")["value"] = ""
+
+
+def _slip_info_mapping(answer: dict[str, Any], turns: int) -> None:
+    answer["information_collected"] = {item["key"]: item["value"] for item in answer["information_collected"]}
+
+
+def _slip_six_bullets(answer: dict[str, Any], turns: int) -> None:
+    bullets = answer["call_summary"]
+    answer["call_summary"] = (bullets * 6)[:6]
+
+
+def _slip_missing_confidence(answer: dict[str, Any], turns: int) -> None:
+    del _first(answer["suggested_next_steps"], "step")["confidence"]
+
+
+def _slip_missing_section(answer: dict[str, Any], turns: int) -> None:
+    del answer["compliance_flags"]
+
+
+def _slip_out_of_range_turn(answer: dict[str, Any], turns: int) -> None:
+    answer["markers"].append({"turn": turns + 3, "type": "key_info"})
+
+
+#: One realistic slip each, by name (``scripted-gold-<name>``): what it does to the gold answer.
+SLIPS: dict[str, Callable[[dict[str, Any], int], None]] = {
+    "title-case-enum": _slip_title_case,
+    "high-confidence": _slip_high,
+    "marker-words": _slip_marker_words,
+    "extra-key": _slip_extra_key,
+    "string-turn": _slip_string_turn,
+    "empty-value": _slip_empty_value,
+    "info-mapping": _slip_info_mapping,
+    "six-bullets": _slip_six_bullets,
+    "missing-confidence": _slip_missing_confidence,
+    "fences": _slip_fences,
+    "missing-section": _slip_missing_section,
+    "out-of-range-turn": _slip_out_of_range_turn,
+}
+
+
+def apply_slip(answer: dict[str, Any], slip: str | None, turns: int) -> dict[str, Any]:
+    """A copy of ``answer`` with ``slip`` (a key of :data:`SLIPS`) applied; ``None``: unchanged."""
+    slipped: dict[str, Any] = json.loads(json.dumps(answer))
+    if slip is not None:
+        SLIPS[slip](slipped, turns)
+    return slipped
+
+
+def _transcript_of(messages: list[dict[str, Any]]) -> str:
+    for message in messages:
+        if message.get("role") == "user" and "[[ ## transcript ## ]]" in str(message.get("content")):
+            return _input_section(str(message["content"]), "transcript")
+    return ""
+
+
+def _gold_key(lines: list[str]) -> str:
+    return "\n".join(lines[:3])
+
+
+def _wants_json(body: dict[str, Any], system: str) -> bool:
+    return "response_format" in body or "Outputs will be a JSON object" in system
+
+
+def answer(
+    messages: list[dict[str, Any]],
+    model: str,
+    *,
+    body: dict[str, Any] | None = None,
+    golds: dict[str, tuple[dict[str, Any], int]] | None = None,
+) -> str:
     """The completion text for a chat request (``model`` without the provider prefix)."""
-    mode = model.removeprefix("scripted").lstrip("-") or "normal"
+    mode = model.removeprefix("scripted").lstrip("-") if model.startswith("scripted") else ""
+    mode = mode or "normal"
     if mode in ("slow", "flaky"):
         mode = "normal"
+    if mode == "fixable":
+        shown_its_answer = any(
+            "could not be used" in str(m.get("content")) for m in messages if m["role"] == "user"
+        )
+        mode = "normal" if shown_its_answer else "garbage"
     if mode == "garbage":
         return "I'm sorry, I can't produce that format. The caller seemed fine."
     system = next((m["content"] for m in messages if m["role"] == "system"), "")
     fields = _output_fields(system) if "Your output fields are:" in system else []
-    user = messages[-1]["content"] if messages else ""
+    transcript = _transcript_of(messages)
     names = {name for name, _ in fields}
     if {"caller_name", "markers"} <= names:
-        brief = _brief_fields(_input_section(user, "transcript"), mode)
-        return _chat_adapter_answer({name: brief[name] for name, _ in fields})
+        slip: str | None = None
+        if mode.startswith("gold"):
+            slip = mode.removeprefix("gold").lstrip("-") or None
+            lines = [line for line in transcript.splitlines() if _TURN.match(line)]
+            gold, turns = (golds or {})[_gold_key(lines)]
+            brief = apply_slip(gold_answer(gold), slip, turns)
+        else:
+            brief = _brief_fields(transcript, mode)
+        values = {name: brief[name] for name, _ in fields if name in brief}
+        if _wants_json(body or {}, system):
+            text = json.dumps(values)
+            return f"```json\n{text}\n```" if slip == "fences" else text
+        return _chat_adapter_answer(values, fenced=slip == "fences")
     generic: dict[str, Any] = {}
     for name, type_ in fields:
         if type_.startswith(("list", "dict")):
@@ -126,6 +276,9 @@ class ScriptedLM:
 
     def __init__(self, *, slow_seconds: float = 2.0) -> None:
         self.slow_seconds = slow_seconds
+        #: The last request bodies (at most 20), newest last, to check what the client sent.
+        self.bodies: list[dict[str, Any]] = []
+        self._golds: dict[str, tuple[dict[str, Any], int]] = {}
         #: ``scripted-flaky`` hangs (``slow_seconds``) while this is true.
         self.hanging = False
         self.requests: Counter[str] = Counter()
@@ -133,6 +286,16 @@ class ScriptedLM:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def add_gold(self, examples: Iterable[LabelledExample]) -> None:
+        """Let ``scripted-gold*`` answer these calls' gold (each call must be fully labelled)."""
+        for example in examples:
+            assert example.gold is not None
+            key = _gold_key(numbered_transcript(example.conversation).splitlines())
+            gold = example.gold.model_dump(mode="json")
+            if key in self._golds and self._golds[key][0] != gold:
+                raise ValueError(f"{example.id}: another call opens with the same turns")
+            self._golds[key] = (gold, len(example.conversation.turns))
 
     @property
     def api_base(self) -> str:
@@ -163,6 +326,7 @@ class ScriptedLM:
                 model = str(body.get("model", "scripted")).split("/")[-1]
                 with scripted._lock:
                     scripted.requests[model] += 1
+                    scripted.bodies = [*scripted.bodies[-19:], body]
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
@@ -171,7 +335,8 @@ class ScriptedLM:
                     return
                 if model == "scripted-slow" or (model == "scripted-flaky" and scripted.hanging):
                     time.sleep(scripted.slow_seconds)
-                text = answer(body.get("messages", []), model)
+                text = answer(body.get("messages", []), model, body=body, golds=scripted._golds)
+                prompt_tokens = len(json.dumps(body.get("messages", []))) // 4 + 1
                 self._send(
                     200,
                     {
@@ -186,7 +351,12 @@ class ScriptedLM:
                                 "message": {"role": "assistant", "content": text},
                             }
                         ],
-                        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                        # Roughly four characters a token, so usage and cost figures are not all the same.
+                        "usage": {
+                            "prompt_tokens": prompt_tokens,
+                            "completion_tokens": len(text) // 4 + 1,
+                            "total_tokens": prompt_tokens + len(text) // 4 + 1,
+                        },
                     },
                 )
 
