@@ -19,7 +19,8 @@ import dspy
 import httpx
 import pytest
 
-from assist.schema import AgentAssistPortal, LabelledExample
+from assist.programs import BriefResult
+from assist.schema import AgentAssistPortal, Conversation, LabelledExample
 from assist.settings import Settings
 from assist.store import ConversationStore
 from assist.tokens import LiveKitCredentials
@@ -176,6 +177,42 @@ def test_two_identical_requests_reach_the_model_twice(
     assert first.headers["x-assist-program"] == second.headers["x-assist-program"] == "dspy"
     assert first.text == second.text  # the same brief, made twice: nothing was answered from a cache
     assert scripted_lm.requests["scripted"] == before + 2
+
+
+class IgnoresItsDeadline:
+    """A program that claims a deadline and keeps working past it, until the test lets it go."""
+
+    name = "stubborn"
+    timeout_s = 0.2
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def brief(self, conversation: Conversation) -> BriefResult:
+        self.release.wait(30)
+        raise RuntimeError("released")
+
+
+def test_the_backstop_answers_for_a_program_that_ignores_its_deadline(
+    seeded_store: tuple[ConversationStore, dict[str, str], dict[str, object]],
+    livekit_credentials: LiveKitCredentials,
+    world: World,
+    harper_valley: list[LabelledExample],
+) -> None:
+    program = IgnoresItsDeadline()
+    settings = Settings(assist_db=seeded_store[0].path, assist_breaker_cooldown_seconds=60)
+    app = create_app(settings, credentials=livekit_credentials, store=seeded_store[0], program=program)
+    phone = harper_valley[26].conversation.user_id
+    try:
+        with serve(app) as base_url:
+            stuck, waited = get_brief(base_url, world, phone)
+            after, at_once = get_brief(base_url, world, phone)
+    finally:
+        program.release.set()
+    assert stuck.headers["x-assist-program"] == after.headers["x-assist-program"] == "rules"
+    # Its deadline plus the service's grace (1 s), not the setting's 15 s; and the backstop opened the breaker.
+    assert program.timeout_s + 1 <= waited < settings.assist_brief_timeout_seconds
+    assert at_once < AT_ONCE_SECONDS
 
 
 def _files_containing(text: str, root: Path) -> list[Path]:
