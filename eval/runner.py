@@ -8,33 +8,36 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 import secrets
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import fmean
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from assist.programs import BriefProgram
+from assist.programs import BRIEF_SECTIONS, BriefProgram, BriefResult, BriefSection, LMUsage, SalvageNote
 from assist.schema import AgentAssistPortal, LabelledExample
-from assist.settings import Settings
 from eval.dataset import Dataset
 from eval.metrics import SECTIONS, ExampleScores, check_weights, score_example
 
 __all__ = [
     "EvalRun",
+    "ModelProgram",
     "Prediction",
     "generate",
     "git_commit",
+    "nearest_rank",
     "new_run_id",
     "rescore",
     "run_eval",
     "score",
+    "sum_and_mean",
     "summary_keys",
 ]
 
@@ -44,6 +47,21 @@ summary_keys: tuple[str, ...] = ("overall", *SECTIONS)
 _EXTRA_METRICS = ("schema_valid", "grounding_rate")
 
 Progress = Callable[[int], None]
+
+#: The writer of a section that no model wrote: the rules program (a whole fallback, or a section filled in).
+_RULES = "rules"
+
+
+@runtime_checkable
+class ModelProgram(BriefProgram, Protocol):
+    """A brief program that talks to a language model: it counts its requests and states how it asks."""
+
+    @property
+    def lm_calls(self) -> int: ...
+
+    def provenance(self) -> dict[str, str | None]:
+        """``lm``, ``api_base`` (without credentials), ``adapter`` and ``prompt_version``."""
+        ...
 
 
 class Prediction(BaseModel):
@@ -55,9 +73,22 @@ class Prediction(BaseModel):
     portal: AgentAssistPortal | None = None
     fallback: bool = False
     fallback_reason: str | None = None
+    #: Who wrote each section: the program's name where its model did, ``rules`` where rules did (every section
+    #: of a rules brief or a fallback). ``None``: no brief, or a run stored before sections were recorded.
+    sections: dict[BriefSection, str] | None = None
+    #: Items dropped, lists cut and values repaired while the program read the model's answer.
+    salvage: list[SalvageNote] = Field(default_factory=list)
     ungrounded_dropped: int = 0
+    #: Requests, tokens and cost of this brief at the model; ``None`` when the program called no model.
+    usage: LMUsage | None = None
     error: str | None = None
+    #: Wall-clock seconds of this brief: the program's call with its retries and any fallback.
     seconds: float = 0.0
+
+    @property
+    def model_sections(self) -> list[BriefSection]:
+        """The sections the model itself wrote (none for rules, a fallback or a failed example)."""
+        return [section for section, writer in (self.sections or {}).items() if writer != _RULES]
 
 
 class EvalRun(BaseModel):
@@ -71,7 +102,12 @@ class EvalRun(BaseModel):
     program: str
     program_hash: str | None = None
     program_config: dict[str, Any] = Field(default_factory=dict)
+    #: The model side, as a model program states it (:meth:`ModelProgram.provenance`); ``None`` for rules.
     lm: str | None = None
+    #: The model server's address without credentials; ``None``: the provider's own endpoint.
+    api_base: str | None = None
+    adapter: str | None = None
+    prompt_version: str | None = None
     lm_calls: int | None = None
     dataset: str
     dataset_hash: str
@@ -99,12 +135,68 @@ class EvalRun(BaseModel):
     def n_score_errors(self) -> int:
         return sum(any(k != "generate" for k in s.errors) for s in self.scores)
 
+    @property
+    def is_model_run(self) -> bool:
+        """Made by a program that talks to a model (it counts its requests): fallbacks, usage and model scores apply."""
+        return self.lm_calls is not None
+
     def section_scores(self) -> dict[str, float | None]:
         """Mean over examples of each section (where scored) and of each example's overall; ``None``: scored nowhere."""
         return {key: _mean(getattr(s, key) for s in self.scores) for key in summary_keys}
 
     def scored_counts(self) -> dict[str, int]:
         return {key: sum(getattr(s, key) is not None for s in self.scores) for key in summary_keys}
+
+    def fallback_rate(self) -> float | None:
+        """``fallback / n``: the share of briefs rules wrote instead of the model; ``None`` without a model."""
+        return self.n_fallback / self.n if self.is_model_run and self.n else None
+
+    def _model_written(self, key: str) -> list[float | None]:
+        """``key``'s score on each example where the model wrote that section (``overall``: the whole brief)."""
+        return [
+            getattr(s, key)
+            for p, s in zip(self.predictions, self.scores, strict=True)
+            if (len(p.model_sections) == len(BRIEF_SECTIONS) if key == "overall" else key in p.model_sections)
+        ]
+
+    def model_section_scores(self) -> dict[str, float | None] | None:
+        """As :meth:`section_scores`, over the briefs the model itself wrote: a section's mean over the examples
+        where the model wrote that section, ``overall``'s over the briefs it wrote entirely. ``None`` without a
+        model; a key is ``None`` where the model wrote nothing scored."""
+        if not self.is_model_run:
+            return None
+        return {key: _mean(self._model_written(key)) for key in summary_keys}
+
+    def model_scored_counts(self) -> dict[str, int] | None:
+        if not self.is_model_run:
+            return None
+        return {key: sum(v is not None for v in self._model_written(key)) for key in summary_keys}
+
+    def usage_summary(self) -> dict[str, Any] | None:
+        """A model run's cost: ``briefs`` with usage, ``requests`` sent, briefs answered from the ``cached``
+        responses, ``turns_omitted`` to fit prompts, and for ``prompt_tokens``, ``completion_tokens`` and
+        ``cost_usd`` the :func:`sum_and_mean` over the briefs that reported them. ``None`` without a model."""
+        if not self.is_model_run:
+            return None
+        usages = [p.usage for p in self.predictions if p.usage is not None]
+        return {
+            "briefs": len(usages),
+            "requests": sum(u.requests for u in usages),
+            "cached": sum(u.cached for u in usages),
+            "turns_omitted": sum(u.turns_omitted for u in usages),
+            "prompt_tokens": sum_and_mean([u.prompt_tokens for u in usages]),
+            "completion_tokens": sum_and_mean([u.completion_tokens for u in usages]),
+            "cost_usd": sum_and_mean([u.cost_usd for u in usages]),
+        }
+
+    def latency(self) -> dict[str, float | None]:
+        """Seconds per brief over every example: ``p50`` and ``p95`` by :func:`nearest_rank`, and the ``mean``."""
+        seconds = [p.seconds for p in self.predictions]
+        return {
+            "p50": nearest_rank(seconds, 0.5),
+            "p95": nearest_rank(seconds, 0.95),
+            "mean": _mean(seconds),
+        }
 
     def metric_means(self) -> dict[str, float | None]:
         """Means of ``schema_valid``, ``grounding_rate`` and every sub-metric (e.g. ``sentiment.exact``)."""
@@ -124,28 +216,43 @@ class EvalRun(BaseModel):
             "dataset_hash": self.dataset_hash,
             "program": self.program,
             "program_hash": self.program_hash,
+            "program_config": self.program_config,
             "lm": self.lm,
+            "api_base": self.api_base,
+            "adapter": self.adapter,
+            "prompt_version": self.prompt_version,
             "lm_calls": self.lm_calls,
             "git_commit": self.git_commit,
             "weights": self.weights,
             "n": self.n,
             "failed": self.n_failed,
             "fallback": self.n_fallback,
+            "fallback_rate": self.fallback_rate(),
             "score_errors": self.n_score_errors,
             "timings": {
                 "generate_seconds": round(self.generate_seconds, 4),
                 "score_seconds": round(self.score_seconds, 4),
                 "threads": self.threads,
             },
+            "latency_seconds": self.latency(),
+            "usage": self.usage_summary(),
             "scores": self.section_scores(),
             "scored": self.scored_counts(),
+            "model_scores": self.model_section_scores(),
+            "model_scored": self.model_scored_counts(),
             "metrics": self.metric_means(),
             "per_example": [
                 {
                     "id": p.example_id,
                     "program": p.program,
                     "fallback": p.fallback,
+                    "fallback_reason": p.fallback_reason,
                     "error": p.error,
+                    "sections": p.sections,
+                    "salvage": [note.model_dump() for note in p.salvage],
+                    "ungrounded_dropped": p.ungrounded_dropped,
+                    "usage": p.usage.model_dump() if p.usage is not None else None,
+                    "seconds": p.seconds,
                     "scores": {key: getattr(s, key) for key in summary_keys},
                     "metrics": {
                         **{key: getattr(s, key) for key in _EXTRA_METRICS},
@@ -158,9 +265,33 @@ class EvalRun(BaseModel):
         }
 
 
-def _mean(values: Any) -> float | None:
+def _mean(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return fmean(present) if present else None
+
+
+def sum_and_mean(values: Sequence[float | None]) -> dict[str, Any]:
+    """``{"total": Σv, "mean": Σv / n, "n": n}`` over the ``n`` values that are not ``None`` (a brief that
+    reported no tokens or has no known price is left out, never counted as 0); total and mean are ``None``
+    when ``n = 0``."""
+    present = [v for v in values if v is not None]
+    total = sum(present) if present else None
+    return {"total": total, "mean": fmean(present) if present else None, "n": len(present)}
+
+
+def nearest_rank(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile by nearest rank, ``sorted(values)[max(⌈q·n⌉, 1) − 1]``: always an observed value, the
+    same as DuckDB's ``quantile_disc``. ``None`` for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(q * len(ordered)), 1) - 1]
+
+
+def _writers(result: BriefResult) -> dict[BriefSection, str]:
+    """Who wrote each section of ``result``: the program where its model did, else rules."""
+    model = set(result.model_sections)
+    return {section: result.program if section in model else _RULES for section in BRIEF_SECTIONS}
 
 
 def _predict(program: BriefProgram, example: LabelledExample) -> Prediction:
@@ -177,7 +308,10 @@ def _predict(program: BriefProgram, example: LabelledExample) -> Prediction:
         portal=result.portal,
         fallback=result.fallback,
         fallback_reason=result.fallback_reason,
+        sections=_writers(result),
+        salvage=result.salvage,
         ungrounded_dropped=result.ungrounded_dropped,
+        usage=result.usage,
         seconds=time.perf_counter() - start,
     )
 
@@ -283,28 +417,38 @@ def run_eval(
     spec: str | None = None,
     threads: int = 1,
     weights: dict[str, float] | None = None,
+    load_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> EvalRun:
-    """Generate with ``program`` over ``dataset``, then score; nothing is stored (see :mod:`eval.runs`)."""
+    """Generate with ``program`` over ``dataset``, then score; nothing is stored (see :mod:`eval.runs`).
+
+    ``load_options`` are what ``program`` was loaded with (``load_program``'s ``timeout_s``, ``retries``,
+    ``cache``); they change only a model program, so only a model program's ``program_config`` records them.
+    """
     weights = check_weights(weights)
     created_at = datetime.now(UTC)
-    lm_calls_before = getattr(program, "lm_calls", None)
+    model = program if isinstance(program, ModelProgram) else None
+    lm_calls_before = model.lm_calls if model is not None else 0
     start = time.perf_counter()
     predictions = generate(program, dataset.examples, threads=threads, progress=progress)
     generated = time.perf_counter()
     scores = score(predictions, dataset.examples, weights=weights)
     scored = time.perf_counter()
-    lm_calls_after = getattr(program, "lm_calls", None)
     program_hash, config = _fingerprint(program, spec or program.name)
+    provenance = model.provenance() if model is not None else {}
+    if model is not None and load_options:
+        config["options"] = dict(load_options)
     return EvalRun(
         run_id=new_run_id(created_at),
         created_at=created_at,
         program=program.name,
         program_hash=program_hash,
         program_config=config,
-        # Only programs that talk to a model expose lm_calls; for them the model is $ASSIST_LM.
-        lm=Settings().assist_lm if lm_calls_after is not None else None,
-        lm_calls=(lm_calls_after - (lm_calls_before or 0)) if lm_calls_after is not None else None,
+        lm=provenance.get("lm"),
+        api_base=provenance.get("api_base"),
+        adapter=provenance.get("adapter"),
+        prompt_version=provenance.get("prompt_version"),
+        lm_calls=model.lm_calls - lm_calls_before if model is not None else None,
         dataset=dataset.name,
         dataset_hash=dataset.hash,
         git_commit=git_commit(),

@@ -2,13 +2,16 @@
 
 Tables (``eval_`` prefix, beside the conversation store's tables in the same file):
 
-* ``eval_runs``: one row per run (program, hash, LM, dataset name and hash, git commit, timings, counts);
-* ``eval_predictions``: one row per run and example (the portal JSON, who produced it, fallback, error);
+* ``eval_runs``: one row per run (program, hash, the model side: model, server, adapter, prompt version;
+  dataset name and hash, git commit, timings, counts);
+* ``eval_predictions``: one row per run and example (the portal JSON, who produced it and who wrote each
+  section, fallback and why, salvage notes, LM requests, tokens and cost, seconds, error);
 * ``eval_scores``: one row per run, example and metric, long format (``value`` NULL with ``error`` when a
   metric could not be computed; no row when the example has no gold for it).
 
 Views (documented in ``eval/README.md``): ``run_scores`` (mean per run and metric) and ``example_scores``
-(one row per run and example, one column per section).
+(one row per run and example, one column per section). A database made by an older version gains the
+newer columns the first time it is opened for writing (:func:`ensure_schema`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import duckdb
 
 from assist.errors import NotFound
+from assist.programs import LMUsage
 from assist.schema import AgentAssistPortal
 from eval._duck import insert_rows
 from eval.metrics import SECTIONS, ExampleScores
@@ -30,42 +34,66 @@ __all__ = ["ExampleChange", "RunRow", "compare_runs", "ensure_schema", "list_run
 
 _TOP_LEVEL = ("overall", *SECTIONS, "schema_valid", "grounding_rate")
 
+#: Every column of ``eval_runs`` and ``eval_predictions``, in order, with its DuckDB type: the DDL, the inserts,
+#: the reads and the upgrade of an older database all come from these two lists. Columns added after the first
+#: version are nullable and at the end, so an older database gains them by ``ALTER TABLE`` (old rows: NULL).
+_RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR PRIMARY KEY"),
+    ("created_at", "TIMESTAMP NOT NULL"),  # UTC
+    ("kind", "VARCHAR NOT NULL"),  # eval | rescore
+    ("parent_run_id", "VARCHAR"),  # rescore: the run whose predictions were re-scored
+    ("program", "VARCHAR NOT NULL"),
+    ("program_hash", "VARCHAR"),
+    ("program_config", "JSON NOT NULL"),
+    ("lm", "VARCHAR"),
+    ("lm_calls", "INTEGER"),
+    ("dataset", "VARCHAR NOT NULL"),
+    ("dataset_hash", "VARCHAR NOT NULL"),
+    ("git_commit", "VARCHAR"),
+    ("weights", "JSON NOT NULL"),
+    ("threads", "INTEGER NOT NULL"),
+    ("n", "INTEGER NOT NULL"),
+    ("n_failed", "INTEGER NOT NULL"),
+    ("n_fallback", "INTEGER NOT NULL"),
+    ("n_score_errors", "INTEGER NOT NULL"),
+    ("generate_seconds", "DOUBLE NOT NULL"),
+    ("score_seconds", "DOUBLE NOT NULL"),
+    ("api_base", "VARCHAR"),  # the model server, without credentials
+    ("adapter", "VARCHAR"),  # json | chat
+    ("prompt_version", "VARCHAR"),
+)
+_PREDICTION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR NOT NULL"),
+    ("example_id", "VARCHAR NOT NULL"),
+    ("position", "INTEGER NOT NULL"),
+    ("program", "VARCHAR"),  # who produced the portal (rules when a model program fell back)
+    ("fallback", "BOOLEAN NOT NULL"),
+    ("fallback_reason", "VARCHAR"),
+    ("ungrounded_dropped", "INTEGER NOT NULL"),
+    ("error", "VARCHAR"),  # the program failed; portal is NULL
+    ("seconds", "DOUBLE NOT NULL"),
+    ("portal", "JSON"),
+    ("sections", "JSON"),  # {section: who wrote it}; NULL without a portal
+    ("salvage", "JSON"),  # [{section, action, reason, item}]
+    ("lm_requests", "INTEGER"),  # this and the rest: the brief's LM usage, NULL when it called no model
+    ("lm_cached", "BOOLEAN"),
+    ("prompt_tokens", "INTEGER"),
+    ("completion_tokens", "INTEGER"),
+    ("cost_usd", "DOUBLE"),
+    ("prompt_tokens_counted", "INTEGER"),
+    ("turns_omitted", "INTEGER"),
+)
+_TABLES = {"eval_runs": _RUN_COLUMNS, "eval_predictions": _PREDICTION_COLUMNS}
+
+
+def _create_table(table: str, columns: tuple[tuple[str, str], ...], *constraints: str) -> str:
+    body = ",\n    ".join([*(f"{name} {type_}" for name, type_ in columns), *constraints])
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n    {body}\n);"
+
+
 _SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS eval_runs (
-    run_id            VARCHAR PRIMARY KEY,
-    created_at        TIMESTAMP NOT NULL,  -- UTC
-    kind              VARCHAR NOT NULL,    -- eval | rescore
-    parent_run_id     VARCHAR,             -- rescore: the run whose predictions were re-scored
-    program           VARCHAR NOT NULL,
-    program_hash      VARCHAR,
-    program_config    JSON NOT NULL,
-    lm                VARCHAR,
-    lm_calls          INTEGER,
-    dataset           VARCHAR NOT NULL,
-    dataset_hash      VARCHAR NOT NULL,
-    git_commit        VARCHAR,
-    weights           JSON NOT NULL,
-    threads           INTEGER NOT NULL,
-    n                 INTEGER NOT NULL,
-    n_failed          INTEGER NOT NULL,
-    n_fallback        INTEGER NOT NULL,
-    n_score_errors    INTEGER NOT NULL,
-    generate_seconds  DOUBLE NOT NULL,
-    score_seconds     DOUBLE NOT NULL
-);
-CREATE TABLE IF NOT EXISTS eval_predictions (
-    run_id              VARCHAR NOT NULL,
-    example_id          VARCHAR NOT NULL,
-    position            INTEGER NOT NULL,
-    program             VARCHAR,           -- who produced the portal (rules when a model program fell back)
-    fallback            BOOLEAN NOT NULL,
-    fallback_reason     VARCHAR,
-    ungrounded_dropped  INTEGER NOT NULL,
-    error               VARCHAR,           -- the program failed; portal is NULL
-    seconds             DOUBLE NOT NULL,
-    portal              JSON,
-    PRIMARY KEY (run_id, example_id)
-);
+{_create_table("eval_runs", _RUN_COLUMNS)}
+{_create_table("eval_predictions", _PREDICTION_COLUMNS, "PRIMARY KEY (run_id, example_id)")}
 CREATE TABLE IF NOT EXISTS eval_scores (
     run_id      VARCHAR NOT NULL,
     example_id  VARCHAR NOT NULL,
@@ -89,49 +117,41 @@ LEFT JOIN eval_scores s ON s.run_id = p.run_id AND s.example_id = p.example_id
 GROUP BY ALL;
 """
 
-_RUN_COLUMNS = (
-    "run_id",
-    "created_at",
-    "kind",
-    "parent_run_id",
-    "program",
-    "program_hash",
-    "program_config",
-    "lm",
-    "lm_calls",
-    "dataset",
-    "dataset_hash",
-    "git_commit",
-    "weights",
-    "threads",
-    "n",
-    "n_failed",
-    "n_fallback",
-    "n_score_errors",
-    "generate_seconds",
-    "score_seconds",
-)
-_PREDICTION_COLUMNS = (
-    "run_id",
-    "example_id",
-    "position",
-    "program",
-    "fallback",
-    "fallback_reason",
-    "ungrounded_dropped",
-    "error",
-    "seconds",
-    "portal",
-)
-
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables and views once; a database that has them is left alone (it may be read-only)."""
+    """Create the tables and views once, and add the columns a database made by an older version lacks.
+
+    A database that is complete is only read (it may be open read-only); an older one open read-only cannot
+    be upgraded, which is one clear error.
+    """
     present = con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = 'example_scores' AND schema_name = 'main'"
     ).fetchone()
     if not present or not present[0]:
         con.execute(_SCHEMA)
+    existing = set(
+        con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE schema_name = 'main' AND database_name = current_database() AND table_name IN ?",
+            [list(_TABLES)],
+        ).fetchall()
+    )
+    missing = [
+        (table, name, type_)
+        for table, columns in _TABLES.items()
+        for name, type_ in columns
+        if (table, name) not in existing
+    ]
+    try:
+        for table, name, type_ in missing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {type_}")
+    except duckdb.InvalidInputException as exc:
+        if "read-only" not in str(exc):
+            raise
+        raise ValueError(
+            "the eval tables were made by an older version and this connection is read-only: "
+            "open the database once for writing (any `assist runs` command does) to add the new columns"
+        ) from None
 
 
 def _score_rows(run_id: str, example_id: str, scores: ExampleScores) -> list[list[Any]]:
@@ -144,44 +164,95 @@ def _score_rows(run_id: str, example_id: str, scores: ExampleScores) -> list[lis
     return rows
 
 
+#: ``eval_predictions`` columns holding a brief's :class:`LMUsage`, and the field each one holds.
+_USAGE_COLUMNS = {
+    "lm_requests": "requests",
+    "lm_cached": "cached",
+    "prompt_tokens": "prompt_tokens",
+    "completion_tokens": "completion_tokens",
+    "cost_usd": "cost_usd",
+    "prompt_tokens_counted": "prompt_tokens_counted",
+    "turns_omitted": "turns_omitted",
+}
+
+
+def _run_row(run: EvalRun) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "created_at": run.created_at.astimezone(UTC).replace(tzinfo=None),
+        "kind": run.kind,
+        "parent_run_id": run.parent_run_id,
+        "program": run.program,
+        "program_hash": run.program_hash,
+        "program_config": json.dumps(run.program_config),
+        "lm": run.lm,
+        "lm_calls": run.lm_calls,
+        "dataset": run.dataset,
+        "dataset_hash": run.dataset_hash,
+        "git_commit": run.git_commit,
+        "weights": json.dumps(run.weights),
+        "threads": run.threads,
+        "n": run.n,
+        "n_failed": run.n_failed,
+        "n_fallback": run.n_fallback,
+        "n_score_errors": run.n_score_errors,
+        "generate_seconds": run.generate_seconds,
+        "score_seconds": run.score_seconds,
+        "api_base": run.api_base,
+        "adapter": run.adapter,
+        "prompt_version": run.prompt_version,
+    }
+
+
+def _prediction_row(run_id: str, position: int, p: Prediction) -> dict[str, Any]:
+    usage = p.usage.model_dump() if p.usage is not None else {}
+    return {
+        "run_id": run_id,
+        "example_id": p.example_id,
+        "position": position,
+        "program": p.program,
+        "fallback": p.fallback,
+        "fallback_reason": p.fallback_reason,
+        "ungrounded_dropped": p.ungrounded_dropped,
+        "error": p.error,
+        "seconds": p.seconds,
+        "portal": p.portal.model_dump_json() if p.portal is not None else None,
+        "sections": json.dumps(p.sections) if p.sections is not None else None,
+        "salvage": json.dumps([note.model_dump() for note in p.salvage]),
+        **{column: usage.get(field) for column, field in _USAGE_COLUMNS.items()},
+    }
+
+
+def _prediction(row: dict[str, Any]) -> Prediction:
+    """A stored prediction; columns an older version did not write are NULL and read as "not recorded"."""
+    return Prediction(
+        example_id=row["example_id"],
+        program=row["program"],
+        portal=AgentAssistPortal.model_validate_json(row["portal"]) if row["portal"] is not None else None,
+        fallback=row["fallback"],
+        fallback_reason=row["fallback_reason"],
+        sections=json.loads(row["sections"]) if row["sections"] is not None else None,
+        salvage=json.loads(row["salvage"]) if row["salvage"] is not None else [],
+        ungrounded_dropped=row["ungrounded_dropped"],
+        usage=(
+            LMUsage(**{field: row[column] for column, field in _USAGE_COLUMNS.items()})
+            if row["lm_requests"] is not None
+            else None
+        ),
+        error=row["error"],
+        seconds=row["seconds"],
+    )
+
+
+def _ordered(row: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> list[Any]:
+    return [row[name] for name, _ in columns]
+
+
 def save_run(con: duckdb.DuckDBPyConnection, run: EvalRun) -> None:
     """Store the run, its predictions and its scores in one transaction."""
     ensure_schema(con)
-    run_row = [
-        run.run_id,
-        run.created_at.astimezone(UTC).replace(tzinfo=None),
-        run.kind,
-        run.parent_run_id,
-        run.program,
-        run.program_hash,
-        json.dumps(run.program_config),
-        run.lm,
-        run.lm_calls,
-        run.dataset,
-        run.dataset_hash,
-        run.git_commit,
-        json.dumps(run.weights),
-        run.threads,
-        run.n,
-        run.n_failed,
-        run.n_fallback,
-        run.n_score_errors,
-        run.generate_seconds,
-        run.score_seconds,
-    ]
     predictions = [
-        [
-            run.run_id,
-            p.example_id,
-            position,
-            p.program,
-            p.fallback,
-            p.fallback_reason,
-            p.ungrounded_dropped,
-            p.error,
-            p.seconds,
-            p.portal.model_dump_json() if p.portal is not None else None,
-        ]
+        _ordered(_prediction_row(run.run_id, position, p), _PREDICTION_COLUMNS)
         for position, p in enumerate(run.predictions)
     ]
     scores = [
@@ -191,13 +262,17 @@ def save_run(con: duckdb.DuckDBPyConnection, run: EvalRun) -> None:
     ]
     con.execute("BEGIN TRANSACTION")
     try:
-        insert_rows(con, "eval_runs", _RUN_COLUMNS, [run_row])
-        insert_rows(con, "eval_predictions", _PREDICTION_COLUMNS, predictions)
+        insert_rows(con, "eval_runs", _names(_RUN_COLUMNS), [_ordered(_run_row(run), _RUN_COLUMNS)])
+        insert_rows(con, "eval_predictions", _names(_PREDICTION_COLUMNS), predictions)
         insert_rows(con, "eval_scores", ("run_id", "example_id", "metric", "value", "error"), scores)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _names(columns: tuple[tuple[str, str], ...]) -> list[str]:
+    return [name for name, _ in columns]
 
 
 def _resolve_run_id(con: duckdb.DuckDBPyConnection, spec: str) -> str:
@@ -221,8 +296,9 @@ def load_run(con: duckdb.DuckDBPyConnection, spec: str) -> EvalRun:
     """The stored run ``spec`` (id, unique id prefix or ``latest``) with predictions and scores."""
     ensure_schema(con)
     run_id = _resolve_run_id(con, spec)
-    cur = con.execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM eval_runs WHERE run_id = ?", [run_id])
-    row = dict(zip(_RUN_COLUMNS, cur.fetchone() or (), strict=True))
+    names = _names(_RUN_COLUMNS)
+    cur = con.execute(f"SELECT {', '.join(names)} FROM eval_runs WHERE run_id = ?", [run_id])
+    row = dict(zip(names, cur.fetchone() or (), strict=True))
     scores: dict[str, ExampleScores] = {}
     for example_id, metric, value, error in con.execute(
         "SELECT example_id, metric, value, error FROM eval_scores WHERE run_id = ?", [run_id]
@@ -234,21 +310,11 @@ def load_run(con: duckdb.DuckDBPyConnection, spec: str) -> EvalRun:
             setattr(target, metric, value)
         elif value is not None:
             target.details[metric] = value
+    columns = _names(_PREDICTION_COLUMNS)
     predictions = [
-        Prediction(
-            example_id=example_id,
-            program=program,
-            portal=AgentAssistPortal.model_validate_json(portal) if portal is not None else None,
-            fallback=fallback,
-            fallback_reason=fallback_reason,
-            ungrounded_dropped=dropped,
-            error=error,
-            seconds=seconds,
-        )
-        for example_id, program, fallback, fallback_reason, dropped, error, seconds, portal in con.execute(
-            "SELECT example_id, program, fallback, fallback_reason, ungrounded_dropped, error, seconds, portal "
-            "FROM eval_predictions WHERE run_id = ? ORDER BY position",
-            [run_id],
+        _prediction(dict(zip(columns, values, strict=True)))
+        for values in con.execute(
+            f"SELECT {', '.join(columns)} FROM eval_predictions WHERE run_id = ? ORDER BY position", [run_id]
         ).fetchall()
     ]
     for prediction in predictions:
