@@ -1,18 +1,21 @@
-"""The regression gate: a run against a baseline, both in the ``assist eval --json`` format.
+"""The regression gate: a run against a baseline, both in the ``assist eval --json`` format, and the fallback gate.
 
-It fails when ``overall`` or any section drops by more than ``max_drop``, when a section the baseline
-scored is no longer scored at all, or when more examples fail to generate than before; it names the
-examples that got worse.
+:func:`check` fails when ``overall`` or any section drops by more than ``max_drop``, when a section the
+baseline scored is no longer scored at all, when more examples fail to generate than before, or when the two
+runs are not comparable (another dataset version, dataset, program or model) unless that is declared
+intended; it names the examples that got worse. :func:`fallback_failure` fails a model run whose briefs were
+mostly written by the rules fallback: its scores measure rules, not the model.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from eval.runner import summary_keys
 
-__all__ = ["GateResult", "Regression", "WorseExample", "check"]
+__all__ = ["GateResult", "Regression", "WorseExample", "check", "fallback_failure"]
 
 #: Floating-point noise must never fail a gate: identical runs compare equal.
 _EPSILON = 1e-9
@@ -46,11 +49,14 @@ class GateResult:
     max_drop: float
     regressions: list[Regression] = field(default_factory=list)
     worse_examples: list[WorseExample] = field(default_factory=list)
+    #: Why the run and the baseline measure different things (dataset version, dataset, program, model);
+    #: each fails the gate unless the check was told the difference is intended.
+    mismatches: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return not self.regressions
+        return not self.regressions and not self.mismatches
 
 
 def _example_drops(base: dict[str, Any], current: dict[str, Any], max_drop: float) -> WorseExample | None:
@@ -68,16 +74,45 @@ def _example_drops(base: dict[str, Any], current: dict[str, Any], max_drop: floa
     return WorseExample(base["id"], drops, worst) if drops else None
 
 
-def check(current: dict[str, Any], baseline: dict[str, Any], *, max_drop: float = 0.02) -> GateResult:
-    """Compare two ``--json`` documents; see the module docstring for what fails."""
+def _mismatches(current: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """What differs between how the two runs were made, besides the code under test, one line each."""
+    found = []
+    if current.get("dataset") != baseline.get("dataset"):
+        found.append(f"dataset {current.get('dataset')} is not the baseline's {baseline.get('dataset')}")
+    elif current.get("dataset_hash") != baseline.get("dataset_hash"):
+        found.append(
+            f"dataset {current.get('dataset')} changed since the baseline "
+            f"({str(baseline.get('dataset_hash'))[:12]} -> {str(current.get('dataset_hash'))[:12]}); "
+            "examples are compared by id"
+        )
+    for key, what in (("program", "program"), ("lm", "model")):
+        if current.get(key) != baseline.get(key):
+            found.append(
+                f"{what} {current.get(key) or 'none'} is not the baseline's {baseline.get(key) or 'none'}"
+            )
+    return found
+
+
+def check(
+    current: dict[str, Any],
+    baseline: dict[str, Any],
+    *,
+    max_drop: float = 0.02,
+    allow_mismatch: bool = False,
+) -> GateResult:
+    """Compare two ``--json`` documents; see the module docstring for what fails.
+
+    ``allow_mismatch``: the runs may differ in dataset version, dataset, program or model on purpose (a new
+    dataset version, a model against the rules baseline); the differences are then notes, not failures.
+    """
     if max_drop < 0:
         raise ValueError(f"--max-drop must be >= 0, got {max_drop}")
-    result = GateResult(max_drop=max_drop)
-    if current.get("dataset_hash") != baseline.get("dataset_hash"):
-        result.notes.append(
-            f"dataset differs from the baseline's ({baseline.get('dataset')}@{str(baseline.get('dataset_hash'))[:12]}"
-            f" vs {current.get('dataset')}@{str(current.get('dataset_hash'))[:12]}); comparing examples by id"
-        )
+    mismatches = _mismatches(current, baseline)
+    result = GateResult(
+        max_drop=max_drop,
+        mismatches=[] if allow_mismatch else mismatches,
+        notes=[f"{m} (allowed)" for m in mismatches] if allow_mismatch else [],
+    )
     for key in summary_keys:
         before, after = baseline["scores"].get(key), current["scores"].get(key)
         if before is None:
@@ -98,3 +133,31 @@ def check(current: dict[str, Any], baseline: dict[str, Any], *, max_drop: float 
     worse.sort(key=lambda w: (-w.worst, w.example_id))
     result.worse_examples.extend(worse)
     return result
+
+
+def fallback_failure(document: dict[str, Any], *, max_rate: float) -> str | None:
+    """One line when more than ``max_rate`` of a model run's briefs fell back to rules, else ``None``.
+
+    Such a run's scores are mostly the rules program's: it says little about the model (a dead server, a bad
+    key, a timeout too short). The line names the most common fallback reason. Runs without a model
+    (``fallback_rate`` null) always pass.
+    """
+    if not 0 <= max_rate <= 1:
+        raise ValueError(f"--max-fallback-rate must be in [0, 1], got {max_rate}")
+    rate = document.get("fallback_rate")
+    if rate is None or rate <= max_rate + _EPSILON:
+        return None
+    reasons = Counter(
+        example.get("fallback_reason") or "no reason given"
+        for example in document.get("per_example", [])
+        if example.get("fallback")
+    )
+    common = (
+        f"; most common reason ({reasons.most_common(1)[0][1]}x): {reasons.most_common(1)[0][0]}"
+        if reasons
+        else ""
+    )
+    return (
+        f"{document.get('fallback')} of {document.get('n')} briefs ({rate:.0%}) fell back to rules, over "
+        f"--max-fallback-rate {max_rate:g}: this run mostly measured rules, not the model{common}"
+    )

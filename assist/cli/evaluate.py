@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -99,17 +100,53 @@ def _scores_table(run: runner.EvalRun, baseline: dict[str, Any] | None = None) -
     table.add_column("section")
     table.add_column("score", justify="right")
     table.add_column("scored", justify="right")
+    # A model run's headline mixes in what rules wrote for it; beside it, the scores of what the model wrote.
+    model_scores, model_counts = run.model_section_scores(), run.model_scored_counts()
+    if model_scores is not None:
+        table.add_column("model wrote", justify="right")
+        table.add_column("of", justify="right")
     if baseline is not None:
         table.add_column("baseline", justify="right")
         table.add_column("Δ", justify="right")
     scores, counts = run.section_scores(), run.scored_counts()
     for key in runner.summary_keys:
         row = [key, _fmt(scores[key]), str(counts[key])]
+        if model_scores is not None and model_counts is not None:
+            row += [_fmt(model_scores[key]), str(model_counts[key])]
         if baseline is not None:
             before = baseline["scores"].get(key)
             row += [_fmt(before), _fmt_delta(before, scores[key])]
         table.add_row(*row, style="bold" if key == "overall" else None)
     return table
+
+
+def _fmt_seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f} s"
+
+
+def _fmt_total(summary: dict[str, Any], what: str, money: bool = False) -> str:
+    """``what total (mean a brief)`` over the briefs that reported it, or ``what unknown``."""
+    if summary["total"] is None:
+        return f"{what} unknown"
+    if money:
+        return f"{what} ${summary['total']:.4f} (${summary['mean']:.5f} a brief)"
+    return f"{what} {summary['total']:,} ({summary['mean']:,.0f} a brief)"
+
+
+def _print_cost(console: Console, run: runner.EvalRun) -> None:
+    """Fallbacks, requests, tokens, cost and latency: how often the model was heard and what it cost."""
+    rate, usage, latency = run.fallback_rate(), run.usage_summary(), run.latency()
+    if rate is not None:
+        console.print(f"fallback to rules {run.n_fallback}/{run.n} ({rate:.1%})")
+    if usage is not None:
+        console.print(
+            f"{usage['requests']} requests, {usage['cached']} briefs from the cache; tokens: "
+            f"{_fmt_total(usage['prompt_tokens'], 'prompt')}, "
+            f"{_fmt_total(usage['completion_tokens'], 'completion')}; "
+            f"{_fmt_total(usage['cost_usd'], 'cost', money=True)}",
+            markup=False,
+        )
+    console.print(f"latency a brief: p50 {_fmt_seconds(latency['p50'])}, p95 {_fmt_seconds(latency['p95'])}")
 
 
 def _print_run(
@@ -129,6 +166,7 @@ def _print_run(
     ]
     if extras:
         console.print(", ".join(extras))
+    _print_cost(console, run)
     for prediction in [p for p in run.predictions if p.error][:5]:
         console.print(f"[yellow]failed[/yellow] {prediction.example_id}: {prediction.error}", markup=True)
     seconds = run.generate_seconds + run.score_seconds
@@ -277,6 +315,8 @@ def _load_baseline(con: duckdb.DuckDBPyConnection, spec: str) -> dict[str, Any]:
 def _print_gate(console: Console, result: gate.GateResult) -> None:
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
+    for mismatch in result.mismatches:
+        console.print(f"[red]not comparable[/red]: {escape(mismatch)}")
     for regression in result.regressions:
         console.print(f"[red]regression[/red] {regression}")
     if result.worse_examples:
@@ -287,10 +327,19 @@ def _print_gate(console: Console, result: gate.GateResult) -> None:
         console.print(
             f"[green]PASS[/green]: no section dropped by more than {result.max_drop} against the baseline"
         )
-    else:
-        console.print(
-            f"[red]FAIL[/red]: {len(result.regressions)} regressions beyond --max-drop {result.max_drop}"
+        return
+    reasons = []
+    if result.regressions:
+        reasons.append(f"{len(result.regressions)} regressions beyond --max-drop {result.max_drop}")
+    if result.mismatches:
+        reasons.append(
+            "the baseline measured something else; pass --allow-baseline-mismatch if the difference is intended"
         )
+    console.print(f"[red]FAIL[/red]: {escape('; '.join(reasons))}")
+
+
+#: A model program waits on the network, so its briefs overlap well; rules is CPU-bound under the GIL.
+_MODEL_THREADS = 4
 
 
 def eval_(
@@ -309,21 +358,63 @@ def eval_(
     max_drop: Annotated[
         float, typer.Option("--max-drop", help="Largest allowed drop of any score", min=0.0)
     ] = 0.02,
-    threads: Annotated[int, typer.Option("--threads", help="Parallel generation threads", min=1)] = 1,
+    max_fallback_rate: Annotated[
+        float,
+        typer.Option(
+            "--max-fallback-rate",
+            help="Fail a model run when more than this share of its briefs fell back to rules",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.25,
+    allow_baseline_mismatch: Annotated[
+        bool,
+        typer.Option(
+            "--allow-baseline-mismatch",
+            help="The baseline was made on purpose on another dataset version, dataset, program or model",
+        ),
+    ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            help=f"Parallel briefs (default {_MODEL_THREADS} for a model program, 1 for rules)",
+            min=1,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", help="Seconds a model program may take per brief, retries included", min=0.1
+        ),
+    ] = None,
+    retries: Annotated[
+        int | None,
+        typer.Option("--retries", help="Extra attempts after a model error or invalid answer", min=0),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Send every request to the model: no LM response cache")
+    ] = False,
     weight: WeightOption = None,
     name: Annotated[str | None, typer.Option("--name", help="Dataset name when --dataset is a file")] = None,
 ) -> None:
-    """Run a brief program over a labelled dataset, score every section, store the run; gate on a baseline."""
+    """Run a brief program over a labelled dataset, score every section, store the run; gate on a baseline.
+
+    Every run is also gated on its fallback rate: a model run whose briefs mostly came from rules fails.
+    """
     from eval import dataset as datasets
     from eval import gate, runner, runs
 
     console = _console(json_out)
     weights = _weights(weight)
     db_path = db or Settings().assist_db
+    options: dict[str, Any] = {"timeout_s": timeout, "retries": retries, "cache": not no_cache}
     with _database(db) as con:
         data = datasets.resolve_dataset(con, dataset, name=name)
         before = _load_baseline(con, baseline) if baseline else None
-        brief_program = load_program(program)
+        brief_program = load_program(program, **options)
+        if threads is None:
+            threads = _MODEL_THREADS if isinstance(brief_program, runner.ModelProgram) else 1
         progress = Progress(
             TextColumn("generating"),
             BarColumn(),
@@ -341,6 +432,7 @@ def eval_(
                 spec=program,
                 threads=threads,
                 weights=weights,
+                load_options=options,
                 progress=lambda done: progress.advance(task, done),
             )
         runs.save_run(con, run)
@@ -348,11 +440,17 @@ def eval_(
     if json_out:
         _write_json(document, json_out)
     _print_run(console, run, db=db_path, baseline=before)
+    failed = False
     if before is not None:
-        result = gate.check(document, before, max_drop=max_drop)
+        result = gate.check(document, before, max_drop=max_drop, allow_mismatch=allow_baseline_mismatch)
         _print_gate(console, result)
-        if not result.passed:
-            raise typer.Exit(1)
+        failed = not result.passed
+    too_many = gate.fallback_failure(document, max_rate=max_fallback_rate)
+    if too_many is not None:
+        console.print(f"[red]FAIL[/red]: {escape(too_many)}")
+        failed = True
+    if failed:
+        raise typer.Exit(1)
 
 
 # --- runs ----------------------------------------------------------------------------------------------
@@ -402,9 +500,15 @@ def runs_show(
     if json_out:
         _write_json(run.to_json(), json_out)
     parent = f" of {run.parent_run_id}" if run.parent_run_id else ""
+    model = (
+        f"lm {run.lm or '-'} at {run.api_base or 'the provider'}, adapter {run.adapter or '-'}, "
+        f"prompt {run.prompt_version or '-'}, lm_calls {run.lm_calls}; "
+        if run.is_model_run
+        else ""
+    )
     console.print(
         f"{run.kind}{parent}, {run.created_at:%Y-%m-%d %H:%M:%S} UTC; program {run.program} "
-        f"(hash {(run.program_hash or '-')[:12]}), lm {run.lm or '-'}, lm_calls {run.lm_calls if run.lm_calls is not None else '-'}; "
+        f"(hash {(run.program_hash or '-')[:12]}); {model}"
         f"dataset {run.dataset}@{run.dataset_hash[:12]}; git {run.git_commit or '-'}; weights {run.weights or 'equal'}",
         markup=False,
     )

@@ -10,18 +10,23 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from assist.cli import _register, app
+from assist.interchange import read_examples
+from assist.programs import BRIEF_SECTIONS
 from assist.store import connect
 from eval.dataset import load_dataset
 from eval.metrics import SECTIONS
 from eval.runner import run_eval
 from eval.runs import save_run
-from tests.conftest import HARPER_VALLEY, SYNTHETIC
+from tests.conftest import HARPER_VALLEY, SYNTHETIC, SYNTHETIC_HELDOUT
 from tests.eval.conftest import GoldProgram
+from tests.scripted_lm import ScriptedLM
 
 if not any(command.name == "eval" for command in app.registered_commands):
     _register()
@@ -136,3 +141,179 @@ def test_a_bad_file_is_reported_line_by_line_and_never_imported(tmp_path: Path) 
     assert imported.returncode == 1
     assert imported.stderr.count("\n") == 1 and "line 2: conversation" in imported.stderr
     assert not db.exists()  # checked before the database is even opened
+
+
+def test_max_drop_is_honoured(tmp_path: Path) -> None:
+    """A baseline 0.01 better than the current code in every score: a failure at --max-drop 0, a pass at 0.02."""
+    db, out = str(tmp_path / "eval.duckdb"), tmp_path / "real.json"
+    invoke("eval", "-d", str(SYNTHETIC_HELDOUT), "--db", db, "--json", str(out))
+    better = json.loads(out.read_text())
+    better["scores"] = {k: v + 0.01 if v is not None else None for k, v in better["scores"].items()}
+    raised = tmp_path / "raised.json"
+    raised.write_text(json.dumps(better))
+
+    strict = invoke(
+        "eval", "-d", str(SYNTHETIC_HELDOUT), "--db", db, "--baseline", str(raised), "--max-drop", "0", code=1
+    )
+    assert "regression overall" in strict and "FAIL: 9 regressions beyond --max-drop 0.0" in strict
+    lenient = invoke(
+        "eval", "-d", str(SYNTHETIC_HELDOUT), "--db", db, "--baseline", str(raised), "--max-drop", "0.02"
+    )
+    assert "PASS" in lenient and "regression" not in lenient
+
+
+def test_a_baseline_of_another_dataset_version_or_program_fails_unless_the_change_is_declared(
+    tmp_path: Path,
+) -> None:
+    db, out = str(tmp_path / "eval.duckdb"), tmp_path / "real.json"
+    invoke("eval", "-d", str(SYNTHETIC_HELDOUT), "--db", db, "--json", str(out))
+    for field, value in (("dataset_hash", "0" * 64), ("program", "dspy")):
+        other = tmp_path / f"{field}.json"
+        other.write_text(json.dumps(json.loads(out.read_text()) | {field: value}))
+        refused = invoke("eval", "-d", str(SYNTHETIC_HELDOUT), "--db", db, "--baseline", str(other), code=1)
+        assert "not comparable:" in refused and "regression" not in refused
+        assert "pass --allow-baseline-mismatch if the difference is intended" in refused
+        allowed = invoke(
+            "eval",
+            "-d",
+            str(SYNTHETIC_HELDOUT),
+            "--db",
+            db,
+            "--baseline",
+            str(other),
+            "--allow-baseline-mismatch",
+        )
+        assert "(allowed)" in allowed and "PASS" in allowed
+
+
+def test_bad_options_are_one_clear_line(tmp_path: Path) -> None:
+    for option, value in (
+        ("--threads", "0"),
+        ("--timeout", "0"),
+        ("--retries", "-1"),
+        ("--max-fallback-rate", "2"),
+    ):
+        result = runner.invoke(
+            app, ["eval", "-d", str(SYNTHETIC_HELDOUT), "--db", str(tmp_path / "e.duckdb"), option, value]
+        )
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '{option}'" in result.output
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[ScriptedLM]:
+    with ScriptedLM() as server:
+        yield server
+
+
+@pytest.fixture
+def few_calls(tmp_path: Path) -> Path:
+    """Four labelled calls: enough for a model run to show its shape, few enough to keep the suite fast."""
+    path = tmp_path / "few.jsonl"
+    path.write_text("\n".join(SYNTHETIC.read_text().splitlines()[:4]) + "\n")
+    return path
+
+
+def model_env(scripted: ScriptedLM, model: str) -> dict[str, str | None]:
+    return {
+        "ASSIST_LM": f"openai/{model}",
+        "ASSIST_LM_API_BASE": scripted.api_base,
+        "OPENAI_API_KEY": None,
+        "ASSIST_PROGRAM": None,
+    }
+
+
+def test_a_dead_model_fails_the_fallback_gate_with_the_reason(
+    tmp_path: Path, scripted: ScriptedLM, few_calls: Path
+) -> None:
+    db, out = str(tmp_path / "eval.duckdb"), tmp_path / "dead.json"
+    args = [
+        "eval",
+        "-d",
+        str(few_calls),
+        "-p",
+        "dspy",
+        "--db",
+        db,
+        "--retries",
+        "0",
+        "--timeout",
+        "10",
+        "--no-cache",
+    ]
+    dead = runner.invoke(
+        app, [*args, "--json", str(out)], env=model_env(scripted, "scripted-500"), catch_exceptions=False
+    )
+    assert dead.exit_code == 1, dead.output
+    fail_lines = [line for line in dead.stdout.splitlines() if line.startswith("FAIL")]
+    assert fail_lines == [
+        (
+            "FAIL: 4 of 4 briefs (100%) fell back to rules, over --max-fallback-rate 0.25: this run mostly measured "
+            "rules, not the model; most common reason (4x): LM error: LMServerError: [openai/scripted-500] "
+            "scripted internal error"
+        )
+    ]
+    document = json.loads(out.read_text())
+    assert document["fallback_rate"] == 1.0 and document["lm_calls"] == 4  # --retries 0: one request a brief
+    assert document["program_config"]["options"] == {"timeout_s": 10.0, "retries": 0, "cache": False}
+    assert all(
+        example["sections"] == dict.fromkeys(BRIEF_SECTIONS, "rules") for example in document["per_example"]
+    )
+    assert document["model_scores"] == dict.fromkeys(document["scores"])  # the model wrote nothing
+    with connect(db, read_only=True) as con:
+        reasons = con.execute(
+            "SELECT DISTINCT fallback_reason FROM eval_predictions WHERE fallback"
+        ).fetchall()
+    assert reasons == [("LM error: LMServerError: [openai/scripted-500] scripted internal error",)]
+
+    # the run is stored either way; a limit the user raises on purpose lets it pass
+    tolerated = runner.invoke(
+        app, [*args, "--max-fallback-rate", "1"], env=model_env(scripted, "scripted-500")
+    )
+    assert tolerated.exit_code == 0, tolerated.output
+
+
+def test_a_model_run_records_who_wrote_what_its_cost_and_where_the_model_was(
+    tmp_path: Path, scripted: ScriptedLM, few_calls: Path
+) -> None:
+    """The scripted model answers each call's gold but leaves out compliance_flags, so rules writes that section."""
+    scripted.add_gold(read_examples(few_calls))
+    db = str(tmp_path / "eval.duckdb")
+    result = runner.invoke(
+        app,
+        ["eval", "-d", str(few_calls), "-p", "dspy", "--db", db, "--json", "-", "--no-cache"],
+        env=model_env(scripted, "scripted-gold-missing-section"),
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (
+        document["lm"] == "openai/scripted-gold-missing-section" and document["api_base"] == scripted.api_base
+    )
+    assert document["adapter"] in ("json", "chat") and document["prompt_version"]
+    assert document["timings"]["threads"] == 4  # a model program's default
+    assert document["fallback_rate"] == 0.0
+    for example in document["per_example"]:
+        assert example["sections"] == {**dict.fromkeys(BRIEF_SECTIONS, "dspy"), "compliance_flags": "rules"}
+        assert [(n["section"], n["action"]) for n in example["salvage"]] == [("compliance_flags", "dropped")]
+    # What the model wrote is the gold; the headline's compliance_flags is rules', which the model never wrote.
+    model, counted = document["model_scores"], document["model_scored"]
+    assert model == {**dict.fromkeys(SECTIONS, 1.0), "compliance_flags": None, "overall": None}
+    assert counted == {**dict.fromkeys(SECTIONS, 4), "compliance_flags": 0, "overall": 0}
+    assert document["scores"]["compliance_flags"] is not None
+    for tokens in ("prompt_tokens", "completion_tokens"):  # as the server reported them, for every brief
+        usage = document["usage"][tokens]
+        assert usage["n"] == 4 and usage["total"] > 0 and usage["mean"] == usage["total"] / 4
+    assert "model wrote" in result.stderr and "fallback to rules 0/4 (0.0%)" in result.stderr
+
+    shown = invoke("runs", "show", document["run_id"], "--db", db)
+    assert f"lm openai/scripted-gold-missing-section at {scripted.api_base}, adapter " in shown
+    prompt = document["usage"]["prompt_tokens"]
+    assert f"tokens: prompt {prompt['total']:,} ({prompt['mean']:,.0f} a brief), completion " in shown
+    assert "; cost unknown" in shown and "latency a brief: p50" in shown
+    with connect(db, read_only=True) as con:
+        stored = con.execute("SELECT api_base, adapter FROM eval_runs").fetchall()
+        rules_wrote = con.execute(
+            "SELECT count(*) FROM eval_predictions WHERE sections->>'compliance_flags' = 'rules'"
+        ).fetchall()
+    assert stored == [(scripted.api_base, document["adapter"])] and rules_wrote == [(4,)]
