@@ -60,7 +60,7 @@ from assist.lm import (
 )
 from assist.programs import BRIEF_SECTIONS, BriefResult, BriefSection, LMUsage, SalvageNote
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
-from assist.programs.budget import count_tokens, fit_lines, output_tokens
+from assist.programs.budget import Fitted, count_tokens, fit_lines, output_tokens
 from assist.programs.rules import RulesProgram
 from assist.programs.salvage import (
     MARKER_DESCRIPTIONS,
@@ -570,18 +570,35 @@ class DSPyBriefProgram:
             "prompt_version": self.prompt_version,
         }
 
+    def _fit(self, conversation: Conversation) -> tuple[Fitted, int, str, int]:
+        """The transcript as it fits the model, the answer's ``max_tokens``, the prompt version and the tokens
+        of the prompt without the transcript.
+
+        The answer is planned at up to a quarter of the window, so a long call on a small model still shows
+        most of what fits; once the shown turns are known it gets what its markers need, within the window.
+        """
+        version, overhead = self._prompt_overhead()
+        lines = _numbered_lines(conversation)
+        planned = min(output_tokens(len(lines)), max(512, self.context_tokens // 4))
+        budget = max(256, self.context_tokens - overhead - planned - _SAFETY_TOKENS)
+        fitted = fit_lines(lines, budget=budget, model=self.lm.model)
+        room = self.context_tokens - overhead - fitted.tokens - _SAFETY_TOKENS
+        return fitted, max(planned, min(output_tokens(len(fitted.shown)), room)), version, overhead
+
     def prompt_messages(self, conversation: Conversation) -> list[dict[str, Any]]:
         """The chat messages a brief of ``conversation`` sends (first attempt), for people to read."""
-        lines = _numbered_lines(conversation)
-        _, overhead = self._prompt_overhead()
-        budget = max(256, self.context_tokens - overhead - output_tokens(len(lines)) - _SAFETY_TOKENS)
-        fitted = fit_lines(lines, budget=budget, model=self.lm.model)
+        fitted = self._fit(conversation)[0]
         predictor = self.module.write
         adapter: Any = _ADAPTERS[self.adapter]()
         messages: list[dict[str, Any]] = adapter.messages(
             self.lm, {}, predictor.signature, predictor.demos, {"transcript": fitted.text}
         )
         return messages
+
+    def prompt_tokens(self, conversation: Conversation) -> int:
+        """Tokens of that prompt as counted before sending (the model's own count may differ a little)."""
+        fitted, _, _, overhead = self._fit(conversation)
+        return overhead + fitted.tokens
 
     @property
     def lm_calls(self) -> int:
@@ -611,14 +628,8 @@ class DSPyBriefProgram:
             return self._overhead
 
     def brief(self, conversation: Conversation) -> BriefResult:
-        started = time.monotonic()
-        deadline = started + self.timeout_s
-        version, overhead = self._prompt_overhead()
-        lines = _numbered_lines(conversation)
-        answer_tokens = output_tokens(len(lines))
-        budget = max(256, self.context_tokens - overhead - answer_tokens - _SAFETY_TOKENS)
-        fitted = fit_lines(lines, budget=budget, model=self.lm.model)
-        answer_tokens = min(answer_tokens, output_tokens(len(fitted.shown)))
+        deadline = time.monotonic() + self.timeout_s
+        fitted, answer_tokens, version, overhead = self._fit(conversation)
         usage = LMUsage(prompt_tokens_counted=overhead + fitted.tokens, turns_omitted=fitted.omitted)
         reason = f"no answer within {self.timeout_s:g}s"
         feedback: tuple[str, str] | None = None

@@ -194,11 +194,12 @@ class Salvaged:
 
 
 def _unfence(text: str) -> str:
-    """The inside of a code fence when the text is one (or holds one and little else)."""
+    """The inside of a code fence when the text is one, or holds one and little else."""
+    text = text.strip()
     match = _FENCE.search(text)
-    if match and len(match.group(1).strip()) >= 0.5 * len(text.strip()):
+    if match and (text.startswith("```") or len(match.group(1).strip()) >= 0.5 * len(text)):
         return match.group(1).strip()
-    return text.strip()
+    return text
 
 
 def _section_key(raw: str) -> str:
