@@ -63,7 +63,9 @@ def brief_metric(examples: Sequence[LabelledExample]) -> Metric:
         values = {section: getattr(prediction, section, None) for section in BRIEF_SECTIONS}
         try:
             portal, from_rules, _notes, _dropped = assemble_portal(
-                values, labelled.conversation, rules=lambda: RulesProgram().brief(labelled.conversation).portal
+                values,
+                labelled.conversation,
+                rules=lambda: RulesProgram().brief(labelled.conversation).portal,
             )
         except (ValidationError, AttributeError, TypeError):
             return 0.0
