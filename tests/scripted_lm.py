@@ -20,7 +20,8 @@ The model name picks the behaviour:
 * ``scripted-fixable``: free text first; the normal answer once the request shows it its unreadable answer.
 * ``scripted-gold``: the gold brief of a call registered with :meth:`ScriptedLM.add_gold` (found by the
   transcript's first turns), as a model would write it (markers without descriptions);
-  ``scripted-gold-<slip>`` the same with one slip of :data:`SLIPS`, the everyday mistakes of small models.
+  ``scripted-gold-<slip>`` the same with one slip of :data:`SLIPS`, the everyday mistakes of small models;
+  ``scripted-gold-mixed`` one slip per call, a different one from call to call (chosen by the call's opening).
 * Any other model name (e.g. ``gpt-4o-mini``, to get a JSON-schema ``response_format`` from DSPy) answers like
   ``scripted``.
 
@@ -32,6 +33,7 @@ Any other signature (e.g. the instruction proposer of MIPROv2) gets a short stri
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -252,6 +254,9 @@ def answer(
             slip = mode.removeprefix("gold").lstrip("-") or None
             lines = [line for line in transcript.splitlines() if _TURN.match(line)]
             gold, turns = (golds or {})[_gold_key(lines)]
+            if slip == "mixed":
+                digest = int(hashlib.sha256(_gold_key(lines).encode()).hexdigest(), 16)
+                slip = list(SLIPS)[digest % len(SLIPS)]
             brief = apply_slip(gold_answer(gold), slip, turns)
         else:
             brief = _brief_fields(transcript, mode)

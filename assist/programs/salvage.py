@@ -362,7 +362,7 @@ def _items(
 
 
 def _caller_name(raw: Any, out: Salvaged) -> str | None:
-    name = _scalar_text(_decoded(raw) if not isinstance(raw, str) else raw)
+    name = _scalar_text(raw)
     if name is None:
         out.note("caller_name", "dropped", "empty or not text")
         return None
@@ -373,7 +373,7 @@ def _caller_name(raw: Any, out: Salvaged) -> str | None:
 
 
 def _sentiment(raw: Any, out: Salvaged) -> SentimentLevel | None:
-    value = _decoded(raw)
+    value = _decoded(raw) if isinstance(raw, str) and raw.lstrip().startswith("{") else raw
     if isinstance(value, dict):  # the portal's own shape: {"label": ..., "level": ...}
         value = value.get("level", value.get("label"))
     level = normalize_enum(value, SENTIMENT_LEVELS, SYNONYMS["sentiment"])
@@ -385,7 +385,7 @@ def _sentiment(raw: Any, out: Salvaged) -> SentimentLevel | None:
 
 
 def _transfer_reason(raw: Any, out: Salvaged) -> str | None:
-    value = _decoded(raw)
+    value = raw  # text as written: "[Caller] wants a refund" is a sentence, not a JSON list
     if isinstance(value, list) and all(isinstance(part, str) for part in value):
         out.note("transfer_reason", "repaired", "given as a list; joined")
         value = " ".join(value)

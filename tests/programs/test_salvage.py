@@ -37,6 +37,15 @@ def test_bullets_as_lines_and_unknown_names() -> None:
     assert salvaged.values["caller_name"] == "Unknown Caller"
 
 
+def test_text_sections_are_text_even_when_they_look_like_json() -> None:
+    text = "[[ ## transfer_reason ## ]]\n[Caller] wants a refund the AI cannot give\n\n[[ ## caller_name ## ]]\n[Ada]"
+    salvaged = salvage_answer(text)
+    assert salvaged.values["transfer_reason"] == "[Caller] wants a refund the AI cannot give"
+    assert (
+        salvage_answer('{"sentiment": {"label": "Angry", "level": "angry"}}').values["sentiment"] == "angry"
+    )
+
+
 def test_information_as_one_item_or_a_mapping() -> None:
     one = salvage_answer('{"information_collected": {"key": "Order", "value": "A1"}}')
     mapping = salvage_answer('{"information_collected": {"Order": "A1", "Zip": 94110}}')
