@@ -66,6 +66,12 @@ def brief(
         result = brief_program.brief(conversation)
         if result.fallback:
             typer.echo(f"note: {example_id}: {result.program} answered ({result.fallback_reason})", err=True)
+        elif result.sections_from_rules:
+            typer.echo(
+                f"note: {example_id}: {', '.join(result.sections_from_rules)} came from rules "
+                f"(the model's answer had nothing usable there)",
+                err=True,
+            )
         if output == "json":
             typer.echo(result.portal.model_dump_json())
         else:

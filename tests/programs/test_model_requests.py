@@ -6,6 +6,9 @@ Against ``tests/scripted_lm.py`` on loopback through the real DSPy client, on re
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -194,3 +197,19 @@ def test_gold_keeps_gold_on_unseen_kinds_of_gold(calls: list[LabelledExample]) -
     """The gold file's shape is what the scripted model answers: a Gold validates with no descriptions."""
     assert calls[0].gold is not None
     assert Gold.model_validate(calls[0].gold.model_dump()).markers
+
+
+def test_assist_brief_says_which_sections_came_from_rules(server: ScriptedLM, tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ASSIST_", "OPENAI_"))}
+    env = {**clean, "ASSIST_LM": "openai/scripted-invalid", "ASSIST_LM_API_BASE": server.api_base}
+    result = subprocess.run(
+        [sys.executable, "-m", "assist", "brief", str(SYNTHETIC), "--program", "dspy", "--id", "syn-001"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "ASSIST_CACHE_DIR": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "note: syn-001: call_summary came from rules" in result.stderr
+    assert json.loads(result.stdout)["transfer_reason"].startswith("The caller asked for something")
