@@ -97,13 +97,13 @@ def _scores_table(run: runner.EvalRun, baseline: dict[str, Any] | None = None) -
     from eval import runner
 
     table = Table(title=f"{run.program} on {run.dataset} ({run.n} examples)", title_justify="left")
-    table.add_column("section")
+    table.add_column("section", no_wrap=True)
     table.add_column("score", justify="right")
     table.add_column("scored", justify="right")
     # A model run's headline mixes in what rules wrote for it; beside it, the scores of what the model wrote.
     model_scores, model_counts = run.model_section_scores(), run.model_scored_counts()
     if model_scores is not None:
-        table.add_column("model wrote", justify="right")
+        table.add_column("model", justify="right")
         table.add_column("of", justify="right")
     if baseline is not None:
         table.add_column("baseline", justify="right")

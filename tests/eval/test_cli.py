@@ -304,7 +304,7 @@ def test_a_model_run_records_who_wrote_what_its_cost_and_where_the_model_was(
     for tokens in ("prompt_tokens", "completion_tokens"):  # as the server reported them, for every brief
         usage = document["usage"][tokens]
         assert usage["n"] == 4 and usage["total"] > 0 and usage["mean"] == usage["total"] / 4
-    assert "model wrote" in result.stderr and "fallback to rules 0/4 (0.0%)" in result.stderr
+    assert "┃ model ┃ of ┃" in result.stderr and "fallback to rules 0/4 (0.0%)" in result.stderr
 
     shown = invoke("runs", "show", document["run_id"], "--db", db)
     assert f"lm openai/scripted-gold-missing-section at {scripted.api_base}, adapter " in shown
