@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -60,8 +61,9 @@ from assist.lm import (
 )
 from assist.programs import BRIEF_SECTIONS, BriefResult, BriefSection, LMUsage, SalvageNote
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
+from assist.programs._rules_text import luhn_ok
 from assist.programs.budget import Fitted, count_tokens, fit_lines, output_tokens
-from assist.programs.rules import RulesProgram
+from assist.programs.rules import RulesProgram, mask_long_numbers
 from assist.programs.salvage import (
     MARKER_DESCRIPTIONS,
     ModelMarker,
@@ -424,6 +426,13 @@ def assemble_portal(
         fallback = fallback or rules()
         return None
 
+    def masked(section: BriefSection, text: str, item: int | None = None) -> str:
+        short = mask_long_numbers(text)
+        if short != text:
+            why = "a long number in the text shortened to its last four digits"
+            notes.append(SalvageNote(section=section, action="repaired", reason=why, item=item))
+        return short
+
     turns = transcript(conversation)
     markers = take("markers")
     if markers is None:
@@ -445,12 +454,39 @@ def assemble_portal(
                 notes.append(SalvageNote(section="markers", action="dropped", reason=reason, item=item))
                 continue
             seen.add((marker.turn, marker.type))
-            description = marker.description or MARKER_DESCRIPTIONS[marker.type]
+            description = masked("markers", marker.description, item) or MARKER_DESCRIPTIONS[marker.type]
             turns[marker.turn].markers.append(Marker(type=marker.type, description=description))
 
     name, level, reason = take("caller_name"), take("sentiment"), take("transfer_reason")
     summary, info, steps = take("call_summary"), take("information_collected"), take("suggested_next_steps")
     flags = take("compliance_flags")
+
+    reason = masked("transfer_reason", reason) if reason is not None else None
+    if summary is not None:
+        summary = [masked("call_summary", bullet, index) for index, bullet in enumerate(summary)]
+    if steps is not None:
+        steps = [
+            step.model_copy(update={"action": masked("suggested_next_steps", step.action, index)})
+            for index, step in enumerate(steps)
+        ]
+    if flags is not None:
+        flags = [
+            ComplianceFlag(type=flag.type, description=masked("compliance_flags", flag.description, index))
+            for index, flag in enumerate(flags)
+        ]
+    if info is not None:
+        kept = []
+        for index, item in enumerate(info):
+            if _full_card_or_ssn(item):
+                why = (
+                    "a full card or social security number is never collected (at most its last four digits)"
+                )
+                notes.append(
+                    SalvageNote(section="information_collected", action="dropped", reason=why, item=index)
+                )
+            else:
+                kept.append(item)
+        info = kept
     base = fallback
     header = Header(
         caller_name=name if name is not None else _rules(base).header.caller_name,
@@ -474,6 +510,18 @@ def assemble_portal(
     grounded, dropped = ground(portal, conversation)
     order = {section: index for index, section in enumerate(get_args(BriefSection))}
     return grounded, sorted(from_rules, key=order.__getitem__), notes, dropped
+
+
+_DIGITS = re.compile(r"\d")
+
+
+def _full_card_or_ssn(item: InfoItem) -> bool:
+    """A value that is a whole card number (13-19 digits passing Luhn) or a whole SSN (9 digits, so keyed)."""
+    digits = "".join(_DIGITS.findall(item.value))
+    if 13 <= len(digits) <= 19 and luhn_ok(digits):
+        return True
+    key = item.key.casefold()
+    return len(digits) == 9 and ("ssn" in key or "social" in key)
 
 
 def _rules(portal: AgentAssistPortal | None) -> AgentAssistPortal:

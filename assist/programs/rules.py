@@ -34,7 +34,7 @@ from assist.schema import (
     Sentiment,
 )
 
-__all__ = ["RulesProgram"]
+__all__ = ["RulesProgram", "mask_long_numbers"]
 
 #: Milder signs of frustration the sentiment levels leave at calm: exasperated emphasis, repeated effort
 #: ("whatever you need" is cooperation, not a shrug).
@@ -489,8 +489,11 @@ _LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){8,}")
 _NON_DIGIT = re.compile(r"\D")
 
 
-def _mask_long_numbers(text: str) -> str:
-    """The prose of a brief names long numbers by their last four digits only; the transcript keeps them."""
+def mask_long_numbers(text: str) -> str:
+    """The prose of a brief names long numbers by their last four digits only; the transcript keeps them.
+
+    Card numbers, SSNs and long account numbers read out in a call are not repeated in the brief's sentences
+    (the model program applies the same rule to what a model writes)."""
     return _LONG_NUMBER.sub(
         lambda match: "[number ending " + _NON_DIGIT.sub("", match.group())[-4:] + "]", text
     )
@@ -521,11 +524,11 @@ def _build(conversation: Conversation) -> AgentAssistPortal:
             call_duration_seconds=call_duration_seconds(conversation),
             sentiment=Sentiment(label=SENTIMENT_LABELS[sentiment.level], level=sentiment.level),
         ),
-        transfer_reason=_mask_long_numbers(story.transfer_reason),
-        call_summary=[_mask_long_numbers(bullet) for bullet in story.summary],
+        transfer_reason=mask_long_numbers(story.transfer_reason),
+        call_summary=[mask_long_numbers(bullet) for bullet in story.summary],
         information_collected=[InfoItem(key=s.key, value=s.value) for s in slots[:10]],
         suggested_next_steps=[
-            NextStep(action=_mask_long_numbers(action), confidence=confidence)
+            NextStep(action=mask_long_numbers(action), confidence=confidence)
             for action, confidence in story.next_steps
         ],
         transcript=turns,

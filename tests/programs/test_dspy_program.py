@@ -18,8 +18,8 @@ from dspy.utils.dummies import DummyLM
 from assist.lm import LMNotConfigured, configure_lm
 from assist.programs import load_program
 from assist.programs._facts import call_duration_seconds, phone_number
-from assist.programs.dspy_program import DSPyBriefProgram, numbered_transcript
-from assist.schema import AgentAssistPortal, LabelledExample
+from assist.programs.dspy_program import DSPyBriefProgram, assemble_portal, numbered_transcript
+from assist.schema import AgentAssistPortal, InfoItem, LabelledExample, NextStep
 from tests.scripted_lm import LIAR_PHONE, MADE_UP_VALUE, ScriptedLM
 
 
@@ -83,7 +83,8 @@ def test_invented_values_and_turns_are_dropped_and_facts_stay_codes(
         ("markers", f"turn -1 is not in the call (turns 0-{last})"),
     ]
     assert sum(len(turn.markers) for turn in portal.transcript) == 1
-    assert LIAR_PHONE in " ".join(portal.call_summary)
+    # Free text is not grounded, but long numbers in it are cut to their last four digits, as rules does.
+    assert f"[number ending {LIAR_PHONE[-4:]}]" in " ".join(portal.call_summary)
     assert portal.header.phone_number == phone_number(example.conversation) != LIAR_PHONE
     assert len(portal.transcript) == len(example.conversation.turns)
 
@@ -238,3 +239,29 @@ def test_the_model_sees_numbered_turns(harper_valley: list[LabelledExample]) -> 
     assert lines[0] == "[0] agent: hello this is harper valley national bank"
     assert lines[4] == "[4] caller: my name is patricia brown"
     assert len(lines) == len(harper_valley[0].conversation.turns)
+
+
+def test_full_card_numbers_never_reach_the_brief(harper_valley: list[LabelledExample]) -> None:
+    conversation = harper_valley[0].conversation
+    values = {
+        "caller_name": "Patricia Brown",
+        "sentiment": "calm",
+        "transfer_reason": "Card 4111 1111 1111 1111 was lost",
+        "call_summary": ["Lost card 4111-1111-1111-1111", "Wants a new one", "Verified by name"],
+        "information_collected": [
+            InfoItem(key="Card number", value="4111111111111111"),
+            InfoItem(key="SSN", value="123 45 6789"),
+            InfoItem(key="Card last four", value="1111"),
+        ],
+        "suggested_next_steps": [NextStep(action="Block 4111111111111111", confidence="high")],
+        "markers": [],
+        "compliance_flags": [],
+    }
+    portal, from_rules, notes, _ = assemble_portal(
+        values, conversation, rules=lambda: load_program("rules").brief(conversation).portal
+    )
+    prose = " ".join([portal.transfer_reason, *portal.call_summary, portal.suggested_next_steps[0].action])
+    assert "4111" not in prose.replace("ending 1111", "") and prose.count("[number ending 1111]") == 3
+    dropped = [(n.section, n.item) for n in notes if n.action == "dropped"]
+    assert dropped == [("information_collected", 0), ("information_collected", 1)]
+    assert from_rules == []
