@@ -246,8 +246,6 @@ class _BriefFormat:
     """Shared by both adapters: instructions before the schema, salvage instead of strict parsing, a retry
     that shows the model its unreadable answer, counting, and the parse-gated response cache."""
 
-    name: Literal["json", "chat"]
-
     def __init__(
         self,
         *,
@@ -360,8 +358,6 @@ class _BriefFormat:
 class BriefChatAdapter(_BriefFormat, ChatAdapter):  # type: ignore[misc]
     """``ChatAdapter``'s ``[[ ## field ## ]]`` format, read by salvage; no JSON fallback request."""
 
-    name = "chat"
-
     def __init__(self, **options: Any) -> None:
         _BriefFormat.__init__(self, **options)
         ChatAdapter.__init__(self, use_json_adapter_fallback=False)
@@ -369,8 +365,6 @@ class BriefChatAdapter(_BriefFormat, ChatAdapter):  # type: ignore[misc]
 
 class BriefJSONAdapter(_BriefFormat, JSONAdapter):  # type: ignore[misc]
     """``JSONAdapter``: one JSON object, with a JSON-schema ``response_format`` where the model supports it."""
-
-    name = "json"
 
     def __init__(self, **options: Any) -> None:
         _BriefFormat.__init__(self, **options)
