@@ -211,7 +211,8 @@ def apply_slip(answer: dict[str, Any], slip: str | None, turns: int) -> dict[str
 
 
 def _transcript_of(messages: list[dict[str, Any]]) -> str:
-    for message in messages:
+    """The call being briefed: the last user message with a transcript (earlier ones are demos)."""
+    for message in reversed(messages):
         if message.get("role") == "user" and "[[ ## transcript ## ]]" in str(message.get("content")):
             return _input_section(str(message["content"]), "transcript")
     return ""
