@@ -1,7 +1,9 @@
 """The labelled-transcript interchange format (JSONL): the one reader every part of the kit uses.
 
 :func:`validate_file` checks every line and reports all problems; :func:`read_examples` is the strict reader
-for importers, which refuse a file on its first problem (naming the line and the field).
+for importers, which refuse a file on its first problem (naming the line and the field). A line may also be a
+bare conversation (``{"id": ..., "turns": [...], ...}``, as the API and the store hold it): it is read as an
+example of that id without gold, so production calls can be evaluated with what needs no labels.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ def validate_file(path: str | Path) -> Validation:
             if not isinstance(record, dict):
                 found.errors.append(LineError(number, "line", "not a JSON object"))
                 continue
+            if "conversation" not in record and "turns" in record:
+                # A bare conversation (the API's and the store's shape): an example without gold, same id.
+                record = {"id": record.get("id"), "conversation": record}
             try:
                 example = LabelledExample.model_validate(record)
             except ValidationError as exc:

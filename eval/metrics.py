@@ -37,6 +37,7 @@ from assist.schema import (
     NextStep,
     SentimentLevel,
 )
+from eval import faithfulness
 
 __all__ = [
     "KEY_MATCH_THRESHOLD",
@@ -65,6 +66,7 @@ __all__ = [
     "summary_coverage",
     "text_similarity",
     "transfer_reason_score",
+    "unsupported_details_rates",
 ]
 
 Section = Literal[
@@ -482,6 +484,27 @@ def check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     return checked
 
 
+UNSUPPORTED_DETAILS = "unsupported_details"
+
+
+def unsupported_details_rates(portal: AgentAssistPortal, conversation: Conversation) -> dict[str, float]:
+    """Share of the brief's checkable details that the call does not support (``eval.faithfulness``).
+
+    ``unsupported_details = unsupported / details`` over every free-text section, and
+    ``unsupported_details.<section>`` per section; a section (or brief) without details has no value. Needs
+    no gold: it reads the brief against its own transcript. Not part of ``overall``.
+    """
+    counts, unsupported = faithfulness.unsupported_details(portal, conversation)
+    rates: dict[str, float] = {}
+    total = sum(counts.values())
+    if total:
+        rates[UNSUPPORTED_DETAILS] = len(unsupported) / total
+    for section, count in counts.items():
+        if count:
+            rates[f"{UNSUPPORTED_DETAILS}.{section}"] = sum(d.section == section for d in unsupported) / count
+    return rates
+
+
 def score_example(
     portal: AgentAssistPortal, example: LabelledExample, *, weights: dict[str, float] | None = None
 ) -> ExampleScores:
@@ -507,6 +530,10 @@ def score_example(
             setattr(scores, metric_name, metric(portal, example.conversation))
         except Exception as exc:  # noqa: BLE001 - same rule as the sections
             scores.errors[metric_name] = f"{type(exc).__name__}: {exc}"
+    try:
+        scores.details.update(unsupported_details_rates(portal, example.conversation))
+    except Exception as exc:  # noqa: BLE001 - same rule as the sections
+        scores.errors[UNSUPPORTED_DETAILS] = f"{type(exc).__name__}: {exc}"
     failed = [name for name in SECTIONS if name in scores.errors]
     if failed:
         scores.errors["overall"] = f"not computed: scoring failed for {', '.join(failed)}"

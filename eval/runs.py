@@ -161,6 +161,12 @@ def _score_rows(run_id: str, example_id: str, scores: ExampleScores) -> list[lis
         if value is not None or error is not None:
             rows.append([run_id, example_id, metric, value, error])
     rows.extend([run_id, example_id, name, value, None] for name, value in scores.details.items())
+    # A sub-metric that could not be computed is NULL with its error, like a section.
+    rows.extend(
+        [run_id, example_id, name, None, error]
+        for name, error in scores.errors.items()
+        if name not in _TOP_LEVEL and name != "generate" and name not in scores.details
+    )
     return rows
 
 

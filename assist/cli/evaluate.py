@@ -21,7 +21,7 @@ from rich.table import Table
 
 from assist.cli import fail
 from assist.interchange import validate_file
-from assist.programs import load_program
+from assist.programs import BRIEF_SECTIONS, load_program
 from assist.settings import Settings
 from assist.store import connect
 
@@ -152,13 +152,20 @@ def _print_cost(console: Console, run: runner.EvalRun) -> None:
 def _print_run(
     console: Console, run: runner.EvalRun, *, db: str, baseline: dict[str, Any] | None = None
 ) -> None:
-    console.print(_scores_table(run, baseline))
+    if any(run.scored_counts().values()):
+        console.print(_scores_table(run, baseline))
+    else:
+        console.print(
+            f"{run.program} on {run.dataset} ({run.n} examples): no gold labels, so no section scores; "
+            "what needs no gold follows"
+        )
     metrics = run.metric_means()
     extras = [
         f"{label} {_fmt(metrics.get(name))}"
         for label, name in (
             ("schema valid", "schema_valid"),
             ("grounding", "grounding_rate"),
+            ("unsupported details", "unsupported_details"),
             ("sentiment exact", "sentiment.exact"),
             ("compliance false positives", "compliance_flags.false_positive"),
         )
@@ -166,6 +173,13 @@ def _print_run(
     ]
     if extras:
         console.print(", ".join(extras))
+    by_section = [
+        f"{section} {_fmt(metrics[f'unsupported_details.{section}'])}"
+        for section in BRIEF_SECTIONS
+        if metrics.get(f"unsupported_details.{section}") is not None
+    ]
+    if by_section:
+        console.print(f"unsupported details by section: {', '.join(by_section)}")
     _print_cost(console, run)
     for prediction in [p for p in run.predictions if p.error][:5]:
         console.print(f"[yellow]failed[/yellow] {prediction.example_id}: {prediction.error}", markup=True)
