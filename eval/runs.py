@@ -17,6 +17,7 @@ newer columns the first time it is opened for writing (:func:`ensure_schema`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -28,9 +29,9 @@ from assist.programs import LMUsage
 from assist.schema import AgentAssistPortal
 from eval._duck import insert_rows
 from eval.metrics import SECTIONS, ExampleScores
-from eval.runner import EvalRun, Prediction, summary_keys
+from eval.runner import EvalRun, Prediction
 
-__all__ = ["ExampleChange", "RunRow", "compare_runs", "ensure_schema", "list_runs", "load_run", "save_run"]
+__all__ = ["RunRow", "ensure_schema", "list_runs", "load_run", "run_from_json", "save_run"]
 
 _TOP_LEVEL = ("overall", *SECTIONS, "schema_valid", "grounding_rate")
 
@@ -338,6 +339,43 @@ def load_run(con: duckdb.DuckDBPyConnection, spec: str) -> EvalRun:
     )
 
 
+#: What a ``--json`` document holds of each prediction and of the run, under the models' own names (it has no
+#: brief; the run's timings are nested under ``timings``).
+_RECORDED = tuple(name for name in Prediction.model_fields if name not in {"example_id", "portal"})
+_TIMINGS = {"threads", "generate_seconds", "score_seconds"}
+_RUN_FIELDS = tuple(name for name in EvalRun.model_fields if name not in {"predictions", "scores", *_TIMINGS})
+
+
+def run_from_json(document: Mapping[str, Any]) -> EvalRun:
+    """The run an ``assist eval --json`` document describes (a committed baseline, say), to compare with.
+
+    The document keeps every example's scores, salvage notes, usage and seconds but not its brief: each
+    prediction's ``portal`` is ``None``. Keys an older document lacks read as "not recorded", as in an older
+    database.
+    """
+    timings = document.get("timings", {})
+    predictions, scores = [], []
+    for example in document["per_example"]:
+        recorded = {key: example[key] for key in _RECORDED if example.get(key) is not None}
+        predictions.append(Prediction(example_id=example["id"], **recorded))
+        metrics = dict(example.get("metrics", {}))
+        extras = {key: metrics.pop(key, None) for key in ("schema_valid", "grounding_rate")}
+        scores.append(
+            ExampleScores(
+                **example["scores"],
+                **extras,
+                details={name: value for name, value in metrics.items() if value is not None},
+                errors=example.get("score_errors", {}),
+            )
+        )
+    return EvalRun(
+        **{key: document[key] for key in _RUN_FIELDS if document.get(key) is not None},
+        **{key: timings[key] for key in _TIMINGS if timings.get(key) is not None},
+        predictions=predictions,
+        scores=scores,
+    )
+
+
 @dataclass(frozen=True)
 class RunRow:
     run_id: str
@@ -360,31 +398,3 @@ def list_runs(con: duckdb.DuckDBPyConnection, *, limit: int = 50) -> list[RunRow
         [limit],
     ).fetchall()
     return [RunRow(*row) for row in rows]
-
-
-@dataclass(frozen=True)
-class ExampleChange:
-    example_id: str
-    metric: str
-    before: float | None
-    after: float | None
-
-    @property
-    def delta(self) -> float | None:
-        return None if self.before is None or self.after is None else self.after - self.before
-
-
-def compare_runs(
-    a: EvalRun, b: EvalRun, *, top: int = 10
-) -> tuple[dict[str, tuple[float | None, float | None]], list[ExampleChange]]:
-    """Per-section ``(A, B)`` and the ``top`` examples whose overall changed most (both directions)."""
-    sa, sb = a.section_scores(), b.section_scores()
-    sections = {key: (sa[key], sb[key]) for key in summary_keys}
-    after = {p.example_id: s.overall for p, s in zip(b.predictions, b.scores, strict=True)}
-    changes = [
-        ExampleChange(p.example_id, "overall", s.overall, after[p.example_id])
-        for p, s in zip(a.predictions, a.scores, strict=True)
-        if p.example_id in after and s.overall != after[p.example_id]
-    ]
-    changes.sort(key=lambda c: (-(abs(c.delta) if c.delta is not None else 2.0), c.example_id))
-    return sections, changes[:top]

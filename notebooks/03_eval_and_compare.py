@@ -199,15 +199,11 @@ save_run(con, run_b)
 display(run_view(run_b))
 
 # %%
-sections, changes = compare_runs(run_a, run_b, top=10)
-pd.DataFrame(
-    [
-        {"section": key, "A": a, "B": b, "Δ B−A": None if a is None or b is None else b - a}
-        for key, (a, b) in sections.items()
-    ]
-).set_index("section").style.format("{:+.3f}", subset=["Δ B−A"], na_rep="").format(
-    "{:.3f}", subset=["A", "B"], na_rep="—"
-).background_gradient(subset=["Δ B−A"], cmap="RdYlGn", vmin=-0.5, vmax=0.5)
+found = compare_runs(run_a, run_b, top=10)
+changes = found.changes
+pd.DataFrame(found.table()).set_index("metric").loc[["overall", *SECTIONS]].style.format(
+    "{:+.3f}", subset=["delta", "low", "high"], na_rep=""
+).format("{:.3f}", subset=["a", "b"], na_rep="—")
 
 # %% [markdown]
 # Every example and section, B minus A. Red is worse, green better, grey not labelled.

@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import duckdb
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.rule import Rule
 from rich.table import Table
+from rich.text import Text
 
 from assist.cli import fail
 from assist.interchange import validate_file
@@ -28,7 +31,7 @@ from assist.store import connect
 # The eval harness (rouge-score, nltk, pandas) is imported inside the commands that use it, so the
 # rest of the CLI starts without paying for it.
 if TYPE_CHECKING:
-    from eval import gate, runner
+    from eval import compare, gate, runner
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="DuckDB file (default: $ASSIST_DB or assist.duckdb)")
@@ -504,10 +507,21 @@ def runs_show(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="Run id, unique prefix, or 'latest'")],
     db: DbOption = None,
     json_out: JsonOption = None,
+    example: Annotated[
+        str | None,
+        typer.Option(
+            "--example",
+            help="One example in full: per section the brief beside the gold and the score, who wrote it, "
+            "salvage; fallback, tokens, cost, seconds, judge",
+        ),
+    ] = None,
 ) -> None:
     """A run's provenance and section scores (``--json`` writes it in the `assist eval --json` format)."""
     from eval import runs
 
+    if example is not None:
+        _show_example(run_id, example, db=db, json_out=json_out)
+        return
     with _database(db) as con:
         run = runs.load_run(con, run_id)
     console = _console(json_out)
@@ -529,32 +543,200 @@ def runs_show(
     _print_run(console, run, db=db or Settings().assist_db)
 
 
-@runs_group.command("compare")
-def runs_compare(
-    run_a: Annotated[str, typer.Argument(metavar="RUN_A")],
-    run_b: Annotated[str, typer.Argument(metavar="RUN_B")],
-    db: DbOption = None,
-    top: Annotated[int, typer.Option("--top", help="How many changed examples to list", min=1)] = 10,
-) -> None:
-    """Per-section deltas B − A and the examples whose overall changed most."""
-    from eval import runs
+def _show_example(run_id: str, example_id: str, *, db: str | None, json_out: str | None) -> None:
+    from assist.errors import NotFound
+    from eval import compare, runs
+    from eval import dataset as datasets
 
     with _database(db) as con:
-        a, b = runs.load_run(con, run_a), runs.load_run(con, run_b)
-    sections, changes = runs.compare_runs(a, b, top=top)
-    console = Console()
-    if a.dataset_hash != b.dataset_hash:
-        console.print(
-            f"note: different datasets ({a.dataset}@{a.dataset_hash[:12]} vs {b.dataset}@{b.dataset_hash[:12]})"
+        run = runs.load_run(con, run_id)
+        try:
+            data = datasets.load_by_hash(con, run.dataset, run.dataset_hash)
+        except NotFound:  # a run saved from Python without importing its dataset: shown without the gold
+            data = None
+    view = compare.example_view(run, example_id, data)
+    if json_out:
+        _write_json(view.to_json(), json_out)
+    # Not soft-wrapped: a long brief, reason or note wraps at the terminal's width instead of running off it.
+    _print_example(Console(stderr=json_out == "-", highlight=False), view)
+
+
+def _print_example(console: Console, view: compare.ExampleView) -> None:
+    """The example's header lines, then one block per section: brief beside gold, sub-metrics, salvage."""
+    console.print(
+        Text(
+            f"{view.example_id}: example {view.position + 1} of run {view.run_id} "
+            f"({view.program} on {view.dataset}@{view.dataset_hash[:12]})",
+            style="bold",
         )
-    console.print(f"A = {a.run_id} ({a.program}), B = {b.run_id} ({b.program})", markup=False)
-    table = Table("section", "A", "B", "Δ B−A")
-    for key, (before, after) in sections.items():
-        table.add_row(key, _fmt(before), _fmt(after), _fmt_delta(before, after))
-    console.print(table)
-    if changes:
+    )
+    lines = [f"brief by {view.produced_by or 'nobody'}; overall {_fmt(view.overall)}; {view.seconds:.3f} s"]
+    if view.fallback:
+        lines.append(f"fell back to rules: {view.fallback_reason or 'no reason recorded'}")
+    if view.error is not None:
+        lines.append(f"failed: {view.error}")
+    if view.usage is not None:
+        usage = view.usage
+        cost = "unknown" if usage.cost_usd is None else f"${usage.cost_usd:.5f}"
+        lines.append(
+            f"model: {usage.requests} requests{' (from the cache)' if usage.cached else ''}; tokens prompt "
+            f"{_fmt_count(usage.prompt_tokens)}, completion {_fmt_count(usage.completion_tokens)}; cost {cost}"
+            + (f"; {usage.turns_omitted} turns left out to fit" if usage.turns_omitted else "")
+        )
+    if view.metrics or view.ungrounded_dropped:
+        lines.append(
+            "; ".join(
+                [f"{name} {_fmt(value)}" for name, value in view.metrics.items()]
+                + [f"ungrounded items dropped {view.ungrounded_dropped}"]
+            )
+        )
+    lines += [f"note: {note}" for note in view.notes]
+    for line in lines:
+        console.print(line, markup=False)
+    for section in view.sections:
+        _print_section(console, section)
+    if view.judge:
+        console.print(Rule(Text("judge", style="bold"), align="left"))
+        # eval/judge.py's verdicts with their reasons, once runs store them, are printed here after its numbers.
+        console.print("; ".join(f"{name} {_fmt(value)}" for name, value in view.judge.items()), markup=False)
+    other_errors = {k: v for k, v in view.score_errors.items() if k not in {s.section for s in view.sections}}
+    for name, error in other_errors.items():
+        console.print(f"not scored: {name}: {error}", markup=False)
+
+
+def _fmt_count(value: int | None) -> str:
+    return "unknown" if value is None else f"{value:,}"
+
+
+def _bulleted(value: Any) -> str:
+    """A section's value as text; a list's items start with a bullet, so a wrapped item still reads as one."""
+    from eval.compare import section_lines
+
+    lines = section_lines(value)
+    return "\n".join(f"• {line}" for line in lines) if isinstance(value, list) and value else "\n".join(lines)
+
+
+def _print_section(console: Console, section: compare.SectionView) -> None:
+    """A rule with the section, its score and writer; the brief beside the gold; sub-metrics and salvage."""
+    by = f" · by {section.written_by}" if section.written_by else ""
+    console.print(Rule(Text(f"{section.section} · {_fmt(section.score)}{by}", style="bold"), align="left"))
+    if section.labelled is None:
+        gold = "(gold not at hand)"
+    elif not section.labelled:
+        gold = "(not labelled)"
+    else:
+        gold = _bulleted(section.gold)
+    grid = Table(box=None, expand=True, pad_edge=False, show_edge=False)
+    grid.add_column("brief", ratio=1, header_style="dim")
+    grid.add_column("gold", ratio=1, header_style="dim")
+    grid.add_row(Text(_bulleted(section.brief) or "(no brief)"), Text(gold))
+    console.print(grid)
+    extra = [f"{name} {_fmt(value)}" for name, value in section.metrics.items()]
+    if extra:
+        console.print(Text("; ".join(extra), style="dim"))
+    if section.error is not None:
+        console.print(f"not scored: {section.error}", markup=False)
+    for note in section.salvage:
+        item = f" item {note.item}" if note.item is not None else ""
+        console.print(f"salvage: {note.action}{item}: {note.reason}", markup=False)
+
+
+def _load_run(con: duckdb.DuckDBPyConnection, spec: str) -> runner.EvalRun:
+    """A stored run (id, unique prefix, ``latest``) or an ``assist eval --json`` file (a committed baseline)."""
+    from eval import runs
+
+    path = Path(spec)
+    if path.is_file():
+        return runs.run_from_json(json.loads(path.read_text(encoding="utf-8")))
+    if path.suffix == ".json":
+        raise FileNotFoundError(2, "No such file", spec)
+    return runs.load_run(con, spec)
+
+
+_VERDICT_STYLE = {"better": "green", "worse": "red"}
+
+
+def _differences_table(title: str, rows: list[compare.PairedDifference], label: str) -> Table:
+    """``label | n | B−A | 95% interval | verdict``: fits 80 columns with the longest section name."""
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, title=title, title_justify="left"
+    )
+    table.add_column(label, no_wrap=True)
+    table.add_column("n", justify="right")
+    table.add_column("B−A", justify="right")
+    table.add_column("95% interval", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for row in rows:
+        interval = "" if row.low is None or row.high is None else f"[{row.low:+.3f}, {row.high:+.3f}]"
+        delta = "" if row.delta is None else f"{row.delta:+.3f}"
+        table.add_row(
+            row.metric,
+            str(row.n),
+            delta,
+            interval,
+            Text(row.verdict, style=_VERDICT_STYLE.get(row.verdict, "")),
+            style="bold" if row.metric == "overall" else None,
+        )
+    return table
+
+
+@runs_group.command("compare")
+def runs_compare(
+    run_a: Annotated[
+        str, typer.Argument(metavar="RUN_A", help="Run id, prefix, 'latest', or an --json file")
+    ],
+    run_b: Annotated[
+        str, typer.Argument(metavar="RUN_B", help="Run id, prefix, 'latest', or an --json file")
+    ],
+    db: DbOption = None,
+    json_out: JsonOption = None,
+    top: Annotated[int, typer.Option("--top", help="How many changed examples to list", min=1)] = 10,
+    shared_ids: Annotated[
+        bool,
+        typer.Option(
+            "--shared-ids", help="Runs on different datasets: compare them on the example ids they share"
+        ),
+    ] = False,
+) -> None:
+    """Is B different from A? Per section, the mean paired difference B − A over the examples both scored,
+    its bootstrap 95% interval and a verdict; then the examples whose overall changed most."""
+    from eval import compare
+
+    with _database(db) as con:
+        a, b = _load_run(con, run_a), _load_run(con, run_b)
+    found = compare.compare_runs(a, b, shared_ids=shared_ids, top=top)
+    if json_out:
+        _write_json(found.to_json(), json_out)
+    # Not soft-wrapped: the notes and the summary lines wrap at the terminal's width.
+    console = Console(stderr=json_out == "-", highlight=False)
+    console.print(f"A = {found.a.label()}", markup=False)
+    console.print(f"B = {found.b.label()}", markup=False)
+    for note in found.notes:
+        console.print(f"note: {note}", markup=False)
+    overall = found.row("overall")
+    console.print(
+        f"{found.shared} examples in both runs; overall over its {overall.n} pairs: A {_fmt(overall.a)}, "
+        f"B {_fmt(overall.b)}; interval: paired bootstrap, {found.resamples:,} resamples, seed {found.seed}",
+        markup=False,
+    )
+    console.print(_differences_table("B − A per section", found.sections(), "section"))
+    others = found.others()
+    moved = [row for row in others if row.verdict in _VERDICT_STYLE]
+    if moved:
+        console.print(_differences_table("other per-example metrics that moved", moved, "metric"))
+    unpaired = [row.metric for row in others if row.n == 0]
+    steady = sum(row.verdict == "no detectable difference" for row in others)
+    few = len(others) - len(moved) - steady - len(unpaired)
+    console.print(
+        f"other metrics: {steady} with no detectable difference, {few} with too few pairs, "
+        f"{len(unpaired)} in one run only"
+        + (f" ({', '.join(unpaired)})" if unpaired else "")
+        + " (all: --json -)",
+        markup=False,
+    )
+    if found.changes:
         changed = Table("example", "A overall", "B overall", "Δ", title="examples that changed most")
-        for change in changes:
+        for change in found.changes:
             changed.add_row(
                 change.example_id,
                 _fmt(change.before),

@@ -11,9 +11,9 @@ from assist.programs.rules import RulesProgram
 from assist.store import connect
 from eval.dataset import Dataset, import_dataset, load_by_hash, load_dataset
 from eval.runner import rescore, run_eval
-from eval.runs import compare_runs, list_runs, load_run, save_run
+from eval.runs import list_runs, load_run, save_run
 from tests.conftest import HARPER_VALLEY, SYNTHETIC
-from tests.eval.conftest import CrashingProgram, ForgetfulProgram, GoldProgram, PatchyProgram
+from tests.eval.conftest import CrashingProgram, GoldProgram, PatchyProgram
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +63,6 @@ def test_views_answer_plain_sql(tmp_path: Path, harper: Dataset) -> None:
         ).fetchone()
         assert nulls is not None and nulls[0] >= 20
         assert [r.run_id for r in list_runs(con)] == [crashing.run_id, gold.run_id]
-
-
-def test_compare_names_the_examples_that_changed_most(harper: Dataset) -> None:
-    better, worse = (
-        run_eval(GoldProgram(harper.examples), harper),
-        run_eval(ForgetfulProgram(harper.examples), harper),
-    )
-    sections, changes = compare_runs(better, worse, top=5)
-    assert sections["caller_name"][0] == 1.0 and sections["caller_name"][1] < 0.1
-    assert sections["sentiment"] == (None, None)
-    assert len(changes) == 5 and all(c.delta is not None and c.delta <= -0.5 for c in changes)
-    assert compare_runs(better, better)[1] == []
 
 
 def test_rescore_from_the_database_stores_a_new_run(tmp_path: Path, harper: Dataset) -> None:

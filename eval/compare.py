@@ -1,0 +1,573 @@
+"""Two runs, example by example: is a difference real (:func:`compare_runs`), and what did one example get
+(:func:`example_view`)?
+
+**Paired differences.** Two programs' scores on the same call are correlated — a call that is hard for one
+is usually hard for the other — so the unit of comparison is the per-example difference ``d_i = B_i − A_i``
+over the examples both runs scored, not the two run means with their separate spreads. The spread of the
+``d_i`` is what is left once the shared difficulty is taken out, so a paired interval is narrower, and
+honest, where two independent intervals would overlap and hide a real change.
+
+**The interval** is a paired bootstrap: resample the ``n`` differences with replacement, take the mean of
+each resample, and read the 2.5th and 97.5th percentiles of those means (:func:`bootstrap_interval`).
+**The verdict** (:func:`verdict`): *better* when the whole interval is above 0, *worse* when it is below,
+otherwise *no detectable difference*; fewer than :data:`MIN_PAIRS` pairs get *too few pairs*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from assist.errors import NotFound
+from assist.programs import LMUsage, SalvageNote
+from assist.schema import AgentAssistPortal, Gold, LabelledExample
+from eval.dataset import Dataset
+from eval.metrics import SECTIONS, ExampleScores, Section
+from eval.runner import EvalRun, Prediction, summary_keys
+
+__all__ = [
+    "JUDGE_PREFIX",
+    "MIN_PAIRS",
+    "RESAMPLES",
+    "Comparison",
+    "DatasetMismatch",
+    "ExampleChange",
+    "ExampleView",
+    "PairedDifference",
+    "RunRef",
+    "SectionView",
+    "Verdict",
+    "bootstrap_interval",
+    "brief_section",
+    "compare_runs",
+    "example_metrics",
+    "example_view",
+    "gold_section",
+    "resample_count",
+    "section_lines",
+    "verdict",
+]
+
+Verdict = Literal["better", "worse", "no detectable difference", "too few pairs"]
+
+#: Resamples of the bootstrap, and its seed: the same two runs always get the same interval.
+RESAMPLES = 10_000
+SEED = 0
+#: With fewer pairs even a difference of the same sign on every pair is not significant at 5% (two-sided sign
+#: test: ``2 · 0.5^5 = 0.0625`` for 5 pairs), while their bootstrap interval always excludes 0.
+MIN_PAIRS = 6
+#: Index draws one metric's bootstrap may make; past it a large run gets fewer resamples (down to
+#: :data:`_MIN_RESAMPLES`), whose interval is already stable because it is narrow.
+_DRAW_BUDGET = 20_000_000
+_MIN_RESAMPLES = 1_000
+#: Index draws held in memory at once (int32: 16 MB).
+_CHUNK_DRAWS = 1 << 22
+#: Differences this small are float noise (the same score reached through another order of sums), not a change.
+_NOISE = 1e-9
+#: Per-example metrics of a model judge are ``ExampleScores.details`` entries named ``judge.…``.
+JUDGE_PREFIX = "judge."
+
+
+class DatasetMismatch(ValueError):
+    """The two runs were made on different datasets and the caller did not ask for their shared ids."""
+
+
+# --- the statistic ---------------------------------------------------------------------------------------
+
+
+def resample_count(n: int, resamples: int = RESAMPLES) -> int:
+    """``R = min(resamples, max(1000, 20,000,000 // n))``: the work of one bootstrap is ``R · n`` index draws,
+    bounded by 20 million unless ``n`` itself is over 20,000."""
+    return min(resamples, max(_MIN_RESAMPLES, _DRAW_BUDGET // max(n, 1)))
+
+
+def bootstrap_interval(
+    differences: Sequence[float], *, resamples: int = RESAMPLES, seed: int = SEED, level: float = 0.95
+) -> tuple[float, float]:
+    """Paired bootstrap percentile interval of the mean of ``differences``.
+
+    ``R = resample_count(n, resamples)`` resamples, each ``n`` differences drawn uniformly with replacement
+    from the ``n`` given; ``m_r`` = the mean of resample ``r``. The interval is the ``(1 − level)/2`` and
+    ``(1 + level)/2`` quantiles of ``m_1 … m_R`` (numpy's linear interpolation). Seeded (numpy PCG64): the
+    same differences always give the same interval.
+    """
+    values = np.asarray(differences, dtype=float)
+    n = values.size
+    if n == 0:
+        raise ValueError("a bootstrap needs at least one difference")
+    count = resample_count(n, resamples)
+    rows = max(1, _CHUNK_DRAWS // n)
+    rng = np.random.default_rng(seed)
+    means = np.empty(count)
+    for start in range(0, count, rows):
+        stop = min(start + rows, count)
+        means[start:stop] = values[rng.integers(0, n, size=(stop - start, n), dtype=np.int32)].mean(axis=1)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def verdict(n: int, low: float | None, high: float | None) -> Verdict:
+    """``too few pairs`` when ``n < MIN_PAIRS``; else ``better`` when ``low > 0``, ``worse`` when ``high < 0``
+    (beyond float noise, 1e-9), otherwise ``no detectable difference`` (the interval contains 0)."""
+    if n < MIN_PAIRS or low is None or high is None:
+        return "too few pairs"
+    if low > _NOISE:
+        return "better"
+    if high < -_NOISE:
+        return "worse"
+    return "no detectable difference"
+
+
+# --- comparing two runs -----------------------------------------------------------------------------------
+
+
+def _number_fields(scores: ExampleScores) -> dict[str, float | None]:
+    """Every per-example number of ``scores`` held as its own field (``overall``, sections, ``schema_valid``, …)."""
+    return {
+        name: getattr(scores, name)
+        for name in ExampleScores.model_fields
+        if name not in {"details", "errors"}
+    }
+
+
+def example_metrics(scores: ExampleScores) -> dict[str, float]:
+    """Every per-example number of ``scores`` that is not ``None``: ``overall`` and the sections, then the
+    other fields (``schema_valid``, ``grounding_rate``) and each sub-metric of ``details`` (judge metrics
+    included)."""
+    fields = _number_fields(scores)
+    ordered = {key: fields.pop(key) for key in summary_keys} | fields | dict(scores.details)
+    return {key: value for key, value in ordered.items() if value is not None}
+
+
+class RunRef(BaseModel):
+    """Which run a comparison side is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    program: str
+    dataset: str
+    dataset_hash: str
+    n: int
+
+    @classmethod
+    def of(cls, run: EvalRun) -> RunRef:
+        return cls(
+            run_id=run.run_id,
+            program=run.program,
+            dataset=run.dataset,
+            dataset_hash=run.dataset_hash,
+            n=run.n,
+        )
+
+    def label(self) -> str:
+        return f"{self.run_id} ({self.program} on {self.dataset}@{self.dataset_hash[:12]})"
+
+
+class PairedDifference(BaseModel):
+    """One metric over the examples both runs scored: means of A and B over those pairs, ``delta`` = mean of
+    ``B_i − A_i`` (= ``b − a``), its bootstrap interval ``[low, high]`` and the verdict. ``None``: no pairs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    n: int
+    a: float | None
+    b: float | None
+    delta: float | None
+    low: float | None
+    high: float | None
+    verdict: Verdict
+
+
+class ExampleChange(BaseModel):
+    """One shared example's ``metric`` in A (``before``) and B (``after``); ``None``: not scored there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    example_id: str
+    metric: str
+    before: float | None
+    after: float | None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+
+class Comparison(BaseModel):
+    """What :func:`compare_runs` found: one :class:`PairedDifference` per metric (``overall`` and the sections
+    first, in :data:`eval.runner.summary_keys` order, then the other per-example metrics present in either run)
+    and the examples whose overall changed most."""
+
+    model_config = ConfigDict(frozen=True)
+
+    a: RunRef
+    b: RunRef
+    #: Example ids in both runs (the candidates for pairs), and in one run only.
+    shared: int
+    only_a: int
+    only_b: int
+    #: Of the shared examples, how many each program failed to brief (no scores: in no pair).
+    failed_a: int
+    failed_b: int
+    resamples: int
+    seed: int
+    rows: list[PairedDifference]
+    changes: list[ExampleChange]
+    #: What the reader must know to read the numbers (other dataset version, shared ids only, weights differ).
+    notes: list[str]
+
+    def row(self, metric: str) -> PairedDifference:
+        return next(row for row in self.rows if row.metric == metric)
+
+    def sections(self) -> list[PairedDifference]:
+        """The rows of ``overall`` and the eight sections."""
+        return [row for row in self.rows if row.metric in summary_keys]
+
+    def others(self) -> list[PairedDifference]:
+        """The rows of every other per-example metric (schema_valid, grounding_rate, sub-metrics, judge.…)."""
+        return [row for row in self.rows if row.metric not in summary_keys]
+
+    def table(self) -> list[dict[str, Any]]:
+        """One record per metric, for ``pandas.DataFrame(comparison.table())``."""
+        return [row.model_dump() for row in self.rows]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json") | {
+            "changes": [change.model_dump() | {"delta": change.delta} for change in self.changes]
+        }
+
+
+def _by_id(run: EvalRun) -> dict[str, tuple[Prediction, ExampleScores]]:
+    return {p.example_id: (p, s) for p, s in zip(run.predictions, run.scores, strict=True)}
+
+
+def _paired(metric: str, a: list[float], b: list[float], *, resamples: int, seed: int) -> PairedDifference:
+    """The :class:`PairedDifference` of ``metric`` over the pairs ``(a[i], b[i])``."""
+    n = len(a)
+    if n == 0:
+        return PairedDifference(
+            metric=metric, n=0, a=None, b=None, delta=None, low=None, high=None, verdict="too few pairs"
+        )
+    differences = [after - before for before, after in zip(a, b, strict=True)]
+    low, high = bootstrap_interval(differences, resamples=resamples, seed=seed)
+    return PairedDifference(
+        metric=metric,
+        n=n,
+        a=float(np.mean(a)),
+        b=float(np.mean(b)),
+        delta=float(np.mean(differences)),
+        low=low,
+        high=high,
+        verdict=verdict(n, low, high),
+    )
+
+
+def _dataset_notes(a: EvalRun, b: EvalRun, shared: int, *, shared_ids: bool) -> list[str]:
+    """Refuse two datasets unless ``shared_ids``; say how many ids are compared when the data differs."""
+    if a.dataset != b.dataset:
+        if not shared_ids:
+            remedy = (
+                f"pass --shared-ids to compare them on the {shared} example ids they share"
+                if shared
+                else "they share no example id"
+            )
+            raise DatasetMismatch(
+                f"runs {a.run_id} and {b.run_id} were made on different datasets ({a.dataset} vs {b.dataset}); "
+                + remedy
+            )
+        return [
+            f"different datasets ({a.dataset} vs {b.dataset}): compared on their {shared} shared example ids"
+        ]
+    if a.dataset_hash != b.dataset_hash:
+        return [
+            (
+                f"different versions of {a.dataset} ({a.dataset_hash[:12]} vs {b.dataset_hash[:12]}): compared "
+                f"on the {shared} example ids both have (A has {a.n}, B {b.n}); a shared id's gold may differ too"
+            )
+        ]
+    return []
+
+
+def compare_runs(
+    a: EvalRun,
+    b: EvalRun,
+    *,
+    shared_ids: bool = False,
+    top: int = 10,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> Comparison:
+    """Pair the examples of ``a`` and ``b`` by id and compare every per-example metric, B − A.
+
+    A metric's pairs are the shared examples where *both* runs have a value (a section not scored in one run
+    for an example is left out of that section's pairs). Runs on different datasets (by name) raise
+    :class:`DatasetMismatch` unless ``shared_ids``; different versions of one dataset are compared on their
+    shared ids, and both cases say so in ``notes``. ``changes``: the ``top`` shared examples whose overall
+    changed most, either way (a side without an overall first).
+    """
+    in_a, in_b = _by_id(a), _by_id(b)
+    ids = [example_id for example_id in in_a if example_id in in_b]
+    notes = _dataset_notes(a, b, len(ids), shared_ids=shared_ids)
+    if not ids:
+        raise ValueError(f"runs {a.run_id} and {b.run_id} have no example id in common")
+    if a.weights != b.weights:
+        notes.append(
+            f"weights differ (A {a.weights or 'equal'}, B {b.weights or 'equal'}): overall is not alike"
+        )
+    values = {
+        example_id: (example_metrics(in_a[example_id][1]), example_metrics(in_b[example_id][1]))
+        for example_id in ids
+    }
+    present = {metric for va, vb in values.values() for metric in (*va, *vb)}
+    # overall and the sections always (a section nobody scored says so), then the other fields, then the rest.
+    fields = [
+        name for name in _number_fields(ExampleScores()) if name not in summary_keys and name in present
+    ]
+    ordered = [*summary_keys, *fields]
+    ordered += sorted(present - set(ordered))
+    rows = []
+    for metric in ordered:
+        pairs = [(va[metric], vb[metric]) for va, vb in values.values() if metric in va and metric in vb]
+        rows.append(
+            _paired(metric, [p[0] for p in pairs], [p[1] for p in pairs], resamples=resamples, seed=seed)
+        )
+    changes = [
+        ExampleChange(example_id=i, metric="overall", before=in_a[i][1].overall, after=in_b[i][1].overall)
+        for i in ids
+        if in_a[i][1].overall != in_b[i][1].overall
+    ]
+    changes.sort(key=lambda c: (-(abs(c.delta) if c.delta is not None else 2.0), c.example_id))
+    failed_a = sum(in_a[i][0].error is not None for i in ids)
+    failed_b = sum(in_b[i][0].error is not None for i in ids)
+    if failed_a or failed_b:
+        notes.append(f"failed briefs, in no pair: {failed_a} in A, {failed_b} in B")
+    return Comparison(
+        a=RunRef.of(a),
+        b=RunRef.of(b),
+        shared=len(ids),
+        only_a=len(in_a) - len(ids),
+        only_b=len(in_b) - len(ids),
+        failed_a=failed_a,
+        failed_b=failed_b,
+        resamples=resamples,
+        seed=seed,
+        rows=rows,
+        changes=changes[:top],
+        notes=notes,
+    )
+
+
+# --- one example, all of it ------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_json(item) for item in value]
+    return value
+
+
+def brief_section(portal: AgentAssistPortal, section: Section) -> Any:
+    """What ``section`` of ``portal`` says, as JSON: the part its metric scores (markers: ``turn``, ``type``,
+    ``description`` of every marker on the transcript)."""
+    if section == "sentiment":
+        return portal.header.sentiment.level
+    if section == "caller_name":
+        return portal.header.caller_name
+    if section == "markers":
+        return [
+            {"turn": turn, "type": marker.type, "description": marker.description}
+            for turn, item in enumerate(portal.transcript)
+            for marker in item.markers
+        ]
+    return _json(getattr(portal, section))
+
+
+def gold_section(gold: Gold | None, section: Section) -> Any:
+    """The gold of ``section`` as JSON; ``None`` when it is not labelled (``[]`` is "labelled: none")."""
+    if gold is None or section not in gold.labelled():
+        return None
+    return _json(getattr(gold, section))
+
+
+def _item_line(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    if "turn" in item:
+        described = f": {item['description']}" if item.get("description") else ""
+        return f"turn {item['turn']} {item['type']}{described}"
+    if "action" in item:
+        return f"{item['action']} ({item['confidence']})"
+    if "key" in item:
+        return f"{item['key']}: {item['value']}"
+    return f"{item.get('type')}: {item.get('description')}"
+
+
+def section_lines(value: Any) -> list[str]:
+    """A section's JSON value as lines for a person: a text as itself, one line per list item (``key: value``,
+    ``action (confidence)``, ``turn 3 frustration: …``, ``type: description``), ``(none)`` for an empty list,
+    no line for ``None``."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [_item_line(item) for item in value] or ["(none)"]
+    return [str(value)]
+
+
+class SectionView(BaseModel):
+    """One section of one example: the brief's value beside the gold, its score, and who wrote it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    section: Section
+    score: float | None
+    #: Why there is no score although the section is labelled (scoring failed, or no brief).
+    error: str | None
+    #: Whether the gold labels this section; ``None`` when the gold is not at hand.
+    labelled: bool | None
+    #: :func:`brief_section` and :func:`gold_section`; ``None``: no brief stored, or not labelled.
+    brief: Any
+    gold: Any
+    #: The program whose model wrote it, or ``rules``; ``None`` when not recorded.
+    written_by: str | None
+    salvage: list[SalvageNote]
+    #: The section's sub-metrics: each ``details`` entry with the section as a part of its name
+    #: (``call_summary.coverage``, ``unsupported_details.call_summary``), the judge's aside.
+    metrics: dict[str, float]
+
+
+class ExampleView(BaseModel):
+    """Everything a run holds about one example (:func:`example_view`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    program: str
+    dataset: str
+    dataset_hash: str
+    example_id: str
+    position: int
+    #: Who produced the brief (``rules`` when a model program fell back); ``None`` when it failed.
+    produced_by: str | None
+    fallback: bool
+    fallback_reason: str | None
+    error: str | None
+    overall: float | None
+    ungrounded_dropped: int
+    usage: LMUsage | None
+    seconds: float
+    sections: list[SectionView]
+    #: The model judge's per-example numbers: the ``judge.…`` entries of ``ExampleScores.details``.
+    judge: dict[str, float]
+    #: Every other per-example number: ``schema_valid``, ``grounding_rate`` and the sub-metrics of no section.
+    metrics: dict[str, float]
+    score_errors: dict[str, str]
+    #: Why something is missing (no brief stored, gold not at hand).
+    notes: list[str]
+
+    def table(self) -> list[dict[str, Any]]:
+        """One record per section, the values as text lines, for ``pandas.DataFrame(view.table())``."""
+        return [
+            {
+                "section": s.section,
+                "written_by": s.written_by,
+                "score": s.score,
+                "brief": "\n".join(section_lines(s.brief)),
+                "gold": "\n".join(section_lines(s.gold)) if s.labelled else None,
+                "salvage": "\n".join(f"{n.action}: {n.reason}" for n in s.salvage),
+            }
+            for s in self.sections
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _unknown_example(run: EvalRun, example_id: str) -> NotFound:
+    first = run.predictions[0].example_id if run.predictions else "none"
+    return NotFound(
+        f"no example {example_id!r} in run {run.run_id} ({run.n} examples, the first {first!r}); its ids are "
+        f"per_example[].id of `assist runs show {run.run_id} --json -`"
+    )
+
+
+def _belongs(metric: str, section: Section) -> bool:
+    """A sub-metric is the section's when the section is a dotted part of its name (the judge's are apart)."""
+    return not metric.startswith(JUDGE_PREFIX) and section in metric.split(".")
+
+
+def _section_view(
+    section: Section, prediction: Prediction, scores: ExampleScores, gold: Gold | None, has_gold: bool
+) -> SectionView:
+    return SectionView(
+        section=section,
+        score=scores.section(section),
+        error=scores.errors.get(section),
+        labelled=(gold is not None and section in gold.labelled()) if has_gold else None,
+        brief=brief_section(prediction.portal, section) if prediction.portal is not None else None,
+        gold=gold_section(gold, section),
+        written_by=(prediction.sections or {}).get(section),
+        salvage=[note for note in prediction.salvage if note.section == section],
+        metrics={k: v for k, v in scores.details.items() if _belongs(k, section)},
+    )
+
+
+def example_view(run: EvalRun, example_id: str, dataset: Dataset | None = None) -> ExampleView:
+    """One example of ``run``: per section the brief's value, the gold (from ``dataset``, the version the run
+    was made on) and the score, who wrote it and what salvage did; the fallback reason, tokens, cost and
+    seconds; the judge's numbers. Without ``dataset`` the gold is left out (``notes`` says so).
+    """
+    position = next((i for i, p in enumerate(run.predictions) if p.example_id == example_id), None)
+    if position is None:
+        raise _unknown_example(run, example_id)
+    if dataset is not None and dataset.hash != run.dataset_hash:
+        raise ValueError(
+            f"run {run.run_id} was made on {run.dataset}@{run.dataset_hash[:12]}, not {dataset.hash[:12]}"
+        )
+    prediction, scores = run.predictions[position], run.scores[position]
+    example: LabelledExample | None = (
+        next((e for e in dataset.examples if e.id == example_id), None) if dataset is not None else None
+    )
+    gold = example.gold if example is not None else None
+    notes = []
+    if prediction.portal is None and prediction.error is None:
+        notes.append("no brief stored for this example (an `assist eval --json` document keeps scores only)")
+    if dataset is None:
+        notes.append(
+            f"no gold: dataset {run.dataset}@{run.dataset_hash[:12]} is not at hand "
+            "(import it with `assist dataset import FILE`)"
+        )
+    sections = [_section_view(s, prediction, scores, gold, dataset is not None) for s in SECTIONS]
+    # eval/judge.py records a judge's per-example numbers as `judge.…` details; they are shown as they come.
+    owned = {name for view in sections for name in view.metrics}
+    return ExampleView(
+        run_id=run.run_id,
+        program=run.program,
+        dataset=run.dataset,
+        dataset_hash=run.dataset_hash,
+        example_id=example_id,
+        position=position,
+        produced_by=prediction.program,
+        fallback=prediction.fallback,
+        fallback_reason=prediction.fallback_reason,
+        error=prediction.error,
+        overall=scores.overall,
+        ungrounded_dropped=prediction.ungrounded_dropped,
+        usage=prediction.usage,
+        seconds=prediction.seconds,
+        sections=sections,
+        judge={k: v for k, v in scores.details.items() if k.startswith(JUDGE_PREFIX)},
+        metrics={
+            k: v
+            for k, v in example_metrics(scores).items()
+            if k not in summary_keys and k not in owned and not k.startswith(JUDGE_PREFIX)
+        },
+        score_errors=scores.errors,
+        notes=notes,
+    )
