@@ -570,7 +570,8 @@ def _print_example(console: Console, view: compare.ExampleView) -> None:
             style="bold",
         )
     )
-    lines = [f"brief by {view.produced_by or 'nobody'}; overall {_fmt(view.overall)}; {view.seconds:.3f} s"]
+    written = f"brief by {view.produced_by}" if view.produced_by else "no brief"
+    lines = [f"{written}; overall {_fmt(view.overall)}; {view.seconds:.3f} s"]
     if view.fallback:
         lines.append(f"fell back to rules: {view.fallback_reason or 'no reason recorded'}")
     if view.error is not None:
@@ -579,7 +580,8 @@ def _print_example(console: Console, view: compare.ExampleView) -> None:
         usage = view.usage
         cost = "unknown" if usage.cost_usd is None else f"${usage.cost_usd:.5f}"
         lines.append(
-            f"model: {usage.requests} requests{' (from the cache)' if usage.cached else ''}; tokens prompt "
+            f"model: {usage.requests} request{'' if usage.requests == 1 else 's'}"
+            f"{' (answered from the cache)' if usage.cached else ''}; tokens prompt "
             f"{_fmt_count(usage.prompt_tokens)}, completion {_fmt_count(usage.completion_tokens)}; cost {cost}"
             + (f"; {usage.turns_omitted} turns left out to fit" if usage.turns_omitted else "")
         )

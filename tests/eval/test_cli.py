@@ -24,8 +24,8 @@ from eval.dataset import load_dataset
 from eval.metrics import SECTIONS
 from eval.runner import run_eval
 from eval.runs import save_run
-from tests.conftest import HARPER_VALLEY, SYNTHETIC, SYNTHETIC_HELDOUT
-from tests.eval.conftest import GoldProgram
+from tests.conftest import HARPER_VALLEY, SECOND_ANNOTATOR, SYNTHETIC, SYNTHETIC_HELDOUT
+from tests.eval.conftest import GoldProgram, PatchyProgram
 from tests.scripted_lm import ScriptedLM
 
 if not any(command.name == "eval" for command in app.registered_commands):
@@ -317,3 +317,95 @@ def test_a_model_run_records_who_wrote_what_its_cost_and_where_the_model_was(
             "SELECT count(*) FROM eval_predictions WHERE sections->>'compliance_flags' = 'rules'"
         ).fetchall()
     assert stored == [(scripted.api_base, document["adapter"])] and rules_wrote == [(4,)]
+
+
+# --- runs compare and runs show --example ------------------------------------------------------------------
+
+
+def at_80_columns(*args: str) -> str:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "80"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_runs_compare_finds_a_real_run_worse_than_a_baseline_with_raised_scores(tmp_path: Path) -> None:
+    """A real rules run against its own --json document with every transfer_reason raised by 0.1."""
+    db, out = str(tmp_path / "eval.duckdb"), tmp_path / "real.json"
+    invoke("eval", "-d", str(SYNTHETIC_HELDOUT), "--db", db, "--json", str(out))
+    document = json.loads(out.read_text())
+    for example in document["per_example"]:
+        example["scores"]["transfer_reason"] += 0.1
+    raised = tmp_path / "raised.json"
+    raised.write_text(json.dumps(document))
+
+    printed = at_80_columns("runs", "compare", str(raised), document["run_id"], "--db", db)
+    rows = {
+        line.split()[0]: line for line in printed.splitlines() if line.split()[:1] in [[s] for s in SECTIONS]
+    }
+    assert rows["transfer_reason"].split()[1:] == ["16", "-0.100", "[-0.100,", "-0.100]", "worse"]
+    assert rows["caller_name"].split()[-3:] == ["no", "detectable", "difference"]
+    assert "16 examples in both runs" in printed and "10,000 resamples, seed 0" in printed
+    assert max(len(line) for line in printed.splitlines()) <= 80
+
+    found = json.loads(invoke("runs", "compare", str(raised), document["run_id"], "--db", db, "--json", "-"))
+    row = next(r for r in found["rows"] if r["metric"] == "transfer_reason")
+    assert row["verdict"] == "worse" and row["high"] < 0 and row["n"] == 16
+    assert found["shared"] == 16 and found["a"]["run_id"] == document["run_id"]
+
+
+def test_runs_compare_refuses_another_dataset_unless_shared_ids_are_asked_for(tmp_path: Path) -> None:
+    db = str(tmp_path / "eval.duckdb")
+    first = json.loads(invoke("eval", "-d", str(SYNTHETIC), "--db", db, "--json", "-"))["run_id"]
+    second = json.loads(invoke("eval", "-d", str(SECOND_ANNOTATOR), "--db", db, "--json", "-"))["run_id"]
+    refused = assist("runs", "compare", first, second, "--db", db)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert refused.stderr == (
+        f"error: runs {first} and {second} were made on different datasets (synthetic/calls vs "
+        "synthetic/second_annotator); pass --shared-ids to compare them on the 16 example ids they share\n"
+    )
+    shared = invoke("runs", "compare", first, second, "--db", db, "--shared-ids")
+    assert "compared on their 16 shared example ids" in shared
+    assert "16 examples in both runs" in shared
+
+
+def test_runs_show_example_puts_brief_gold_and_score_side_by_side(tmp_path: Path) -> None:
+    db = str(tmp_path / "eval.duckdb")
+    run_id = json.loads(invoke("eval", "-d", str(SYNTHETIC), "--db", db, "--json", "-"))["run_id"]
+    shown = at_80_columns("runs", "show", run_id, "--db", db, "--example", "syn-001")
+    assert shown.startswith(f"syn-001: example 1 of run {run_id} (rules on ")
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    example = next(e for e in read_examples(SYNTHETIC) if e.id == "syn-001")
+    assert example.gold is not None and example.gold.caller_name is not None
+    for section in SECTIONS:
+        assert f"{section} · " in shown and " · by rules" in shown
+    lines = shown.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("caller_name · 1.000 · by rules "))
+    assert lines[rule + 1].split() == ["brief", "gold"]
+    # rules found the name: the brief's beside the gold's
+    assert lines[rule + 2].split() == [*example.gold.caller_name.split(), *example.gold.caller_name.split()]
+
+    document = json.loads(invoke("runs", "show", run_id, "--db", db, "--example", "syn-001", "--json", "-"))
+    assert document["example_id"] == "syn-001" and document["produced_by"] == "rules"
+    assert [s["section"] for s in document["sections"]] == list(SECTIONS)
+    caller = next(s for s in document["sections"] if s["section"] == "caller_name")
+    assert caller["gold"] == example.gold.caller_name and caller["score"] == 1.0
+
+    unknown = assist("runs", "show", run_id, "--db", db, "--example", "syn-999")
+    assert unknown.returncode == 1 and unknown.stderr.count("\n") == 1
+    assert f"no example 'syn-999' in run {run_id}" in unknown.stderr
+    assert f"`assist runs show {run_id} --json -`" in unknown.stderr
+
+
+def test_runs_show_example_of_a_model_run_says_who_wrote_what_and_why(tmp_path: Path) -> None:
+    db = str(tmp_path / "eval.duckdb")
+    synthetic = load_dataset(SYNTHETIC)
+    run = run_eval(PatchyProgram(synthetic.examples), synthetic)
+    with connect(db) as con:
+        save_run(con, run)  # saved from Python: the dataset is not in the database, so there is no gold
+    fell_back = invoke("runs", "show", run.run_id, "--db", db, "--example", synthetic.examples[0].id)
+    assert f"fell back to rules: {PatchyProgram.REASON}" in fell_back
+    assert "note: no gold: dataset synthetic/calls@" in fell_back and "(gold not at hand)" in fell_back
+    salvaged = invoke("runs", "show", run.run_id, "--db", db, "--example", synthetic.examples[1].id)
+    assert "markers · " in salvaged and " · by rules" in salvaged and " · by patchy" in salvaged
+    assert f"salvage: dropped item 0: {PatchyProgram.NOTE.reason}" in salvaged
+    assert "model: 1 request; tokens prompt 100, completion 20; cost $0.00100" in salvaged
