@@ -21,8 +21,9 @@
 # labels, and stores the run in DuckDB. This notebook drives it from Python:
 #
 # 1. evaluate the `rules` program on both datasets and chart the section scores,
-# 2. compare two runs example by example,
-# 3. show the regression gate exactly as CI runs it (`assist eval --baseline … --max-drop 0.02`).
+# 2. drill from the weakest briefs of a run into one example: per section, the brief beside the gold,
+# 3. compare two stored runs and ask whether a difference is real (paired bootstrap intervals),
+# 4. show the regression gate exactly as CI runs it (`assist eval --baseline … --max-drop 0.02`).
 #
 # Scores are in [0, 1]; a section is scored only on examples whose gold labels it, so every score comes with
 # its `n`. The runs are stored in a DuckDB file in a temporary directory.
@@ -41,12 +42,26 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, display
 from matplotlib.colors import LinearSegmentedColormap
+from pandas.io.formats.style import Styler
 
-from assist.programs import BriefResult, load_program
-from assist.schema import Conversation
+from assist.programs import load_program
 from assist.settings import Settings
 from assist.store import connect
-from eval import SECTIONS, EvalRun, check, compare_runs, load_dataset, run_eval, save_run
+from eval import (
+    SECTIONS,
+    Comparison,
+    EvalRun,
+    ExampleView,
+    check,
+    compare_runs,
+    example_view,
+    load_dataset,
+    load_run,
+    run_eval,
+    run_from_json,
+    save_run,
+)
+from eval.compare import section_lines
 from eval.dataset import import_dataset
 from eval.gate import GateResult
 
@@ -70,6 +85,10 @@ for data in datasets.values():
 
 
 # %%
+def score_color(value: float) -> str:
+    return "#2e7d32" if value >= 0.8 else "#f9a825" if value >= 0.5 else "#c62828"
+
+
 def run_view(run: EvalRun) -> HTML:
     """An eval run as an analyst wants to see it: each section's mean score, as a bar, with its n."""
     scores, counts = run.section_scores(), run.scored_counts()
@@ -80,7 +99,7 @@ def run_view(run: EvalRun) -> HTML:
             if value is None
             else (
                 f'<div style="background:#dde3ea;width:160px;height:10px;border-radius:5px">'
-                f'<div style="background:{"#2e7d32" if value >= 0.8 else "#f9a825" if value >= 0.5 else "#c62828"};'
+                f'<div style="background:{score_color(value)};'
                 f'width:{160 * value:.0f}px;height:10px;border-radius:5px"></div></div>'
             )
         )
@@ -155,65 +174,179 @@ con.sql("""
 """).df().pivot(index="metric", columns="dataset", values="mean")
 
 # %% [markdown]
+# ## From the weakest briefs to one example
+#
 # The weakest briefs of the synthetic run — where to look first:
 
 # %%
-con.sql(f"""
+weakest = con.sql(f"""
     SELECT example_id, round(overall, 3) AS overall, {", ".join(f"round({s}, 2) AS {s}" for s in SECTIONS)}
     FROM example_scores WHERE run_id = '{runs["synthetic"].run_id}'
-    ORDER BY overall LIMIT 8
-""").df().style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1).format(precision=2, na_rep="").hide(
+    ORDER BY overall, example_id LIMIT 8
+""").df()
+weakest.style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1).format(precision=2, na_rep="").hide(
     axis="index"
 )
 
-
 # %% [markdown]
-# ## Compare two runs, example by example
-#
-# Run B is the `dspy` program when `ASSIST_LM` is set. Without a model, B is a **deliberately broken
-# variant defined right here** — the rules brief with the caller's name forgotten — standing in for a change
-# that breaks name extraction, so you can see what a regression looks like in every view below.
+# `example_view(run, example_id, dataset)` is everything a run holds about one example — the same as
+# `assist runs show RUN --example ID`: per section the brief's value beside the gold and the score, who wrote
+# the section (`rules`, or the model), what salvage did to the model's answer, the fallback reason, tokens,
+# cost and seconds, and a judge's numbers when the run was judged. Here, the weakest brief:
 
 
 # %%
-class ForgetsCallerName:
-    """Demo only: the rules brief with every caller name replaced by "Unknown Caller"."""
+def cell(lines: list[str]) -> str:
+    return "<br>".join(html.escape(line) for line in lines) or "<span style='color:#999'>—</span>"
 
-    name = "rules-forgets-caller-name"
 
-    def brief(self, conversation: Conversation) -> BriefResult:
-        result = rules.brief(conversation)
-        header = result.portal.header.model_copy(update={"caller_name": "Unknown Caller"})
-        return result.model_copy(
-            update={"portal": result.portal.model_copy(update={"header": header}), "program": self.name}
+def example_html(view: ExampleView) -> HTML:
+    """One example of a run: per section, score, writer, brief beside gold, sub-metrics and salvage notes."""
+    written = f"brief by <b>{html.escape(view.produced_by)}</b>" if view.produced_by else "no brief"
+    facts = [written, f"{view.seconds:.3f} s"]
+    if view.fallback:
+        facts.append(f"fell back to rules: {html.escape(view.fallback_reason or '')}")
+    if view.usage is not None:
+        facts.append(f"tokens {view.usage.prompt_tokens} prompt, {view.usage.completion_tokens} completion")
+    facts += [f"{html.escape(name)} {value:.2f}" for name, value in view.metrics.items()]
+    rows = []
+    for s in view.sections:
+        score = "—" if s.score is None else f"<b style='color:{score_color(s.score)}'>{s.score:.2f}</b>"
+        gold = cell(section_lines(s.gold)) if s.labelled else "<i style='color:#999'>not labelled</i>"
+        notes = [f"{name} {value:.2f}" for name, value in s.metrics.items()]
+        notes += [f"salvage {n.action}: {n.reason}" for n in s.salvage]
+        rows.append(
+            f"<tr style='vertical-align:top;border-top:1px solid #ddd'><td><b>{s.section}</b><br>"
+            f"<span style='color:#666'>by {html.escape(s.written_by or '?')}</span></td><td>{score}</td>"
+            f"<td style='text-align:left'>{cell(section_lines(s.brief))}</td>"
+            f"<td style='text-align:left'>{gold}</td>"
+            f"<td style='text-align:left;color:#666;font-size:85%'>{cell(notes)}</td></tr>"
         )
+    return HTML(
+        f"<div class='example-view' style='font-family:system-ui,sans-serif'>"
+        f"<b>{html.escape(view.example_id)}</b> in run <code>{view.run_id}</code> ({html.escape(view.program)} on "
+        f"{html.escape(view.dataset)}) · overall <b>{'—' if view.overall is None else f'{view.overall:.3f}'}</b>"
+        f"<div style='color:#666'>{' · '.join(facts)}</div>"
+        + "".join(f"<div style='color:#a66'>note: {html.escape(note)}</div>" for note in view.notes)
+        + "<table style='margin-top:6px;max-width:1100px'><tr><th>section</th><th>score</th>"
+        "<th style='text-align:left'>brief</th><th style='text-align:left'>gold</th><th></th></tr>"
+        + "".join(rows)
+        + "</table></div>"
+    )
 
 
-LM = Settings().assist_lm
-run_a = runs["synthetic"]
-synthetic = datasets["synthetic"]
-program_b = load_program("dspy") if LM else ForgetsCallerName()
-run_b = run_eval(program_b, synthetic, spec="dspy" if LM else None, threads=4 if LM else 1)
-print(f"A: rules   B: {program_b.name}" + ("" if LM else "  (ASSIST_LM is not set; B is the demo variant)"))
-save_run(con, run_b)
-display(run_view(run_b))
-
-# %%
-found = compare_runs(run_a, run_b, top=10)
-changes = found.changes
-pd.DataFrame(found.table()).set_index("metric").loc[["overall", *SECTIONS]].style.format(
-    "{:+.3f}", subset=["delta", "low", "high"], na_rep=""
-).format("{:.3f}", subset=["a", "b"], na_rep="—")
+weakest_id = weakest.example_id[0]
+print(f"weakest brief of the synthetic run: {weakest_id}")
+display(example_html(example_view(runs["synthetic"], weakest_id, datasets["synthetic"])))
 
 # %% [markdown]
-# Every example and section, B minus A. Red is worse, green better, grey not labelled.
+# ## Compare two stored runs: is the difference real?
+#
+# Two runs over the same calls are compared **example by example**: two programs' scores on one call are
+# correlated (a hard call is hard for both), so the unit is the paired difference `d_i = B_i − A_i` over the
+# examples both runs scored. `compare_runs` resamples those differences with replacement 10,000 times
+# (seeded), and the 2.5th and 97.5th percentiles of the resampled means are the 95% interval. The verdict:
+# **better** when the whole interval is above 0, **worse** when it is below, otherwise **no detectable
+# difference** (and **too few pairs** under 6 pairs). The same as `assist runs compare A B`.
+#
+# A is the committed baseline `eval/baseline/synthetic.json` — the run CI gates against — stored in this
+# notebook's database; B is today's stored `rules` run on the same calls, or a `dspy` run when `ASSIST_LM` is
+# set. Both are read back from the database before they are compared.
+
+
+# %%
+def comparison_table(found: Comparison) -> pd.DataFrame:
+    """overall and the sections: pairs, means of A and B over the pairs, B − A, its interval, the verdict."""
+    return pd.DataFrame([row.model_dump() for row in found.sections()]).set_index("metric")
+
+
+def styled(found: Comparison) -> Styler:
+    colors = {"better": "color:#2e7d32;font-weight:700", "worse": "color:#c62828;font-weight:700"}
+    return (
+        comparison_table(found)
+        .style.format("{:+.3f}", subset=["delta", "low", "high"], na_rep="")
+        .format("{:.3f}", subset=["a", "b"], na_rep="—")
+        .map(lambda verdict: colors.get(verdict, "color:#666"), subset=["verdict"])
+    )
+
+
+def plot_intervals(found: Comparison, title: str) -> None:
+    """Each section's mean paired difference B − A with its 95% interval; 0 is "no change"."""
+    rows = [row for row in found.sections() if row.delta is not None][::-1]
+    _, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2))
+    colors = {"better": "#2e7d32", "worse": "#c62828"}
+    for y, row in enumerate(rows):
+        color = colors.get(row.verdict, "#777")
+        ax.plot([row.low, row.high], [y, y], color=color, linewidth=3, solid_capstyle="round")
+        ax.plot(row.delta, y, "o", color=color)
+        ax.text(
+            1.02, y, f"n={row.n}  {row.verdict}", transform=ax.get_yaxis_transform(), va="center", fontsize=8
+        )
+    ax.axvline(0, color="#999", linewidth=1)
+    ax.set_yticks(range(len(rows)), [row.metric for row in rows])
+    ax.set_xlabel("B − A (mean paired difference, 95% bootstrap interval)")
+    ax.set_title(title)
+    plt.tight_layout()
+    plt.show()
+
+
+baseline = run_from_json(json.loads((REPO / "eval/baseline/synthetic.json").read_text()))
+save_run(con, baseline)
+LM = Settings().assist_lm
+if LM:
+    program_b = load_program("dspy")
+    run_b = run_eval(program_b, datasets["synthetic"], spec="dspy", threads=4)
+    save_run(con, run_b)
+else:
+    run_b = runs["synthetic"]
+stored_a, stored_b = load_run(con, baseline.run_id), load_run(con, run_b.run_id)
+today = compare_runs(stored_a, stored_b)
+print(
+    f"A: the committed baseline {stored_a.run_id} ({stored_a.program}, git {(stored_a.git_commit or '-')[:7]})"
+)
+print(
+    f"B: {stored_b.program} today, run {stored_b.run_id}" + ("" if LM else " (ASSIST_LM is not set: rules)")
+)
+print(f"{today.shared} examples paired; " + "; ".join(today.notes or ["same dataset version"]))
+styled(today)
+
+# %% [markdown]
+# Without a model, B is the same program as the baseline on the same calls, and today's `rules` writes the same
+# briefs: every difference is exactly 0, every interval `[0, 0]` — the statistical form of the gate's PASS
+# below. A change to `rules` that moved a section would show here with its interval, before any gate decides.
+#
+# ## The same briefs against another annotator's gold
+#
+# A difference that is real is not always the program's. A second annotator labelled 16 of the synthetic calls
+# blind (`datasets/synthetic/second_annotator.jsonl`). Running `rules` on those labels gives a run on another
+# dataset with the same example ids: `compare_runs` refuses two datasets unless asked to pair their shared ids
+# (`shared_ids=True`, the CLI's `--shared-ids`). The briefs are identical — only the ruler changed.
+
+# %%
+second = load_dataset(REPO / "datasets/synthetic/second_annotator.jsonl")
+import_dataset(con, second)
+run_second = run_eval(rules, second, spec="rules")
+save_run(con, run_second)
+ruler = compare_runs(
+    load_run(con, runs["synthetic"].run_id), load_run(con, run_second.run_id), shared_ids=True
+)
+for note in ruler.notes:
+    print("note:", note)
+moved = [f"{row.metric} {row.verdict}" for row in ruler.sections() if row.verdict in ("better", "worse")]
+print("moved with the annotator alone:", ", ".join(moved) or "nothing")
+plot_intervals(ruler, "rules' briefs: second annotator's gold − writer A's gold (16 calls)")
+styled(ruler)
+
+# %% [markdown]
+# Every example and section, B minus A (from the `example_scores` view). Red is worse, green better, grey not
+# labelled.
 
 # %%
 per_example = (
     con.sql(f"""
     SELECT a.example_id, {", ".join(f"b.{s} - a.{s} AS {s}" for s in ("overall", *SECTIONS))}
     FROM example_scores a JOIN example_scores b USING (example_id)
-    WHERE a.run_id = '{run_a.run_id}' AND b.run_id = '{run_b.run_id}'
+    WHERE a.run_id = '{runs["synthetic"].run_id}' AND b.run_id = '{run_second.run_id}'
     ORDER BY a.position
 """)
     .df()
@@ -222,7 +355,7 @@ per_example = (
 # White is "no change", so only what moved catches the eye.
 delta_colors = LinearSegmentedColormap.from_list("delta", ["#c62828", "#ffffff", "#2e7d32"])
 delta_colors.set_bad("#e0e0e0")
-fig, ax = plt.subplots(figsize=(13, 4))
+fig, ax = plt.subplots(figsize=(9, 4))
 image = ax.imshow(
     np.ma.masked_invalid(per_example.T.to_numpy(dtype=float)),
     cmap=delta_colors,
@@ -232,23 +365,54 @@ image = ax.imshow(
 )
 ax.set_yticks(range(per_example.shape[1]), per_example.columns)
 ax.set_xticks(range(len(per_example)), per_example.index, rotation=90, fontsize=7)
-ax.set_title(f"score change per example: B ({run_b.program}) − A ({run_a.program})")
+ax.set_title("score change per example: second annotator's gold − writer A's")
 fig.colorbar(image, ax=ax, label="Δ score", shrink=0.8, pad=0.01)
 plt.tight_layout()
 plt.show()
 
+# %% [markdown]
+# The examples whose overall changed most, and the one that changed most in full: the same brief, each
+# annotator's gold beside it.
+
 # %%
+display(
+    pd.DataFrame(
+        [
+            {"example": c.example_id, "A overall": c.before, "B overall": c.after, "Δ": c.delta}
+            for c in ruler.changes
+        ]
+    )
+    .style.format(precision=3, na_rep="—")
+    .hide(axis="index")
+)
+most = ruler.changes[0].example_id
+view_a = example_view(runs["synthetic"], most, datasets["synthetic"])
+view_b = example_view(run_second, most, second)
 pd.DataFrame(
-    [{"example": c.example_id, "A overall": c.before, "B overall": c.after, "Δ": c.delta} for c in changes]
-).style.format(precision=3, na_rep="—").hide(axis="index")
+    [
+        {
+            "section": a.section,
+            "brief": "\n".join(section_lines(a.brief)),
+            "gold (writer A)": "\n".join(section_lines(a.gold)),
+            "score A": a.score,
+            "gold (second annotator)": "\n".join(section_lines(b.gold)),
+            "score B": b.score,
+        }
+        for a, b in zip(view_a.sections, view_b.sections)
+        if a.score != b.score
+    ]
+).style.format(precision=2, na_rep="—").set_properties(
+    **{"white-space": "pre-wrap", "text-align": "left"}
+).hide(axis="index")
 
 
 # %% [markdown]
 # ## The regression gate (what CI runs)
 #
 # CI evaluates the current code against a stored baseline (`assist eval --json` output) and fails if
-# `overall` or any section drops by more than `--max-drop` (0.02), if a section stops being scored, or if more
-# examples fail than before — and names the examples that got worse. `eval.gate.check` is that decision:
+# `overall` or any section drops by more than `--max-drop` (0.02), if a section stops being scored, if more
+# examples fail than before, or if the baseline measured something else (another dataset, its version, another
+# program or model) — and names the examples that got worse. `eval.gate.check` is that decision:
 
 
 # %%
@@ -258,7 +422,8 @@ def gate_view(result: GateResult, *, baseline: EvalRun, current: EvalRun) -> HTM
         if result.passed
         else '<span style="background:#c62828;color:#fff;padding:2px 10px;border-radius:10px">FAIL</span>'
     )
-    regressions = "".join(f"<li style='color:#c62828'>{html.escape(str(r))}</li>" for r in result.regressions)
+    problems = [f"not comparable: {m}" for m in result.mismatches] + [str(r) for r in result.regressions]
+    listed = "".join(f"<li style='color:#c62828'>{html.escape(p)}</li>" for p in problems)
     worse = "".join(
         f"<tr><td><code>{html.escape(w.example_id)}</code></td><td>{html.escape('; '.join(w.drops))}</td></tr>"
         for w in result.worse_examples[:8]
@@ -268,10 +433,11 @@ def gate_view(result: GateResult, *, baseline: EvalRun, current: EvalRun) -> HTM
         worse += f"<tr><td colspan=2>… and {more} more</td></tr>"
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in result.notes)
     return HTML(
-        f"<div style='font-family:system-ui,sans-serif'>{verdict} <b>{html.escape(current.program)}</b> against "
-        f"baseline <b>{html.escape(baseline.program)}</b> (max drop {result.max_drop})"
+        f"<div style='font-family:system-ui,sans-serif'>{verdict} <b>{html.escape(current.program)}</b> on "
+        f"{html.escape(current.dataset)} against baseline <b>{html.escape(baseline.program)}</b> on "
+        f"{html.escape(baseline.dataset)} (max drop {result.max_drop})"
         + (f"<ul>{notes}</ul>" if notes else "")
-        + (f"<ul>{regressions}</ul>" if regressions else "<p>no section dropped by more than the limit</p>")
+        + (f"<ul>{listed}</ul>" if listed else "<p>no section dropped by more than the limit</p>")
         + (
             f"<p>examples that got worse ({len(result.worse_examples)}):</p><table>{worse}</table>"
             if worse
@@ -281,39 +447,54 @@ def gate_view(result: GateResult, *, baseline: EvalRun, current: EvalRun) -> HTM
     )
 
 
-baseline = run_a.to_json()
-display(gate_view(check(run_b.to_json(), baseline, max_drop=0.02), baseline=run_a, current=run_b))
-display(gate_view(check(run_a.to_json(), baseline, max_drop=0.02), baseline=run_a, current=run_a))
+# Today's rules against the committed baseline; then the second annotator's run against writer A's, which the
+# gate refuses: a baseline made on other data measures something else.
+display(
+    gate_view(
+        check(runs["synthetic"].to_json(), baseline.to_json()), baseline=baseline, current=runs["synthetic"]
+    )
+)
+display(
+    gate_view(
+        check(run_second.to_json(), runs["synthetic"].to_json()),
+        baseline=runs["synthetic"],
+        current=run_second,
+    )
+)
 
 # %% [markdown]
-# And the command itself, as CI calls it: the baseline is run A's `--json` document; the current code's
-# `rules` program is evaluated again (in its own database) and gated against it. The exit status is what fails
-# the build.
+# The second gate compares run means over different sets of calls (48 and 16), so it also lists sections that
+# the paired comparison above found unmoved on the 16 calls both runs share: for "did my change help?", pair.
+#
+# And the commands themselves, as CI and an analyst call them: the current code's `rules` program is evaluated
+# (in its own database) and gated against the committed baseline — the exit status is what fails the build —
+# then `assist runs compare` pairs the two runs, the baseline file included.
 
 # %%
-baseline_file = WORKDIR / "baseline.json"
-baseline_file.write_text(json.dumps(baseline))
-command = [
-    sys.executable,
-    "-m",
-    "assist",
-    "eval",
-    "--db",
-    str(WORKDIR / "ci.duckdb"),
-    "--dataset",
-    str(REPO / "datasets/synthetic/calls.jsonl"),
-    "--baseline",
-    str(baseline_file),
-    "--max-drop",
-    "0.02",
-]
-# check=False: a failing gate is an answer to show, not an error.
+ci_db = str(WORKDIR / "ci.duckdb")
+baseline_file = str(REPO / "eval/baseline/synthetic.json")
+dataset_file = str(REPO / "datasets/synthetic/calls.jsonl")
 # Plain text, as in a CI log: the kernel forces colour on for its children, the CLI would then draw progress bars.
-plain = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "CLICOLOR_FORCE"}}
-ci = subprocess.run(command, capture_output=True, text=True, check=False, env={**plain, "COLUMNS": "110"})
-print("$ assist eval --dataset datasets/synthetic/calls.jsonl --baseline baseline.json --max-drop 0.02")
-print(ci.stdout + ci.stderr)
-print("exit status:", ci.returncode)
+plain = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "CLICOLOR_FORCE"}} | {
+    "COLUMNS": "100"
+}
+for shown, args in (
+    (
+        "assist eval --dataset datasets/synthetic/calls.jsonl --baseline eval/baseline/synthetic.json --max-drop 0.02",
+        ["eval", "--db", ci_db, "--dataset", dataset_file, "--baseline", baseline_file, "--max-drop", "0.02"],
+    ),
+    (
+        "assist runs compare eval/baseline/synthetic.json latest --top 3",
+        ["runs", "compare", "--db", ci_db, baseline_file, "latest", "--top", "3"],
+    ),
+):
+    # check=False: a failing gate is an answer to show, not an error.
+    done = subprocess.run(
+        [sys.executable, "-m", "assist", *args], capture_output=True, text=True, check=False, env=plain
+    )
+    print(f"$ {shown}")
+    print(done.stdout + done.stderr)
+    print("exit status:", done.returncode, "\n")
 
 # %%
 con.close()

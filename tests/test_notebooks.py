@@ -25,6 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from assist.interchange import read_examples
+from eval.metrics import SECTIONS
 from tests.conftest import HARPER_VALLEY, ROOT
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -198,16 +199,32 @@ def _chosen_example(nb: nbformat.NotebookNode) -> Any:
     raise AssertionError(f"{example_id} is in no dataset")
 
 
-def test_eval_notebook_charts_scores_and_shows_the_regression_view(executed: Executed) -> None:
+def test_eval_notebook_charts_scores_drills_into_an_example_and_compares_stored_runs(
+    executed: Executed,
+) -> None:
     nb = ran(executed, "03_eval_and_compare")
-    assert len(outputs(nb, "image/png")) >= 2
+    assert len(outputs(nb, "image/png")) >= 3
     pages = "\n".join(outputs(nb, "text/html"))
+    text = all_text(nb)
     for section in ("caller_name", "information_collected", "overall"):
         assert section in pages
-    # The demo regression fails the gate, the unchanged program passes it, and so does the real CLI.
-    assert ">FAIL</span>" in pages and ">PASS</span>" in pages
-    assert re.search(r"caller_name: \d\.\d{4} -&gt; \d\.\d{4}", pages)
-    assert "exit status: 0" in all_text(nb)
+    # The weakest brief in full: every section, the brief beside its gold.
+    weakest = next(
+        line for line in text.splitlines() if line.startswith("weakest brief of the synthetic run: ")
+    )
+    view = next(page for page in outputs(nb, "text/html") if "class='example-view'" in page)
+    assert f"<b>{weakest.split(': ')[1]}</b> in run" in view
+    assert all(f"<b>{section}</b>" in view for section in SECTIONS)
+    # The committed baseline against today's stored rules run: the same briefs, so nothing moved.
+    assert "A: the committed baseline " in text and "48 examples paired; same dataset version" in text
+    # The same briefs against a second annotator's gold, paired on the 16 shared ids: the ruler alone moves
+    # information_collected.
+    assert "compared on their 16 shared example ids" in text
+    moved = next(line for line in text.splitlines() if line.startswith("moved with the annotator alone: "))
+    assert "information_collected worse" in moved
+    # The gate passes today's rules and refuses a baseline made on other data; so does the real CLI.
+    assert ">FAIL</span>" in pages and ">PASS</span>" in pages and "not comparable: dataset" in pages
+    assert text.count("exit status: 0") == 2 and "no detectable difference" in text
 
 
 def test_live_monitoring_shows_listen_only_grants(executed: Executed) -> None:
