@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 from assist.programs import BRIEF_SECTIONS, BriefProgram, BriefResult, BriefSection, LMUsage, SalvageNote
 from assist.schema import AgentAssistPortal, LabelledExample
 from eval.dataset import Dataset
-from eval.metrics import SECTIONS, ExampleScores, check_weights, score_example
+from eval.judgments import BriefJudge, Judgment, judge_all, judge_summary, split_weights, with_judgments
+from eval.metrics import SECTIONS, ExampleScores, score_example
 
 __all__ = [
     "EvalRun",
@@ -109,6 +110,15 @@ class EvalRun(BaseModel):
     adapter: str | None = None
     prompt_version: str | None = None
     lm_calls: int | None = None
+    #: The judge (``eval/judge.py``), all ``None`` when the run was not judged: its model, server without
+    #: credentials, prompt version, options (``timeout_s``, ``max_claims``), and the requests this run sent it.
+    judge_lm: str | None = None
+    judge_api_base: str | None = None
+    judge_prompt_version: str | None = None
+    judge_options: dict[str, Any] | None = None
+    judge_calls: int | None = None
+    #: What the judge said of each example, in order (``None``: no brief to judge); empty when not judged.
+    judgments: list[Judgment | None] = Field(default_factory=list)
     dataset: str
     dataset_hash: str
     git_commit: str | None = None
@@ -133,7 +143,8 @@ class EvalRun(BaseModel):
 
     @property
     def n_score_errors(self) -> int:
-        return sum(any(k != "generate" for k in s.errors) for s in self.scores)
+        """Examples a metric failed on; a failed judgment is the judge's to count (``judge.failed``)."""
+        return sum(any(k != "generate" and not k.startswith("judge.") for k in s.errors) for s in self.scores)
 
     @property
     def is_model_run(self) -> bool:
@@ -222,6 +233,11 @@ class EvalRun(BaseModel):
             "adapter": self.adapter,
             "prompt_version": self.prompt_version,
             "lm_calls": self.lm_calls,
+            "judge_lm": self.judge_lm,
+            "judge_api_base": self.judge_api_base,
+            "judge_prompt_version": self.judge_prompt_version,
+            "judge_options": self.judge_options,
+            "judge_calls": self.judge_calls,
             "git_commit": self.git_commit,
             "weights": self.weights,
             "n": self.n,
@@ -241,6 +257,7 @@ class EvalRun(BaseModel):
             "model_scores": self.model_section_scores(),
             "model_scored": self.model_scored_counts(),
             "metrics": self.metric_means(),
+            "judge": judge_summary(self.judgments) if self.judgments else None,
             "per_example": [
                 {
                     "id": p.example_id,
@@ -259,8 +276,11 @@ class EvalRun(BaseModel):
                         **s.details,
                     },
                     "score_errors": s.errors,
+                    "judge": j.model_dump() if j is not None else None,
                 }
-                for p, s in zip(self.predictions, self.scores, strict=True)
+                for p, s, j in zip(
+                    self.predictions, self.scores, self.judgments or [None] * self.n, strict=True
+                )
             ],
         }
 
@@ -410,6 +430,39 @@ def _fingerprint(program: BriefProgram, spec: str) -> tuple[str | None, dict[str
     return (digest.hexdigest() if parts else None), config
 
 
+def _judging(
+    judge: BriefJudge,
+    predictions: Sequence[Prediction],
+    examples: Sequence[LabelledExample],
+    *,
+    threads: int,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """The fields of a judged run: every brief's judgment, the judge's provenance and the requests it got."""
+    judgments = judge_all(
+        judge, [p.portal for p in predictions], examples, threads=threads, progress=progress
+    )
+    stated = judge.provenance()
+    return {
+        "judge_lm": stated["lm"],
+        "judge_api_base": stated["api_base"],
+        "judge_prompt_version": stated["prompt_version"],
+        "judge_options": stated["options"],
+        "judge_calls": sum(j.requests for j in judgments if j is not None),
+        "judgments": judgments,
+    }
+
+
+def _checked_weights(
+    weights: Mapping[str, float] | None, judged: bool
+) -> tuple[dict[str, float], dict[str, float]]:
+    """``(section weights, every weight)``; weighting a judge metric without a judge is a ``ValueError``."""
+    sections, judge_metrics = split_weights(weights)
+    if judge_metrics and not judged:
+        raise ValueError(f"weighting {', '.join(judge_metrics)} needs a judge: pass --judge MODEL")
+    return sections, {**sections, **judge_metrics}
+
+
 def run_eval(
     program: BriefProgram,
     dataset: Dataset,
@@ -419,21 +472,32 @@ def run_eval(
     weights: dict[str, float] | None = None,
     load_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    judge: BriefJudge | None = None,
+    judge_threads: int = 4,
+    judge_progress: Progress | None = None,
 ) -> EvalRun:
     """Generate with ``program`` over ``dataset``, then score; nothing is stored (see :mod:`eval.runs`).
 
     ``load_options`` are what ``program`` was loaded with (``load_program``'s ``timeout_s``, ``retries``,
     ``cache``); they change only a model program, so only a model program's ``program_config`` records them.
+    With a ``judge``, every brief is also judged, ``judge_threads`` at a time (:mod:`eval.judgments`).
     """
-    weights = check_weights(weights)
+    section_weights, weights = _checked_weights(weights, judge is not None)
     created_at = datetime.now(UTC)
     model = program if isinstance(program, ModelProgram) else None
     lm_calls_before = model.lm_calls if model is not None else 0
     start = time.perf_counter()
     predictions = generate(program, dataset.examples, threads=threads, progress=progress)
     generated = time.perf_counter()
-    scores = score(predictions, dataset.examples, weights=weights)
+    scores = score(predictions, dataset.examples, weights=section_weights)
     scored = time.perf_counter()
+    judged = (
+        _judging(judge, predictions, dataset.examples, threads=judge_threads, progress=judge_progress)
+        if judge is not None
+        else {}
+    )
+    if judged:
+        scores = with_judgments(scores, judged["judgments"], weights)
     program_hash, config = _fingerprint(program, spec or program.name)
     provenance = model.provenance() if model is not None else {}
     if model is not None and load_options:
@@ -458,11 +522,23 @@ def run_eval(
         score_seconds=scored - generated,
         predictions=predictions,
         scores=scores,
+        **judged,
     )
 
 
-def rescore(run: EvalRun, dataset: Dataset, *, weights: dict[str, float] | None = None) -> EvalRun:
-    """A new run scoring ``run``'s stored predictions again (current metrics, ``weights``); no program is called."""
+def rescore(
+    run: EvalRun,
+    dataset: Dataset,
+    *,
+    weights: dict[str, float] | None = None,
+    judge: BriefJudge | None = None,
+    judge_threads: int = 4,
+    judge_progress: Progress | None = None,
+) -> EvalRun:
+    """A new run scoring ``run``'s stored predictions again (current metrics, ``weights``); no program is called.
+
+    With a ``judge`` the briefs are judged again; without one, ``run``'s judgments (if any) are kept.
+    """
     if dataset.hash != run.dataset_hash:
         raise ValueError(
             f"run {run.run_id} was made on dataset {run.dataset_hash[:12]}, not {dataset.hash[:12]}"
@@ -472,10 +548,20 @@ def rescore(run: EvalRun, dataset: Dataset, *, weights: dict[str, float] | None 
     if missing:
         raise ValueError(f"examples {', '.join(missing[:5])} of run {run.run_id} are not in the dataset")
     examples = [by_id[p.example_id] for p in run.predictions]
-    weights = check_weights(weights if weights is not None else run.weights)
+    judging = judge is not None or bool(run.judgments)
+    section_weights, weights = _checked_weights(weights if weights is not None else run.weights, judging)
     created_at = datetime.now(UTC)
     start = time.perf_counter()
-    scores = score(run.predictions, examples, weights=weights)
+    scores = score(run.predictions, examples, weights=section_weights)
+    score_seconds = time.perf_counter() - start
+    judgments: list[Judgment | None] = run.judgments
+    if judge is not None:
+        judged = _judging(judge, run.predictions, examples, threads=judge_threads, progress=judge_progress)
+        judgments = judged["judgments"]
+    else:  # the original run's judgments, if any, are kept: nothing is sent to a judge
+        judged = {"judge_calls": 0} if run.judgments else {}
+    if judgments:
+        scores = with_judgments(scores, judgments, weights)
     return run.model_copy(
         update={
             "run_id": new_run_id(created_at),
@@ -485,8 +571,9 @@ def rescore(run: EvalRun, dataset: Dataset, *, weights: dict[str, float] | None 
             "git_commit": git_commit(),
             "weights": weights,
             "generate_seconds": 0.0,
-            "score_seconds": time.perf_counter() - start,
+            "score_seconds": score_seconds,
             "scores": scores,
             "lm_calls": 0 if run.lm_calls is not None else None,
+            **judged,
         }
     )

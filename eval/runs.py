@@ -3,11 +3,13 @@
 Tables (``eval_`` prefix, beside the conversation store's tables in the same file):
 
 * ``eval_runs``: one row per run (program, hash, the model side: model, server, adapter, prompt version;
-  dataset name and hash, git commit, timings, counts);
+  the judge's model, server and prompt version; dataset name and hash, git commit, timings, counts);
 * ``eval_predictions``: one row per run and example (the portal JSON, who produced it and who wrote each
   section, fallback and why, salvage notes, LM requests, tokens and cost, seconds, error);
 * ``eval_scores``: one row per run, example and metric, long format (``value`` NULL with ``error`` when a
-  metric could not be computed; no row when the example has no gold for it).
+  metric could not be computed; no row when the example has no gold for it);
+* ``eval_judgments``: one row per judged run and brief: what the judge said (claims with verdicts and reasons,
+  each judged section's key-idea scores and reasoning), its requests and seconds.
 
 Views (documented in ``eval/README.md``): ``run_scores`` (mean per run and metric) and ``example_scores``
 (one row per run and example, one column per section). A database made by an older version gains the
@@ -28,6 +30,7 @@ from assist.errors import NotFound
 from assist.programs import LMUsage
 from assist.schema import AgentAssistPortal
 from eval._duck import insert_rows
+from eval.judgments import Judgment
 from eval.metrics import SECTIONS, ExampleScores
 from eval.runner import EvalRun, Prediction
 
@@ -62,6 +65,11 @@ _RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("api_base", "VARCHAR"),  # the model server, without credentials
     ("adapter", "VARCHAR"),  # json | chat
     ("prompt_version", "VARCHAR"),
+    ("judge_lm", "VARCHAR"),  # this and the rest: the judge (eval/judge.py), NULL when the run was not judged
+    ("judge_api_base", "VARCHAR"),  # without credentials
+    ("judge_prompt_version", "VARCHAR"),
+    ("judge_options", "JSON"),  # {timeout_s, max_claims}
+    ("judge_calls", "INTEGER"),  # requests this run sent the judge
 )
 _PREDICTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("run_id", "VARCHAR NOT NULL"),
@@ -84,7 +92,24 @@ _PREDICTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("prompt_tokens_counted", "INTEGER"),
     ("turns_omitted", "INTEGER"),
 )
-_TABLES = {"eval_runs": _RUN_COLUMNS, "eval_predictions": _PREDICTION_COLUMNS}
+#: What the judge said of each brief of a judged run (:class:`eval.judgments.Judgment`); its numbers are also in
+#: ``eval_scores`` as ``judge.…`` metrics.
+_JUDGMENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR NOT NULL"),
+    ("example_id", "VARCHAR NOT NULL"),
+    ("sections", "JSON NOT NULL"),  # {section: {precision, recall, f1, reasoning, error}}, labelled ones
+    ("claims", "JSON"),  # [{claim, supported, reason}]; NULL when the claims could not be judged
+    ("claims_found", "INTEGER"),  # before the cap on claims judged
+    ("claims_error", "VARCHAR"),
+    ("requests", "INTEGER NOT NULL"),  # sent to the judge for this brief
+    ("cached", "INTEGER NOT NULL"),  # judge answers taken from the cache
+    ("seconds", "DOUBLE NOT NULL"),
+)
+_TABLES = {
+    "eval_runs": _RUN_COLUMNS,
+    "eval_predictions": _PREDICTION_COLUMNS,
+    "eval_judgments": _JUDGMENT_COLUMNS,
+}
 
 
 def _create_table(table: str, columns: tuple[tuple[str, str], ...], *constraints: str) -> str:
@@ -92,9 +117,11 @@ def _create_table(table: str, columns: tuple[tuple[str, str], ...], *constraints
     return f"CREATE TABLE IF NOT EXISTS {table} (\n    {body}\n);"
 
 
+_JUDGMENTS_DDL = _create_table("eval_judgments", _JUDGMENT_COLUMNS, "PRIMARY KEY (run_id, example_id)")
 _SCHEMA = f"""
 {_create_table("eval_runs", _RUN_COLUMNS)}
 {_create_table("eval_predictions", _PREDICTION_COLUMNS, "PRIMARY KEY (run_id, example_id)")}
+{_JUDGMENTS_DDL}
 CREATE TABLE IF NOT EXISTS eval_scores (
     run_id      VARCHAR NOT NULL,
     example_id  VARCHAR NOT NULL,
@@ -137,13 +164,17 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             [list(_TABLES)],
         ).fetchall()
     )
+    # A database older than the judge has no eval_judgments table: it is created, not altered.
+    judgments_absent = not any(table == "eval_judgments" for table, _ in existing)
     missing = [
         (table, name, type_)
         for table, columns in _TABLES.items()
         for name, type_ in columns
-        if (table, name) not in existing
+        if (table, name) not in existing and not (table == "eval_judgments" and judgments_absent)
     ]
     try:
+        if judgments_absent:
+            con.execute(_JUDGMENTS_DDL)
         for table, name, type_ in missing:
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {type_}")
     except duckdb.InvalidInputException as exc:
@@ -208,7 +239,31 @@ def _run_row(run: EvalRun) -> dict[str, Any]:
         "api_base": run.api_base,
         "adapter": run.adapter,
         "prompt_version": run.prompt_version,
+        "judge_lm": run.judge_lm,
+        "judge_api_base": run.judge_api_base,
+        "judge_prompt_version": run.judge_prompt_version,
+        "judge_options": json.dumps(run.judge_options) if run.judge_options is not None else None,
+        "judge_calls": run.judge_calls,
     }
+
+
+def _judgment_row(run_id: str, j: Judgment) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "example_id": j.example_id,
+        "sections": json.dumps({section: ideas.model_dump() for section, ideas in j.sections.items()}),
+        "claims": json.dumps([c.model_dump() for c in j.claims]) if j.claims is not None else None,
+        "claims_found": j.claims_found,
+        "claims_error": j.claims_error,
+        "requests": j.requests,
+        "cached": j.cached,
+        "seconds": j.seconds,
+    }
+
+
+def _judgment(row: dict[str, Any]) -> Judgment:
+    claims = json.loads(row["claims"]) if row["claims"] is not None else None
+    return Judgment(**row | {"sections": json.loads(row["sections"]), "claims": claims})
 
 
 def _prediction_row(run_id: str, position: int, p: Prediction) -> dict[str, Any]:
@@ -256,8 +311,11 @@ def _ordered(row: dict[str, Any], columns: tuple[tuple[str, str], ...]) -> list[
 
 
 def save_run(con: duckdb.DuckDBPyConnection, run: EvalRun) -> None:
-    """Store the run, its predictions and its scores in one transaction."""
+    """Store the run, its predictions, its scores and its judgments in one transaction."""
     ensure_schema(con)
+    judgments = [
+        _ordered(_judgment_row(run.run_id, j), _JUDGMENT_COLUMNS) for j in run.judgments if j is not None
+    ]
     predictions = [
         _ordered(_prediction_row(run.run_id, position, p), _PREDICTION_COLUMNS)
         for position, p in enumerate(run.predictions)
@@ -272,6 +330,7 @@ def save_run(con: duckdb.DuckDBPyConnection, run: EvalRun) -> None:
         insert_rows(con, "eval_runs", _names(_RUN_COLUMNS), [_ordered(_run_row(run), _RUN_COLUMNS)])
         insert_rows(con, "eval_predictions", _names(_PREDICTION_COLUMNS), predictions)
         insert_rows(con, "eval_scores", ("run_id", "example_id", "metric", "value", "error"), scores)
+        insert_rows(con, "eval_judgments", _names(_JUDGMENT_COLUMNS), judgments)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -327,15 +386,27 @@ def load_run(con: duckdb.DuckDBPyConnection, spec: str) -> EvalRun:
     for prediction in predictions:
         if prediction.error is not None:
             scores.setdefault(prediction.example_id, ExampleScores()).errors["generate"] = prediction.error
+    columns = _names(_JUDGMENT_COLUMNS)
+    judged = {
+        j.example_id: j
+        for j in (
+            _judgment(dict(zip(columns, values, strict=True)))
+            for values in con.execute(
+                f"SELECT {', '.join(columns)} FROM eval_judgments WHERE run_id = ?", [run_id]
+            ).fetchall()
+        )
+    }
     return EvalRun(
         **{k: v for k, v in row.items() if k not in {"n", "n_failed", "n_fallback", "n_score_errors"}}
         | {
             "created_at": row["created_at"].replace(tzinfo=UTC),
             "program_config": json.loads(row["program_config"]),
             "weights": json.loads(row["weights"]),
+            "judge_options": json.loads(row["judge_options"]) if row["judge_options"] is not None else None,
         },
         predictions=predictions,
         scores=[scores.get(p.example_id, ExampleScores()) for p in predictions],
+        judgments=[judged.get(p.example_id) for p in predictions] if row["judge_lm"] is not None else [],
     )
 
 

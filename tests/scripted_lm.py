@@ -22,6 +22,11 @@ The model name picks the behaviour:
   transcript's first turns), as a model would write it (markers without descriptions);
   ``scripted-gold-<slip>`` the same with one slip of :data:`SLIPS`, the everyday mistakes of small models;
   ``scripted-gold-mixed`` one slip per call, a different one from call to call (chosen by the call's opening).
+* ``scripted-judge``: a judge (``eval/judge.py``) that grades by words: key-idea precision and recall are the
+  shares of the response's and the ground truth's words the other one has; each ``- `` line of a brief is a
+  claim; a claim is supported iff every word of four letters or more in it occurs in the transcript.
+  ``scripted-judge-sloppy`` answers a precision that is not a number and leaves the last claim without a
+  verdict; ``scripted-judge-slow`` answers like ``scripted-judge`` after ``slow_seconds``.
 * Any other model name (e.g. ``gpt-4o-mini``, to get a JSON-schema ``response_format`` from DSPy) answers like
   ``scripted``.
 
@@ -226,6 +231,63 @@ def _wants_json(body: dict[str, Any], system: str) -> bool:
     return "response_format" in body or "Outputs will be a JSON object" in system
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+_CLAIM = re.compile(r"^\[(\d+)\] (.*)$", re.MULTILINE)
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def _judge_input(user: str, name: str) -> str:
+    """An input field of a judge request, without the closing "Respond with ..." line after the last one."""
+    return _input_section(user, name).split("\n\nRespond with the corresponding output fields", 1)[0]
+
+
+def _key_ideas(user: str, sloppy: bool) -> dict[str, Any]:
+    """SemanticF1's fields: the shares of each side's words the other side has."""
+    truth, response = (
+        _words(_judge_input(user, "ground_truth")),
+        _words(_judge_input(user, "system_response")),
+    )
+    shared = truth & response
+    precision = round(len(shared) / len(response), 3) if response else 0.0
+    return {
+        "reasoning": f"{len(shared)} words in common",
+        "recall": round(len(shared) / len(truth), 3) if truth else 0.0,
+        "precision": "mostly" if sloppy else precision,
+    }
+
+
+def _verdicts(user: str, sloppy: bool) -> list[dict[str, Any]]:
+    """Supported iff every word of four letters or more occurs in the transcript; the reason names the first that
+    does not."""
+    heard = _words(_judge_input(user, "transcript"))
+    claims = _CLAIM.findall(_judge_input(user, "claims"))
+    verdicts = []
+    for number, claim in claims[:-1] if sloppy else claims:
+        unheard = [word for word in _WORD.findall(claim.lower()) if len(word) >= 4 and word not in heard]
+        reason = (
+            f"'{unheard[0]}' is never said in the call" if unheard else "every word of it is said in the call"
+        )
+        verdicts.append({"claim": int(number), "supported": not unheard, "reason": reason})
+    return verdicts
+
+
+def _judge_answer(messages: list[dict[str, Any]], names: set[str], sloppy: bool) -> str | None:
+    """The answer of ``scripted-judge`` to one of the judge's signatures, or ``None`` for any other request."""
+    user = str(messages[-1].get("content", ""))
+    if {"precision", "recall"} <= names:
+        return _chat_adapter_answer(_key_ideas(user, sloppy))
+    if names == {"claims"}:
+        brief = _judge_input(user, "brief")
+        claims = [line[2:].strip() for line in brief.splitlines() if line.startswith("- ")]
+        return _chat_adapter_answer({"claims": claims})
+    if names == {"verdicts"}:
+        return _chat_adapter_answer({"verdicts": _verdicts(user, sloppy)})
+    return None
+
+
 def answer(
     messages: list[dict[str, Any]],
     model: str,
@@ -238,6 +300,8 @@ def answer(
     mode = mode or "normal"
     if mode in ("slow", "flaky"):
         mode = "normal"
+    if mode == "judge-slow":
+        mode = "judge"
     if mode == "fixable":
         shown_its_answer = any(
             "could not be used" in str(m.get("content")) for m in messages if m["role"] == "user"
@@ -249,6 +313,10 @@ def answer(
     fields = _output_fields(system) if "Your output fields are:" in system else []
     transcript = _transcript_of(messages)
     names = {name for name, _ in fields}
+    if mode in ("judge", "judge-sloppy"):
+        judged = _judge_answer(messages, names, sloppy=mode == "judge-sloppy")
+        if judged is not None:
+            return judged
     if {"caller_name", "markers"} <= names:
         slip: str | None = None
         if mode.startswith("gold"):
@@ -339,7 +407,9 @@ class ScriptedLM:
                 if model == "scripted-500":
                     self._send(500, {"error": {"message": "scripted internal error", "type": "server_error"}})
                     return
-                if model == "scripted-slow" or (model == "scripted-flaky" and scripted.hanging):
+                if model in ("scripted-slow", "scripted-judge-slow") or (
+                    model == "scripted-flaky" and scripted.hanging
+                ):
                     time.sleep(scripted.slow_seconds)
                 text = answer(body.get("messages", []), model, body=body, golds=scripted._golds)
                 prompt_tokens = len(json.dumps(body.get("messages", []))) // 4 + 1

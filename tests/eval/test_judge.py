@@ -1,0 +1,376 @@
+"""The judge: DSPy's evaluators asked through the real client of a scripted model on loopback, their verdicts
+parsed, cached, counted and stored in a real DuckDB file; failures NULL with their error, never 0."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assist.lm import LMNotConfigured
+from assist.programs.dspy_program import numbered_transcript
+from assist.programs.rules import RulesProgram
+from assist.schema import AgentAssistPortal, LabelledExample
+from assist.store import connect
+from eval.dataset import Dataset, load_dataset
+from eval.judge import Judge, UnusableAnswer, _unit_scores, brief_text
+from eval.judgments import JUDGE_METRICS, JUDGED_SECTIONS, SUPPORTED_CLAIMS, Judgment
+from eval.metrics import SECTIONS
+from eval.runner import rescore, run_eval
+from eval.runs import load_run, save_run
+from tests.conftest import SYNTHETIC
+from tests.scripted_lm import ScriptedLM
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[ScriptedLM]:
+    with ScriptedLM(slow_seconds=2.0) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh response cache per test, so every test starts cold."""
+    monkeypatch.setenv("ASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def few(tmp_path: Path, *, gold: bool = True) -> Dataset:
+    """Four synthetic calls, labelled or with their gold taken away."""
+    lines = [json.loads(line) for line in SYNTHETIC.read_text().splitlines()[:4]]
+    if not gold:
+        for line in lines:
+            del line["gold"]
+    path = tmp_path / ("few.jsonl" if gold else "unlabelled.jsonl")
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return load_dataset(path)
+
+
+def judge(scripted: ScriptedLM, model: str = "scripted-judge", **options: Any) -> Judge:
+    return Judge(f"openai/{model}", api_base=scripted.api_base, **options)
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def rules_brief(example: LabelledExample) -> AgentAssistPortal:
+    return RulesProgram().brief(example.conversation).portal
+
+
+def without_timing(judgment: Judgment) -> dict[str, object]:
+    return judgment.model_dump(exclude={"requests", "cached", "seconds"})
+
+
+# --- one brief ---------------------------------------------------------------------------------------------
+
+
+def test_the_judge_asks_dspys_evaluators_and_reads_each_verdict(tmp_path: Path, scripted: ScriptedLM) -> None:
+    """The scripted judge grades by words, so every number and verdict can be recomputed here."""
+    example = few(tmp_path).examples[0]
+    portal = rules_brief(example)
+    before = scripted.requests["scripted-judge"]
+    found = judge(scripted).judge(portal, example)
+
+    assert example.gold is not None
+    briefs = {
+        "transfer_reason": portal.transfer_reason,
+        "call_summary": "\n".join(f"- {bullet}" for bullet in portal.call_summary),
+        "suggested_next_steps": "\n".join(f"- {step.action}" for step in portal.suggested_next_steps),
+    }
+    golds = {
+        "transfer_reason": example.gold.transfer_reason or "",
+        "call_summary": "\n".join(f"- {bullet}" for bullet in example.gold.call_summary or []),
+        "suggested_next_steps": "\n".join(
+            f"- {step.action}" for step in example.gold.suggested_next_steps or []
+        ),
+    }
+    assert set(found.sections) == set(JUDGED_SECTIONS)
+    for section, ideas in found.sections.items():
+        mine, theirs = words(briefs[section]), words(golds[section])
+        assert ideas.precision == round(len(mine & theirs) / len(mine), 3)
+        assert ideas.recall == round(len(mine & theirs) / len(theirs), 3)
+        assert ideas.f1 == pytest.approx(
+            2 * ideas.precision * ideas.recall / (ideas.precision + ideas.recall)
+        )
+        assert ideas.reasoning == f"{len(mine & theirs)} words in common" and ideas.error is None
+
+    heard = words(numbered_transcript(example.conversation))
+    claims = [" ".join(line[2:].split()) for line in brief_text(portal).splitlines() if line.startswith("- ")]
+    assert found.claims is not None and [c.claim for c in found.claims] == claims
+    assert found.claims_found == len(claims) and found.claims_error is None
+    for verdict in found.claims:
+        unheard = [
+            w for w in re.findall(r"[a-z0-9]+", verdict.claim.lower()) if len(w) >= 4 and w not in heard
+        ]
+        assert verdict.supported == (not unheard)
+        assert verdict.reason == (
+            f"'{unheard[0]}' is never said in the call" if unheard else "every word of it is said in the call"
+        )
+    assert 0 < sum(c.supported for c in found.claims) < len(claims)  # both verdicts occur on this call
+    assert found.supported_claims() == sum(c.supported for c in found.claims) / len(claims)
+
+    # three key-idea judgments and two claim requests, all to the judge model, none from the cache
+    assert (found.requests, found.cached) == (5, 0)
+    assert scripted.requests["scripted-judge"] - before == 5
+    assert set(found.metrics()) == set(JUDGE_METRICS) and found.errors() == {}
+
+
+def test_judgments_that_parsed_are_cached_by_model_server_and_prompt(
+    tmp_path: Path, scripted: ScriptedLM
+) -> None:
+    example = few(tmp_path).examples[1]
+    portal = rules_brief(example)
+    first = judge(scripted).judge(portal, example)
+    before = scripted.request_count
+    again = judge(scripted).judge(portal, example)  # a new judge object: the cache is on disk, not in it
+    assert (again.requests, again.cached) == (0, 5) and scripted.request_count == before
+    assert without_timing(again) == without_timing(first)
+
+    with ScriptedLM() as elsewhere:  # the same model name on another server is another judge
+        moved = Judge("openai/scripted-judge", api_base=elsewhere.api_base).judge(portal, example)
+        assert (moved.requests, moved.cached) == (5, 0) and elsewhere.request_count == 5
+
+    unjudged = judge(scripted, cache=False).judge(portal, example)
+    assert (unjudged.requests, unjudged.cached) == (5, 0)
+
+
+def test_a_failed_judgment_is_null_with_its_error_and_is_asked_again(
+    tmp_path: Path, scripted: ScriptedLM
+) -> None:
+    example = few(tmp_path).examples[0]
+    portal = rules_brief(example)
+    sloppy = judge(scripted, "scripted-judge-sloppy").judge(portal, example)
+    for ideas in sloppy.sections.values():
+        assert (ideas.precision, ideas.recall, ideas.f1) == (None, None, None)
+        assert ideas.error is not None and ideas.error.startswith(
+            "unreadable answer: Failed to parse field precision with value mostly"
+        )
+    claims = len([line for line in brief_text(portal).splitlines() if line.startswith("- ")])
+    assert sloppy.claims is None and sloppy.claims_found == claims
+    assert sloppy.claims_error == (
+        f"UnusableAnswer: {claims - 1} verdicts for {claims} claims: none for [{claims}], unasked or repeated -"
+    )
+    assert sloppy.metrics() == dict.fromkeys(JUDGE_METRICS)  # every judge metric NULL, none 0
+    assert set(sloppy.errors()) == set(JUDGE_METRICS)
+    # Only the split into claims parsed, so only it is served again; the unreadable answers are asked again.
+    again = judge(scripted, "scripted-judge-sloppy").judge(portal, example)
+    assert (again.requests, again.cached) == (4, 1)
+
+    down = judge(scripted, "scripted-500").judge(portal, example)
+    assert down.claims_error == "LMServerError: [openai/scripted-500] scripted internal error"
+    assert all(i.error == down.claims_error for i in down.sections.values()) and down.requests == 4
+
+    garbage = judge(scripted, "scripted-garbage").judge(portal, example)
+    assert garbage.claims_error == "unreadable answer: expected fields claims, read none"
+
+
+def test_judge_work_is_bounded_by_its_timeout_and_its_claim_cap(tmp_path: Path, scripted: ScriptedLM) -> None:
+    example = few(tmp_path).examples[0]
+    portal = rules_brief(example)
+    slow = judge(scripted, "scripted-judge-slow", timeout_s=0.3).judge(portal, example)
+    assert slow.claims is None and slow.claims_error is not None and "timed out" in slow.claims_error
+    assert slow.seconds < 4 * 2.0  # four requests, each given up on at its timeout, not after the 2 s answer
+
+    capped = judge(scripted, max_claims=2).judge(portal, example)
+    assert capped.claims is not None and len(capped.claims) == 2
+    assert capped.claims_found is not None and capped.claims_found > 2
+
+
+def test_a_side_without_words_is_not_sent_to_the_judge(tmp_path: Path, scripted: ScriptedLM) -> None:
+    """Both empty score 1.0, one empty 0.0, as the deterministic metrics score empty lists."""
+    example = few(tmp_path).examples[0]
+    assert example.gold is not None
+    unsaid = example.model_copy(update={"gold": example.gold.model_copy(update={"suggested_next_steps": []})})
+    found = judge(scripted).judge(rules_brief(example), unsaid)
+    ideas = found.sections["suggested_next_steps"]
+    assert (ideas.precision, ideas.recall, ideas.f1, ideas.error) == (0.0, 0.0, 0.0, None)
+    assert found.requests == 4
+
+
+def test_scores_must_be_fractions() -> None:
+    _unit_scores({}, {"precision": 0.5, "recall": 1.0})
+    for bad in (80.0, -0.1, math.nan, math.inf):
+        with pytest.raises(UnusableAnswer, match="is not a fraction in"):
+            _unit_scores({}, {"precision": bad, "recall": 0.5})
+
+
+def test_a_judge_is_named_provider_slash_model() -> None:
+    with pytest.raises(LMNotConfigured, match="the judge must be provider/model"):
+        Judge("gpt-4o")
+
+
+# --- a run -------------------------------------------------------------------------------------------------
+
+
+def test_a_judged_run_stores_every_judgment_and_a_cached_rerun_sends_nothing(
+    tmp_path: Path, scripted: ScriptedLM
+) -> None:
+    data = few(tmp_path)
+    plain = run_eval(RulesProgram(), data)
+    judged = run_eval(RulesProgram(), data, judge=judge(scripted), judge_threads=2)
+
+    # judge metrics stand beside the deterministic scores and leave them, overall included, as they were
+    assert [s.model_dump(include={"overall", *SECTIONS}) for s in judged.scores] == [
+        s.model_dump(include={"overall", *SECTIONS}) for s in plain.scores
+    ]
+    assert judged.section_scores() == plain.section_scores()
+    for scores, judgment in zip(judged.scores, judged.judgments, strict=True):
+        assert judgment is not None
+        assert {k: v for k, v in scores.details.items() if k.startswith("judge.")} == judgment.metrics()
+    assert (judged.judge_lm, judged.judge_api_base) == ("openai/scripted-judge", scripted.api_base)
+    assert judged.judge_prompt_version == judge(scripted).prompt_version
+    assert judged.judge_options == {"timeout_s": 30.0, "max_claims": 20}
+    assert judged.judge_calls == 4 * 5 and judged.n_score_errors == 0
+    document = judged.to_json()
+    verdicts = [c for j in judged.judgments if j is not None for c in j.claims or []]
+    assert document["judge"] == {
+        "judged": 4,
+        "failed": 0,
+        "requests": 20,
+        "cached": 0,
+        "claims": {
+            "found": len(verdicts),
+            "judged": len(verdicts),
+            "supported": sum(c.supported for c in verdicts),
+        },
+    }
+    assert document["per_example"][0]["judge"]["claims"][0]["reason"]
+    assert document["metrics"][SUPPORTED_CLAIMS] == pytest.approx(
+        sum(j.supported_claims() or 0 for j in judged.judgments if j is not None) / 4
+    )
+
+    db = tmp_path / "eval.duckdb"
+    with connect(db) as con:
+        save_run(con, judged)
+    with connect(db, read_only=True) as con:
+        loaded = load_run(con, judged.run_id)
+        stored = con.execute(
+            "SELECT judge_lm, judge_api_base, judge_prompt_version, judge_calls FROM eval_runs"
+        ).fetchall()
+        judge_rows = con.execute(
+            "SELECT count(*), count(value) FROM eval_scores WHERE starts_with(metric, 'judge.')"
+        ).fetchall()
+        mean = con.execute("SELECT mean FROM run_scores WHERE metric = 'judge.supported_claims'").fetchone()
+        unsupported = con.execute(
+            "SELECT example_id, c->>'claim', c->>'reason' FROM eval_judgments, unnest(claims::JSON[]) AS t(c) "
+            "WHERE NOT (c->>'supported')::BOOLEAN ORDER BY example_id"
+        ).fetchall()
+    assert loaded.to_json() == document
+    assert stored == [("openai/scripted-judge", scripted.api_base, judged.judge_prompt_version, 20)]
+    assert judge_rows == [(4 * len(JUDGE_METRICS), 4 * len(JUDGE_METRICS))]
+    assert mean == (pytest.approx(document["metrics"][SUPPORTED_CLAIMS]),)
+    assert sorted(unsupported) == sorted(
+        (j.example_id, c.claim, c.reason)
+        for j in judged.judgments
+        if j is not None
+        for c in j.claims or []
+        if not c.supported
+    )
+
+    before = scripted.request_count
+    again = run_eval(RulesProgram(), data, judge=judge(scripted))
+    assert again.judge_calls == 0 and scripted.request_count == before
+    assert again.to_json()["judge"]["cached"] == 20
+    assert [without_timing(j) for j in again.judgments if j] == [
+        without_timing(j) for j in judged.judgments if j
+    ]
+
+
+def test_judge_metrics_count_in_overall_only_when_weighted_in(tmp_path: Path, scripted: ScriptedLM) -> None:
+    data = few(tmp_path)
+    weights = {"judge.call_summary.f1": 2.0}
+    run = run_eval(RulesProgram(), data, judge=judge(scripted), weights=weights)
+    assert run.weights == weights
+    for scores in run.scores:
+        sections = [v for s in SECTIONS if (v := scores.section(s)) is not None]
+        f1 = scores.details["judge.call_summary.f1"]
+        assert scores.overall == pytest.approx((sum(sections) + 2 * f1) / (len(sections) + 2))
+
+    failing = run_eval(RulesProgram(), data, judge=judge(scripted, "scripted-judge-sloppy"), weights=weights)
+    for scores in failing.scores:
+        assert scores.overall is None
+        assert scores.errors["overall"] == "not computed: judging failed for judge.call_summary.f1"
+        assert scores.errors["judge.call_summary.f1"].startswith("unreadable answer:")
+    assert failing.to_json()["judge"]["failed"] == 4
+    assert (
+        failing.n_score_errors == 4
+    )  # overall could not be computed; the judge's own failures are its to count
+
+    with pytest.raises(
+        ValueError, match=r"weighting judge.call_summary.f1 needs a judge: pass --judge MODEL"
+    ):
+        run_eval(RulesProgram(), data, weights=weights)
+    with pytest.raises(ValueError, match="unknown judge metric 'judge.summary.f1'"):
+        run_eval(RulesProgram(), data, judge=judge(scripted), weights={"judge.summary.f1": 1.0})
+
+
+def test_failed_judgments_are_stored_null_with_their_error(tmp_path: Path, scripted: ScriptedLM) -> None:
+    run = run_eval(RulesProgram(), few(tmp_path), judge=judge(scripted, "scripted-500"))
+    db = tmp_path / "eval.duckdb"
+    with connect(db) as con:
+        save_run(con, run)
+        rows = con.execute(
+            "SELECT DISTINCT metric, value, error FROM eval_scores WHERE starts_with(metric, 'judge.') ORDER BY metric"
+        ).fetchall()
+        claims = con.execute("SELECT DISTINCT claims, claims_error FROM eval_judgments").fetchall()
+    error = "LMServerError: [openai/scripted-500] scripted internal error"
+    assert rows == [(metric, None, error) for metric in sorted(JUDGE_METRICS)]
+    assert claims == [(None, error)]
+    assert run.metric_means().keys().isdisjoint(JUDGE_METRICS)  # no number where the judge said nothing
+
+
+def test_rescore_judges_stored_briefs_or_keeps_the_judgments_it_has(
+    tmp_path: Path, scripted: ScriptedLM
+) -> None:
+    data = few(tmp_path)
+    original = run_eval(RulesProgram(), data)
+    judged = rescore(original, data, judge=judge(scripted))
+    assert judged.kind == "rescore" and judged.parent_run_id == original.run_id
+    assert judged.predictions == original.predictions and judged.lm_calls is None
+    assert judged.judge_calls == 20 and all(j is not None and j.claims for j in judged.judgments)
+
+    before = scripted.request_count
+    kept = rescore(judged, data, weights={SUPPORTED_CLAIMS: 1.0})  # no judge: the judgments are kept
+    assert kept.judge_calls == 0 and scripted.request_count == before
+    assert (kept.judge_lm, kept.judgments) == (judged.judge_lm, judged.judgments)
+    assert [s.overall for s in kept.scores] != [s.overall for s in judged.scores]
+    with pytest.raises(ValueError, match="needs a judge"):
+        rescore(original, data, weights={SUPPORTED_CLAIMS: 1.0})
+
+
+def test_unlabelled_calls_are_judged_against_the_call_only(tmp_path: Path, scripted: ScriptedLM) -> None:
+    run = run_eval(
+        RulesProgram(), few(tmp_path, gold=False), judge=judge(scripted), weights={SUPPORTED_CLAIMS: 1.0}
+    )
+    for scores, judgment in zip(run.scores, run.judgments, strict=True):
+        assert judgment is not None and judgment.sections == {} and judgment.requests == 2
+        assert set(judgment.metrics()) == {SUPPORTED_CLAIMS}
+        # no section has gold, so the one weighted judge metric is the whole overall
+        assert scores.overall == judgment.supported_claims()
+
+
+def test_a_database_made_before_the_judge_gains_its_table_and_columns(
+    tmp_path: Path, scripted: ScriptedLM
+) -> None:
+    db = tmp_path / "old.duckdb"
+    old = run_eval(RulesProgram(), few(tmp_path))
+    with connect(db) as con:
+        save_run(con, old)
+        con.execute("DROP TABLE eval_judgments")
+        for column in ("judge_lm", "judge_api_base", "judge_prompt_version", "judge_options", "judge_calls"):
+            con.execute(f"ALTER TABLE eval_runs DROP COLUMN {column}")
+    with connect(db, read_only=True) as con, pytest.raises(ValueError, match="older version"):
+        load_run(con, "latest")
+    judged = run_eval(RulesProgram(), few(tmp_path), judge=judge(scripted))
+    with connect(db) as con:
+        save_run(con, judged)
+    with connect(db, read_only=True) as con:
+        assert load_run(con, judged.run_id).to_json() == judged.to_json()
+        unjudged = load_run(con, old.run_id)
+    assert unjudged.judge_lm is None and unjudged.judgments == [] and unjudged.to_json()["judge"] is None
