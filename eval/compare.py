@@ -25,6 +25,7 @@ from assist.errors import NotFound
 from assist.programs import LMUsage, SalvageNote
 from assist.schema import AgentAssistPortal, Gold, LabelledExample
 from eval.dataset import Dataset
+from eval.judgments import Judgment, KeyIdeas
 from eval.metrics import SECTIONS, ExampleScores, Section
 from eval.runner import EvalRun, Prediction, summary_keys
 
@@ -440,6 +441,8 @@ class SectionView(BaseModel):
     #: The section's sub-metrics: each ``details`` entry with the section as a part of its name
     #: (``call_summary.coverage``, ``unsupported_details.call_summary``), the judge's aside.
     metrics: dict[str, float]
+    #: A judged run's key-idea comparison of this section with its gold (precision, recall, F1, reasoning).
+    judge: KeyIdeas | None
 
 
 class ExampleView(BaseModel):
@@ -465,6 +468,8 @@ class ExampleView(BaseModel):
     sections: list[SectionView]
     #: The model judge's per-example numbers: the ``judge.…`` entries of ``ExampleScores.details``.
     judge: dict[str, float]
+    #: What the judge said (claims with verdicts and reasons, per-section key ideas); ``None``: not judged.
+    judgment: Judgment | None
     #: Every other per-example number: ``schema_valid``, ``grounding_rate`` and the sub-metrics of no section.
     metrics: dict[str, float]
     score_errors: dict[str, str]
@@ -503,7 +508,12 @@ def _belongs(metric: str, section: Section) -> bool:
 
 
 def _section_view(
-    section: Section, prediction: Prediction, scores: ExampleScores, gold: Gold | None, has_gold: bool
+    section: Section,
+    prediction: Prediction,
+    scores: ExampleScores,
+    judgment: Judgment | None,
+    gold: Gold | None,
+    has_gold: bool,
 ) -> SectionView:
     return SectionView(
         section=section,
@@ -515,13 +525,18 @@ def _section_view(
         written_by=(prediction.sections or {}).get(section),
         salvage=[note for note in prediction.salvage if note.section == section],
         metrics={k: v for k, v in scores.details.items() if _belongs(k, section)},
+        judge=next(
+            (ideas for name, ideas in (judgment.sections if judgment else {}).items() if name == section),
+            None,
+        ),
     )
 
 
 def example_view(run: EvalRun, example_id: str, dataset: Dataset | None = None) -> ExampleView:
     """One example of ``run``: per section the brief's value, the gold (from ``dataset``, the version the run
     was made on) and the score, who wrote it and what salvage did; the fallback reason, tokens, cost and
-    seconds; the judge's numbers. Without ``dataset`` the gold is left out (``notes`` says so).
+    seconds; a judged run's numbers, claims and reasons. Without ``dataset`` the gold is left out (``notes``
+    says so).
     """
     position = next((i for i, p in enumerate(run.predictions) if p.example_id == example_id), None)
     if position is None:
@@ -531,6 +546,7 @@ def example_view(run: EvalRun, example_id: str, dataset: Dataset | None = None) 
             f"run {run.run_id} was made on {run.dataset}@{run.dataset_hash[:12]}, not {dataset.hash[:12]}"
         )
     prediction, scores = run.predictions[position], run.scores[position]
+    judgment = run.judgments[position] if run.judgments else None
     example: LabelledExample | None = (
         next((e for e in dataset.examples if e.id == example_id), None) if dataset is not None else None
     )
@@ -543,8 +559,7 @@ def example_view(run: EvalRun, example_id: str, dataset: Dataset | None = None) 
             f"no gold: dataset {run.dataset}@{run.dataset_hash[:12]} is not at hand "
             "(import it with `assist dataset import FILE`)"
         )
-    sections = [_section_view(s, prediction, scores, gold, dataset is not None) for s in SECTIONS]
-    # eval/judge.py records a judge's per-example numbers as `judge.…` details; they are shown as they come.
+    sections = [_section_view(s, prediction, scores, judgment, gold, dataset is not None) for s in SECTIONS]
     owned = {name for view in sections for name in view.metrics}
     return ExampleView(
         run_id=run.run_id,
@@ -563,6 +578,7 @@ def example_view(run: EvalRun, example_id: str, dataset: Dataset | None = None) 
         seconds=prediction.seconds,
         sections=sections,
         judge={k: v for k, v in scores.details.items() if k.startswith(JUDGE_PREFIX)},
+        judgment=judgment,
         metrics={
             k: v
             for k, v in example_metrics(scores).items()

@@ -414,21 +414,24 @@ def load_run(con: duckdb.DuckDBPyConnection, spec: str) -> EvalRun:
 #: brief; the run's timings are nested under ``timings``).
 _RECORDED = tuple(name for name in Prediction.model_fields if name not in {"example_id", "portal"})
 _TIMINGS = {"threads", "generate_seconds", "score_seconds"}
-_RUN_FIELDS = tuple(name for name in EvalRun.model_fields if name not in {"predictions", "scores", *_TIMINGS})
+_RUN_FIELDS = tuple(
+    name for name in EvalRun.model_fields if name not in {"predictions", "scores", "judgments", *_TIMINGS}
+)
 
 
 def run_from_json(document: Mapping[str, Any]) -> EvalRun:
     """The run an ``assist eval --json`` document describes (a committed baseline, say), to compare with.
 
-    The document keeps every example's scores, salvage notes, usage and seconds but not its brief: each
+    The document keeps every example's scores, judgment, salvage notes, usage and seconds but not its brief: each
     prediction's ``portal`` is ``None``. Keys an older document lacks read as "not recorded", as in an older
     database.
     """
     timings = document.get("timings", {})
-    predictions, scores = [], []
+    predictions, scores, judgments = [], [], []
     for example in document["per_example"]:
         recorded = {key: example[key] for key in _RECORDED if example.get(key) is not None}
         predictions.append(Prediction(example_id=example["id"], **recorded))
+        judgments.append(Judgment.model_validate(example["judge"]) if example.get("judge") else None)
         metrics = dict(example.get("metrics", {}))
         extras = {key: metrics.pop(key, None) for key in ("schema_valid", "grounding_rate")}
         scores.append(
@@ -444,6 +447,8 @@ def run_from_json(document: Mapping[str, Any]) -> EvalRun:
         **{key: timings[key] for key in _TIMINGS if timings.get(key) is not None},
         predictions=predictions,
         scores=scores,
+        # As load_run reads them: a judged run has one entry per example, a run never judged none.
+        judgments=judgments if document.get("judge_lm") is not None else [],
     )
 
 

@@ -597,10 +597,8 @@ def _print_example(console: Console, view: compare.ExampleView) -> None:
         console.print(line, markup=False)
     for section in view.sections:
         _print_section(console, section)
-    if view.judge:
-        console.print(Rule(Text("judge", style="bold"), align="left"))
-        # eval/judge.py's verdicts with their reasons, once runs store them, are printed here after its numbers.
-        console.print("; ".join(f"{name} {_fmt(value)}" for name, value in view.judge.items()), markup=False)
+    if view.judgment is not None or view.judge:
+        _print_judgment(console, view)
     other_errors = {k: v for k, v in view.score_errors.items() if k not in {s.section for s in view.sections}}
     for name, error in other_errors.items():
         console.print(f"not scored: {name}: {error}", markup=False)
@@ -641,6 +639,41 @@ def _print_section(console: Console, section: compare.SectionView) -> None:
     for note in section.salvage:
         item = f" item {note.item}" if note.item is not None else ""
         console.print(f"salvage: {note.action}{item}: {note.reason}", markup=False)
+    ideas = section.judge
+    if ideas is not None:
+        found = (
+            f"failed: {ideas.error}"
+            if ideas.error is not None
+            else f"precision {_fmt(ideas.precision)}, recall {_fmt(ideas.recall)}, f1 {_fmt(ideas.f1)}"
+        )
+        console.print(f"judge against the gold: {found}", markup=False)
+        if ideas.reasoning:
+            console.print(Text(ideas.reasoning, style="dim"))
+
+
+def _print_judgment(console: Console, view: compare.ExampleView) -> None:
+    """The judge's numbers for the example, then each claim of the brief with its verdict and reason."""
+    console.print(Rule(Text("judge", style="bold"), align="left"))
+    # A judged section's precision, recall and F1 were printed with the section.
+    shown = tuple(f"judge.{s.section}." for s in view.sections if s.judge is not None)
+    rest = {name: value for name, value in view.judge.items() if not name.startswith(shown)}
+    if rest:
+        console.print("; ".join(f"{name} {_fmt(value)}" for name, value in rest.items()), markup=False)
+    judgment = view.judgment
+    if judgment is None:
+        return
+    if judgment.claims_error is not None:
+        console.print(f"claims not judged: {judgment.claims_error}", markup=False)
+    claims = judgment.claims or []
+    if judgment.claims_found is not None and judgment.claims_found > len(claims):
+        console.print(f"{len(claims)} of the {judgment.claims_found} claims found were judged", markup=False)
+    for claim in claims:
+        mark = Text("supported", style="green") if claim.supported else Text("not supported", style="red")
+        console.print(Text.assemble(mark, f": {claim.claim} — {claim.reason}"))
+    console.print(
+        f"{judgment.requests} judge requests, {judgment.cached} answers from the cache, {judgment.seconds:.2f} s",
+        markup=False,
+    )
 
 
 def _load_run(con: duckdb.DuckDBPyConnection, spec: str) -> runner.EvalRun:

@@ -19,8 +19,10 @@ from typer.testing import CliRunner
 from assist.cli import _register, app
 from assist.interchange import read_examples
 from assist.programs import BRIEF_SECTIONS
+from assist.programs.rules import RulesProgram
 from assist.store import connect
-from eval.dataset import load_dataset
+from eval.dataset import import_dataset, load_dataset
+from eval.judge import Judge
 from eval.metrics import SECTIONS
 from eval.runner import run_eval
 from eval.runs import save_run
@@ -409,3 +411,30 @@ def test_runs_show_example_of_a_model_run_says_who_wrote_what_and_why(tmp_path: 
     assert "markers · " in salvaged and " · by rules" in salvaged and " · by patchy" in salvaged
     assert f"salvage: dropped item 0: {PatchyProgram.NOTE.reason}" in salvaged
     assert "model: 1 request; tokens prompt 100, completion 20; cost $0.00100" in salvaged
+
+
+def test_runs_show_example_of_a_judged_run_gives_each_claim_its_verdict_and_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedLM, few_calls: Path
+) -> None:
+    monkeypatch.setenv("ASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    db, data = str(tmp_path / "eval.duckdb"), load_dataset(few_calls)
+    run = run_eval(RulesProgram(), data, judge=Judge("openai/scripted-judge", api_base=scripted.api_base))
+    with connect(db) as con:
+        import_dataset(con, data)
+        save_run(con, run)
+    judgment = run.judgments[0]
+    assert judgment is not None and judgment.claims
+    shown = at_80_columns("runs", "show", run.run_id, "--db", db, "--example", data.examples[0].id)
+    summary = judgment.sections["call_summary"]
+    assert (
+        f"judge against the gold: precision {summary.precision:.3f}, recall {summary.recall:.3f}, "
+        f"f1 {summary.f1:.3f}"
+    ) in shown
+    flat = " ".join(shown.split())  # claims and reasons wrap at 80 columns
+    for claim in judgment.claims:
+        verdict = "supported" if claim.supported else "not supported"
+        assert " ".join(f"{verdict}: {claim.claim} — {claim.reason}".split()) in flat
+    document = json.loads(
+        invoke("runs", "show", run.run_id, "--db", db, "--example", data.examples[0].id, "--json", "-")
+    )
+    assert document["judgment"]["claims"] == [c.model_dump() for c in judgment.claims]

@@ -10,6 +10,7 @@ import json
 import math
 import random
 import statistics
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,11 +32,14 @@ from eval.compare import (
     verdict,
 )
 from eval.dataset import Dataset, load_dataset
+from eval.judge import Judge
+from eval.judgments import JUDGE_METRICS
 from eval.metrics import SECTIONS, ExampleScores, overall_score
 from eval.runner import EvalRun, Prediction, run_eval
 from eval.runs import run_from_json
 from tests.conftest import ROOT, SECOND_ANNOTATOR, SYNTHETIC, SYNTHETIC_DEV2
 from tests.eval.conftest import ForgetfulProgram, GoldProgram, PatchyProgram
+from tests.scripted_lm import ScriptedLM
 
 
 @pytest.fixture(scope="module")
@@ -296,3 +300,40 @@ def test_an_unknown_example_or_another_dataset_is_one_clear_error(rules_run: Eva
         example_view(rules_run, "syn-999")
     with pytest.raises(ValueError, match="was made on synthetic/calls@"):
         example_view(rules_run, "syn-001", load_dataset(SYNTHETIC_DEV2))
+
+
+# --- a judged run (a scripted judge model on loopback, asked through DSPy) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[ScriptedLM]:
+    with ScriptedLM() as server:
+        yield server
+
+
+def test_a_judged_run_pairs_its_judge_metrics_and_shows_each_claim_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: ScriptedLM
+) -> None:
+    monkeypatch.setenv("ASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    calls = tmp_path / "synthetic" / "calls.jsonl"
+    calls.parent.mkdir()
+    calls.write_text("\n".join(SYNTHETIC.read_text().splitlines()[:8]) + "\n")
+    data = load_dataset(calls)
+    judged = run_eval(RulesProgram(), data, judge=Judge("openai/scripted-judge", api_base=scripted.api_base))
+    again = run_eval(RulesProgram(), data, judge=Judge("openai/scripted-judge", api_base=scripted.api_base))
+    assert again.judge_calls == 0  # the same judgments, from the cache
+
+    found = compare_runs(judged, again)
+    judge_rows = [row for row in found.others() if row.metric.startswith("judge.")]
+    assert {row.metric for row in judge_rows} == set(JUDGE_METRICS)
+    assert all(row.n == 8 and row.verdict == "no detectable difference" for row in judge_rows)
+
+    view = example_view(judged, data.examples[0].id, data)
+    judgment = judged.judgments[0]
+    assert judgment is not None and view.judgment == judgment
+    assert view.judge == {k: v for k, v in judgment.metrics().items() if v is not None}
+    summary = next(s for s in view.sections if s.section == "call_summary")
+    assert summary.judge == judgment.sections["call_summary"]
+    assert not any(name.startswith("judge.") for name in summary.metrics)
+    assert next(s for s in view.sections if s.section == "markers").judge is None  # not a judged section
+    assert run_from_json(judged.to_json()).to_json() == judged.to_json()
