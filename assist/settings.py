@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     )
     assist_lm: str | None = Field(default=None, description="provider/model for the dspy program")
     assist_lm_api_base: str | None = None
+    assist_judge_lm: str | None = Field(
+        default=None,
+        description="provider/model of the judge that grades briefs in `assist eval` (never the model under test "
+        "by default)",
+    )
+    assist_judge_api_base: str | None = Field(
+        default=None,
+        description="base URL of the judge's OpenAI-compatible server (not ASSIST_LM_API_BASE's)",
+    )
     assist_lm_adapter: Literal["auto", "json", "chat"] = Field(
         default="auto",
         description="how the dspy program asks the model: json (JSON-schema output), chat, or auto (json when the "

@@ -31,7 +31,7 @@ from assist.store import connect
 # The eval harness (rouge-score, nltk, pandas) is imported inside the commands that use it, so the
 # rest of the CLI starts without paying for it.
 if TYPE_CHECKING:
-    from eval import compare, gate, runner
+    from eval import compare, gate, judge, runner
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="DuckDB file (default: $ASSIST_DB or assist.duckdb)")
@@ -41,7 +41,17 @@ JsonOption = Annotated[
 ]
 WeightOption = Annotated[
     list[str] | None,
-    typer.Option("--weight", help="Section weight in overall, SECTION=W (repeatable; default 1 each)"),
+    typer.Option(
+        "--weight",
+        help="Weight in overall, SECTION=W (default 1) or a judge metric, e.g. judge.call_summary.f1=W "
+        "(default 0); repeatable",
+    ),
+]
+JudgeTimeoutOption = Annotated[
+    float, typer.Option("--judge-timeout", help="Seconds one request to the judge may take", min=0.1)
+]
+JudgeClaimsOption = Annotated[
+    int, typer.Option("--judge-max-claims", help="Claims of a brief the judge checks at most", min=1)
 ]
 
 #: Runs at least this long get a progress bar (on stderr, only when it is a terminal).
@@ -152,6 +162,67 @@ def _print_cost(console: Console, run: runner.EvalRun) -> None:
     console.print(f"latency a brief: p50 {_fmt_seconds(latency['p50'])}, p95 {_fmt_seconds(latency['p95'])}")
 
 
+def _judge_table(run: runner.EvalRun) -> Table | None:
+    """Per judged section the mean key-idea precision, recall and F1 and the briefs scored; ``None`` when no
+    section had gold to judge against."""
+    from eval.judgments import JUDGED_SECTIONS
+
+    means = run.metric_means()
+    table = Table(title="judge against the gold", title_justify="left")
+    for column in ("section", "precision", "recall", "f1", "scored"):
+        table.add_column(column, justify="left" if column == "section" else "right", no_wrap=True)
+    for section in JUDGED_SECTIONS:
+        f1 = f"judge.{section}.f1"
+        scored = sum(f1 in s.details for s in run.scores)
+        tried = sum(f1 in s.details or f1 in s.errors for s in run.scores)
+        if tried:
+            parts = [_fmt(means.get(f"judge.{section}.{part}")) for part in ("precision", "recall", "f1")]
+            table.add_row(section, *parts, f"{scored}/{tried}")
+    return table if table.row_count else None
+
+
+def _print_judge(console: Console, run: runner.EvalRun) -> None:
+    """Who judged, what it cost, the judge's scores, and why judgments failed; nothing for a run not judged."""
+    from eval.judgments import SUPPORTED_CLAIMS, judge_summary
+
+    if not run.judgments:
+        return
+    summary = judge_summary(run.judgments)
+    # A rescore that kept its run's judgments sent nothing itself.
+    sent = f" ({run.judge_calls} sent by this run)" if run.judge_calls != summary["requests"] else ""
+    console.print(
+        f"judge {run.judge_lm} at {run.judge_api_base or 'the provider'}, prompt {run.judge_prompt_version}: "
+        f"{summary['judged']} briefs judged, {summary['failed']} with a failed judgment; "
+        f"{summary['requests']} requests{sent}, {summary['cached']} answers from the cache",
+        markup=False,
+    )
+    table = _judge_table(run)
+    if table is not None:
+        console.print(table)
+    claims = summary["claims"]
+    capped = f", {claims['found']} found" if claims["found"] != claims["judged"] else ""
+    console.print(
+        f"supported claims {_fmt(run.metric_means().get(SUPPORTED_CLAIMS))} "
+        f"({claims['supported']} of {claims['judged']} claims judged{capped})",
+        markup=False,
+    )
+    weighted = {name: w for name, w in run.weights.items() if name.startswith("judge.") and w > 0}
+    console.print(
+        "judge metrics in overall: " + ", ".join(f"{name}={w:g}" for name, w in weighted.items())
+        if weighted
+        else "judge metrics are not in overall (weight one in with --weight judge.<metric>=W)",
+        markup=False,
+    )
+    for judgment in [j for j in run.judgments if j is not None and j.errors()][:5]:
+        failures: list[tuple[str, str]] = [(s, i.error) for s, i in judgment.sections.items() if i.error]
+        failures += [("claims", judgment.claims_error)] if judgment.claims_error is not None else []
+        (what, why), more = failures[0], len(failures) - 1
+        console.print(
+            f"judge failed on {judgment.example_id}: {what}: {why}" + (f" (and {more} more)" if more else ""),
+            markup=False,
+        )
+
+
 def _print_run(
     console: Console, run: runner.EvalRun, *, db: str, baseline: dict[str, Any] | None = None
 ) -> None:
@@ -184,6 +255,7 @@ def _print_run(
     if by_section:
         console.print(f"unsupported details by section: {', '.join(by_section)}")
     _print_cost(console, run)
+    _print_judge(console, run)
     for prediction in [p for p in run.predictions if p.error][:5]:
         console.print(f"[yellow]failed[/yellow] {prediction.example_id}: {prediction.error}", markup=True)
     seconds = run.generate_seconds + run.score_seconds
@@ -359,6 +431,43 @@ def _print_gate(console: Console, result: gate.GateResult) -> None:
 _MODEL_THREADS = 4
 
 
+def _progress(total: int) -> Progress:
+    """A bar on stderr for long runs on a terminal; one task per step (generating, judging)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=total < _PROGRESS_FROM or not Console(stderr=True).is_terminal,
+    )
+
+
+def _judge(
+    model: str | None, *, timeout: float, max_claims: int, cache: bool, under_test: str | None
+) -> judge.Judge | None:
+    """The judge ``model`` at ``$ASSIST_JUDGE_API_BASE``, or ``None``; a one-line warning on stderr when it is the
+    model under test, because a judge favours its own model's text."""
+    if not model:
+        return None
+    from eval.judge import Judge
+
+    if model == under_test:
+        typer.echo(
+            f"warning: the judge {model} is the model under test, and judges favour their own text; "
+            "pass another --judge",
+            err=True,
+        )
+    return Judge(
+        model,
+        api_base=Settings().assist_judge_api_base,
+        timeout_s=timeout,
+        max_claims=max_claims,
+        cache=cache,
+    )
+
+
 def eval_(
     dataset: Annotated[
         str, typer.Option("--dataset", "-d", help="Interchange JSONL file, or a stored dataset name")
@@ -414,6 +523,16 @@ def eval_(
     ] = False,
     weight: WeightOption = None,
     name: Annotated[str | None, typer.Option("--name", help="Dataset name when --dataset is a file")] = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            help="provider/model that also grades each brief's free text, against the gold and against the call "
+            "(default: $ASSIST_JUDGE_LM; its server: $ASSIST_JUDGE_API_BASE)",
+        ),
+    ] = None,
+    judge_timeout: JudgeTimeoutOption = 30.0,
+    judge_max_claims: JudgeClaimsOption = 20,
 ) -> None:
     """Run a brief program over a labelled dataset, score every section, store the run; gate on a baseline.
 
@@ -430,27 +549,29 @@ def eval_(
         data = datasets.resolve_dataset(con, dataset, name=name)
         before = _load_baseline(con, baseline) if baseline else None
         brief_program = load_program(program, **options)
-        if threads is None:
-            threads = _MODEL_THREADS if isinstance(brief_program, runner.ModelProgram) else 1
-        progress = Progress(
-            TextColumn("generating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-            disable=len(data) < _PROGRESS_FROM or not Console(stderr=True).is_terminal,
+        model = brief_program if isinstance(brief_program, runner.ModelProgram) else None
+        grader = _judge(
+            judge_model or Settings().assist_judge_lm,
+            timeout=judge_timeout,
+            max_claims=judge_max_claims,
+            cache=not no_cache,
+            under_test=model.provenance()["lm"] if model is not None else None,
         )
+        progress = _progress(len(data))
         with progress:
-            task = progress.add_task("generate", total=len(data))
+            task = progress.add_task("generating", total=len(data))
+            judging = progress.add_task("judging", total=len(data), visible=grader is not None)
             run = runner.run_eval(
                 brief_program,
                 data,
                 spec=program,
-                threads=threads,
+                threads=threads or (_MODEL_THREADS if model is not None else 1),
                 weights=weights,
                 load_options=options,
                 progress=lambda done: progress.advance(task, done),
+                judge=grader,
+                judge_threads=threads or _MODEL_THREADS,
+                judge_progress=lambda done: progress.advance(judging, done),
             )
         runs.save_run(con, run)
     document = run.to_json()
@@ -788,6 +909,19 @@ def rescore(
     db: DbOption = None,
     json_out: JsonOption = None,
     weight: WeightOption = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(
+            "--judge",
+            help="provider/model that judges the stored briefs (again), at $ASSIST_JUDGE_API_BASE; without it "
+            "the run's own judgments are kept",
+        ),
+    ] = None,
+    judge_timeout: JudgeTimeoutOption = 30.0,
+    judge_max_claims: JudgeClaimsOption = 20,
+    threads: Annotated[
+        int, typer.Option("--threads", help="Briefs judged in parallel", min=1)
+    ] = _MODEL_THREADS,
 ) -> None:
     """Score a run's stored predictions again with the current metrics; stores a NEW run (kind rescore).
 
@@ -800,11 +934,29 @@ def rescore(
     with _database(db) as con:
         original = runs.load_run(con, run_id)
         data = datasets.load_by_hash(con, original.dataset, original.dataset_hash)
-        run = runner.rescore(original, data, weights=_weights(weight) if weight else None)
+        grader = _judge(
+            judge_model,
+            timeout=judge_timeout,
+            max_claims=judge_max_claims,
+            cache=True,
+            under_test=original.lm,
+        )
+        progress = _progress(original.n if grader is not None else 0)
+        with progress:
+            judging = progress.add_task("judging", total=original.n)
+            run = runner.rescore(
+                original,
+                data,
+                weights=_weights(weight) if weight else None,
+                judge=grader,
+                judge_threads=threads,
+                judge_progress=lambda done: progress.advance(judging, done),
+            )
         runs.save_run(con, run)
     if json_out:
         _write_json(run.to_json(), json_out)
-    console.print(f"rescored {original.run_id} (predictions unchanged, no program called)")
+    judged = f"; judged by {run.judge_lm}" if grader is not None else ""
+    console.print(f"rescored {original.run_id} (predictions unchanged, no program called{judged})")
     _print_run(console, run, db=db or Settings().assist_db)
 
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
+from assist.cli import _register, app
 from assist.lm import LMNotConfigured
 from assist.programs.dspy_program import numbered_transcript
 from assist.programs.rules import RulesProgram
@@ -21,7 +27,7 @@ from eval.dataset import Dataset, load_dataset
 from eval.judge import Judge, UnusableAnswer, _unit_scores, brief_text
 from eval.judgments import JUDGE_METRICS, JUDGED_SECTIONS, SUPPORTED_CLAIMS, Judgment
 from eval.metrics import SECTIONS
-from eval.runner import rescore, run_eval
+from eval.runner import EvalRun, rescore, run_eval
 from eval.runs import load_run, save_run
 from tests.conftest import SYNTHETIC
 from tests.scripted_lm import ScriptedLM
@@ -374,3 +380,211 @@ def test_a_database_made_before_the_judge_gains_its_table_and_columns(
         assert load_run(con, judged.run_id).to_json() == judged.to_json()
         unjudged = load_run(con, old.run_id)
     assert unjudged.judge_lm is None and unjudged.judgments == [] and unjudged.to_json()["judge"] is None
+
+
+# --- the command line --------------------------------------------------------------------------------------
+
+if not any(command.name == "eval" for command in app.registered_commands):
+    _register()
+cli = CliRunner()
+
+
+def model_env(scripted: ScriptedLM, **extra: str | None) -> dict[str, str | None]:
+    """The program's model and the judge's server on the scripted server; no judge unless named."""
+    return {
+        "ASSIST_LM": "openai/scripted-gold",
+        "ASSIST_LM_API_BASE": scripted.api_base,
+        "ASSIST_JUDGE_API_BASE": scripted.api_base,
+        "ASSIST_JUDGE_LM": None,
+        "OPENAI_API_KEY": None,
+        **extra,
+    }
+
+
+def invoke(env: dict[str, str | None], *args: str, code: int = 0) -> Result:
+    result = cli.invoke(app, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+def load_run_of(db: str, run_id: str) -> EvalRun:
+    with connect(db, read_only=True) as con:
+        return load_run(con, run_id)
+
+
+def test_assist_eval_judge_on_labelled_calls_then_a_cached_rerun(
+    tmp_path: Path, scripted: ScriptedLM
+) -> None:
+    data = few(tmp_path)
+    scripted.add_gold(data.examples)
+    env, db = model_env(scripted), str(tmp_path / "eval.duckdb")
+    args = [
+        "eval",
+        "-d",
+        str(tmp_path / "few.jsonl"),
+        "-p",
+        "dspy",
+        "--db",
+        db,
+        "--judge",
+        "openai/scripted-judge",
+    ]
+    first = invoke(env, *args, "--json", "-")
+    document = json.loads(first.stdout)
+    assert (document["judge_lm"], document["judge_api_base"]) == ("openai/scripted-judge", scripted.api_base)
+    assert (
+        document["judge_options"] == {"timeout_s": 30.0, "max_claims": 20} and document["judge_calls"] == 20
+    )
+    assert document["lm"] == "openai/scripted-gold"  # the model under test is not the judge
+    summary, claims = document["judge"], document["judge"]["claims"]
+    assert summary["judged"] == 4 and summary["failed"] == 0
+    # the scripted model answers the gold, and the scripted judge finds the gold's key ideas all there
+    assert {document["metrics"][f"judge.{s}.f1"] for s in JUDGED_SECTIONS} == {1.0}
+    assert document["scores"]["overall"] == 1.0
+    out = first.stderr  # --json - moves the human output to stderr
+    assert (
+        f"judge openai/scripted-judge at {scripted.api_base}, prompt {judge(scripted).prompt_version}: 4 briefs "
+        "judged, 0 with a failed judgment; 20 requests, 0 answers from the cache"
+    ) in out
+    assert "judge against the gold" in out
+    assert re.search(r"│ call_summary\s+│\s+1\.000 │\s+1\.000 │\s+1\.000 │\s+4/4 │", out)
+    rate = document["metrics"][SUPPORTED_CLAIMS]
+    assert f"supported claims {rate:.3f} ({claims['supported']} of {claims['judged']} claims judged)" in out
+    assert "judge metrics are not in overall (weight one in with --weight judge.<metric>=W)" in out
+    assert "warning" not in out
+
+    before = scripted.request_count
+    again = json.loads(invoke(env, *args, "--json", "-").stdout)
+    assert scripted.request_count == before  # neither the program nor the judge sent anything
+    assert again["judge_calls"] == 0 and again["judge"]["cached"] == 20 and again["lm_calls"] == 0
+    assert again["metrics"] == document["metrics"]
+
+    shown = invoke(env, "runs", "show", again["run_id"], "--db", db).stdout
+    assert "4 briefs judged, 0 with a failed judgment; 0 requests, 20 answers from the cache" in shown
+
+
+def test_assist_eval_judges_unlabelled_calls_with_the_judge_from_the_environment(
+    tmp_path: Path, scripted: ScriptedLM
+) -> None:
+    few(tmp_path, gold=False)
+    env = model_env(scripted, ASSIST_JUDGE_LM="openai/scripted-judge")
+    result = invoke(
+        env,
+        "eval",
+        "-d",
+        str(tmp_path / "unlabelled.jsonl"),
+        "--db",
+        str(tmp_path / "e.duckdb"),
+        "--json",
+        "-",
+    )
+    document = json.loads(result.stdout)
+    assert document["judge_lm"] == "openai/scripted-judge" and document["judge_calls"] == 4 * 2
+    assert set(document["per_example"][0]["judge"]) >= {"claims", "claims_found", "sections"}
+    assert all(example["judge"]["sections"] == {} for example in document["per_example"])
+    assert "judge against the gold" not in result.stderr  # no gold to judge against
+    assert re.search(r"supported claims 0\.\d{3} \(\d+ of \d+ claims judged\)", result.stderr)
+
+
+def test_judging_with_the_model_under_test_warns_in_one_line(tmp_path: Path, scripted: ScriptedLM) -> None:
+    data = few(tmp_path)
+    scripted.add_gold(data.examples)
+    env = model_env(scripted)
+    args = ["eval", "-d", str(tmp_path / "few.jsonl"), "-p", "dspy", "--db", str(tmp_path / "e.duckdb")]
+    result = invoke(env, *args, "--judge", "openai/scripted-gold")
+    assert result.stderr == (
+        "warning: the judge openai/scripted-gold is the model under test, and judges favour their own text; "
+        "pass another --judge\n"
+    )
+    assert "warning" not in invoke(env, *args, "--judge", "openai/scripted-judge").stderr
+
+
+def test_assist_rescore_judge_adds_judge_scores_without_generating_again(
+    tmp_path: Path, scripted: ScriptedLM
+) -> None:
+    few(tmp_path)
+    env, db = model_env(scripted), str(tmp_path / "eval.duckdb")
+    plain = json.loads(
+        invoke(env, "eval", "-d", str(tmp_path / "few.jsonl"), "--db", db, "--json", "-").stdout
+    )
+    assert plain["judge"] is None and plain["judge_lm"] is None
+
+    result = invoke(
+        env,
+        "rescore",
+        plain["run_id"],
+        "--db",
+        db,
+        "--judge",
+        "openai/scripted-judge",
+        "--threads",
+        "2",
+        "--weight",
+        "judge.call_summary.f1=1",
+    )
+    assert (
+        f"rescored {plain['run_id']} (predictions unchanged, no program called; judged by openai/scripted-judge)"
+        in result.stdout
+    )
+    assert "4 briefs judged, 0 with a failed judgment; 20 requests, 0 answers from the cache" in result.stdout
+    assert "judge metrics in overall: judge.call_summary.f1=1" in result.stdout
+    with connect(db, read_only=True) as con:
+        rescored = load_run(con, "latest")
+    assert rescored.kind == "rescore" and rescored.parent_run_id == plain["run_id"]
+    assert [p.portal for p in rescored.predictions] == [
+        p.portal for p in load_run_of(db, plain["run_id"]).predictions
+    ]
+    assert rescored.scores[0].overall != plain["per_example"][0]["scores"]["overall"]
+
+    kept = invoke(env, "rescore", rescored.run_id, "--db", db)
+    assert "20 requests (0 sent by this run), 0 answers from the cache" in kept.stdout
+
+    failing = invoke(env, "rescore", plain["run_id"], "--db", db, "--judge", "openai/scripted-judge-sloppy")
+    assert "4 briefs judged, 4 with a failed judgment" in failing.stdout
+    assert (
+        "judge failed on syn-001: transfer_reason: unreadable answer: Failed to parse field precision with value "
+        "mostly from the LM response. Error message: 1 validation error for float (and 3 more)"
+    ) in failing.stdout
+
+
+def test_judge_options_and_weights_fail_in_one_clear_line(tmp_path: Path, scripted: ScriptedLM) -> None:
+    few(tmp_path)
+    env, dataset = model_env(scripted), str(tmp_path / "few.jsonl")
+    for option, value in (("--judge-timeout", "0"), ("--judge-max-claims", "0")):
+        result = cli.invoke(
+            app, ["eval", "-d", dataset, "--db", str(tmp_path / "e.duckdb"), option, value], env=env
+        )
+        assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ASSIST_")}
+    for args, message in (
+        (
+            ["--weight", "judge.call_summary.f1=1"],
+            "error: weighting judge.call_summary.f1 needs a judge: pass --judge MODEL",
+        ),
+        (["--judge", "gpt-4o"], "error: the judge must be provider/model (e.g. openai/gpt-4o), got 'gpt-4o'"),
+        (
+            ["--judge", "openai/x", "--weight", "judge.claims=1"],
+            "error: unknown judge metric 'judge.claims' in weights",
+        ),
+    ):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "assist",
+                "eval",
+                "-d",
+                dataset,
+                "--db",
+                str(tmp_path / "p.duckdb"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=clean,
+            check=False,
+        )
+        assert done.returncode == 1 and done.stderr.startswith(message) and done.stderr.count("\n") == 1, (
+            done.stderr
+        )
