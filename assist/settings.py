@@ -32,8 +32,7 @@ class Settings(BaseSettings):
     assist_lm_api_base: str | None = None
     assist_judge_lm: str | None = Field(
         default=None,
-        description="provider/model of the judge that grades briefs in `assist eval` (never the model under test "
-        "by default)",
+        description="provider/model of the judge `assist eval` grades briefs with (unset: no judge)",
     )
     assist_judge_api_base: str | None = Field(
         default=None,

@@ -263,9 +263,11 @@ def test_a_judged_run_stores_every_judgment_and_a_cached_rerun_sends_nothing(
             "SELECT count(*), count(value) FROM eval_scores WHERE starts_with(metric, 'judge.')"
         ).fetchall()
         mean = con.execute("SELECT mean FROM run_scores WHERE metric = 'judge.supported_claims'").fetchone()
-        unsupported = con.execute(
-            "SELECT example_id, c->>'claim', c->>'reason' FROM eval_judgments, unnest(claims::JSON[]) AS t(c) "
-            "WHERE NOT (c->>'supported')::BOOLEAN ORDER BY example_id"
+        unsupported = con.execute(  # the query of eval/README.md
+            "SELECT j.example_id, c->>'claim' AS claim, c->>'reason' AS reason "
+            "FROM eval_judgments j, unnest(j.claims::JSON[]) AS t(c) "
+            "WHERE j.run_id = ? AND NOT (c->>'supported')::BOOLEAN",
+            [judged.run_id],
         ).fetchall()
     assert loaded.to_json() == document
     assert stored == [("openai/scripted-judge", scripted.api_base, judged.judge_prompt_version, 20)]
