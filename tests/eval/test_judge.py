@@ -485,7 +485,16 @@ def test_assist_eval_judges_unlabelled_calls_with_the_judge_from_the_environment
     assert set(document["per_example"][0]["judge"]) >= {"claims", "claims_found", "sections"}
     assert all(example["judge"]["sections"] == {} for example in document["per_example"])
     assert "judge against the gold" not in result.stderr  # no gold to judge against
-    assert re.search(r"supported claims 0\.\d{3} \(\d+ of \d+ claims judged\)", result.stderr)
+    assert re.search(r"supported claims 0\.\d{3} \(\d+ of \d+ claims judged\)\n", result.stderr)
+
+    capped = invoke(
+        env,
+        *("eval", "-d", str(tmp_path / "unlabelled.jsonl"), "--db", str(tmp_path / "e.duckdb")),
+        *("--judge-max-claims", "2", "--json", "-"),
+    )
+    claims = json.loads(capped.stdout)["judge"]["claims"]
+    assert claims["judged"] == 4 * 2 and claims["found"] == document["judge"]["claims"]["found"]
+    assert f"({claims['supported']} of 8 claims judged, {claims['found']} found)" in capped.stderr
 
 
 def test_judging_with_the_model_under_test_warns_in_one_line(tmp_path: Path, scripted: ScriptedLM) -> None:
