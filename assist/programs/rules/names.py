@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from assist.programs._rules_sentiment import VADER_LEXICON
-from assist.programs._rules_text import DIGIT_WORDS, FAMILY, Cue, clean, words
+from assist.programs.rules.text import DIGIT_WORDS, ENGLISH_WORDS, FAMILY, Cue, clean, words
 from assist.schema import Conversation, Turn
 
 __all__ = ["UNKNOWN_CALLER", "caller_name", "is_name_word"]
@@ -137,7 +136,7 @@ class _Candidate:
 def _ordinary(token: str) -> bool:
     """An everyday English word (in VADER's lexicon, or an -ing/-ed/-ly form), so unlikely a name."""
     lower = token.lower()
-    return lower in VADER_LEXICON or (len(lower) > 4 and lower.endswith(("ing", "ed", "ly")))
+    return lower in ENGLISH_WORDS or (len(lower) > 4 and lower.endswith(("ing", "ed", "ly")))
 
 
 def is_name_word(token: str, *, cased: bool, weak: bool) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assist.schema import AgentAssistPortal
-from tests.programs.conftest import brief
+from tests.programs.rules.conftest import brief
 
 
 def marked(portal: AgentAssistPortal, kind: str) -> list[int]:

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from assist.programs._rules_text import clean, words
+from assist.programs.rules.text import ENGLISH_WORDS, clean, phrases, words
 from assist.schema import SENTIMENT_LEVELS, Conversation, SentimentLevel
 
-__all__ = ["HUMAN_REQUEST", "VADER_LEXICON", "CallSentiment", "TurnSentiment", "analyze"]
+__all__ = ["HUMAN_REQUEST", "CallSentiment", "TurnSentiment", "analyze"]
 
 _ANALYZER = SentimentIntensityAnalyzer()
-#: The full lexicon, before the domain words are removed: other modules use it as "ordinary English".
-VADER_LEXICON: frozenset[str] = frozenset(_ANALYZER.lexicon)
 #: Words every service call uses neutrally ("I lost my card", "dispute a charge", "cancel my order").
 _DOMAIN_NEUTRAL = words(
     "lost lose stolen steal fraud fraudulent charge charged charges debt dispute disputed bill pay "
@@ -44,18 +42,13 @@ def _compound(text: str) -> float:
     """VADER's compound score, or 0 when the turn holds nothing VADER could score negative (VADER is slow)."""
     words = set(_WORD.findall(text.lower()))
     if not words & _NEGATIVE_WORDS and not (
-        (words & _NEGATIONS or any(w.endswith("n't") for w in words)) and words & VADER_LEXICON
+        (words & _NEGATIONS or any(w.endswith("n't") for w in words)) and words & ENGLISH_WORDS
     ):
         return 0.0
     return float(_ANALYZER.polarity_scores(text)["compound"])
 
 
-def _cues(*phrases: str) -> re.Pattern[str]:
-    """One pattern for lowercase phrases; callers search lowercased text (much faster than IGNORECASE)."""
-    return re.compile(r"\b(?:" + "|".join(phrases) + r")")
-
-
-HUMAN_REQUEST = _cues(
+HUMAN_REQUEST = phrases(
     r"(?:speak|talk|chat)(?:ing)? (?:to|with) (?:a |an |the |your |some )?(?:real |actual |live |human |another )?"
     r"(?:person|human|agent|representative|rep|manager|supervisor|someone|somebody|operator|specialist|people)",
     r"(?:transfer|connect|put) me (?:to|through|with|over)",
@@ -72,7 +65,7 @@ HUMAN_REQUEST = _cues(
 )
 #: Threats to take the matter further: legal action, regulators and other authorities, the caller's bank
 #: (a chargeback), the press, formal complaints, leaving.
-_THREAT = _cues(
+_THREAT = phrases(
     r"(?:call|contact|get|hire|hiring|have|got|talked to|spoke to|speak to|calling|talking to) (?:my|a|an) "
     r"(?:lawyer|attorney)",
     r"my (?:lawyer|attorney)",
@@ -109,7 +102,7 @@ _THREAT = _cues(
     r"(?:post|write|put)\w* (?:this|it|about (?:this|you|your company)) (?:on|all over) "
     r"(?:twitter|facebook|yelp|reddit|tiktok|instagram|google|online|the internet)",
 )
-_ANGER = _cues(
+_ANGER = phrases(
     r"unacceptable",
     r"outrageous",
     r"incompetent",
@@ -152,7 +145,7 @@ _ANGER = _cues(
     r"enough is enough",
     r"\bshame on",
 )
-_FRUSTRATION = _cues(
+_FRUSTRATION = phrases(
     r"(?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) time",
     r"how many times",
     r"(?:once|yet) again",
@@ -211,7 +204,7 @@ _FRUSTRATION = _cues(
 )
 #: Nobody got in touch, nothing arrived: a grievance, but said once it is mild annoyance; irritation is
 #: "sustained" (frustrated) when the caller comes back to it.
-_COMPLAINT = _cues(
+_COMPLAINT = phrases(
     r"hasn'?t (?:called|contacted|responded|gotten back)",
     r"(?:haven'?t|hasn'?t|never) heard",
     r"no ?one (?:has|is|ever|will|told|called|came|showed|checked|said)",
@@ -219,11 +212,11 @@ _COMPLAINT = _cues(
     r"never (?:received|got|showed|arrived|came)",
 )
 #: Qualified feelings ("kind of annoying") stay mild even when the bare word would not be.
-_HEDGED = _cues(
+_HEDGED = phrases(
     r"(?:a bit|a little|kind of|kinda|sort of|slightly|somewhat) (?:\w+ )?(?:annoy|frustrat|confus|worr|concern|"
     r"upset|irritat|disappoint|odd|strange|weird|inconvenien|not great)\w*",
 )
-_MILD = _cues(
+_MILD = phrases(
     r"confus",
     r"worried",
     r"concerned",

@@ -1,13 +1,16 @@
-"""The prose sections of the rules brief: short spoken calls in, concise third-person prose out."""
+"""The prose sections of the rules brief (reason, summary, next steps): short spoken calls in, concise
+third-person prose out; and the rewrites' fast path gives what applying every rule gives."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from hypothesis import given, settings
 
-from assist.programs._rules_story import plain
-from tests.programs.conftest import brief
+from assist.programs.rules import prose
+from assist.programs.rules.prose import plain
+from tests.programs.rules.conftest import MIXED_TEXT, brief
 
 
 @pytest.mark.parametrize(
@@ -209,3 +212,15 @@ def test_prose_reads_as_sentences_and_names_the_team_not_its_member() -> None:
     assert "a service team" in portal.transfer_reason and "of our" not in portal.transfer_reason
     assert "AI could not approve or decline work." in " ".join(portal.call_summary)
     assert not any("Dana AI" in line or "AI see " in line for line in portal.call_summary)
+
+
+@pytest.mark.parametrize("rules", [prose._FIRST_PERSON, prose._AGENT_VOICE])
+@settings(max_examples=300, deadline=None)
+@given(text=MIXED_TEXT)
+def test_rewrite_matches_applying_every_rule(
+    rules: tuple[tuple[re.Pattern[str], str, str], ...], text: str
+) -> None:
+    expected = text
+    for pattern, replacement, _ in rules:
+        expected = pattern.sub(replacement, expected)
+    assert prose._rewrite(text, rules) == expected

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,11 +11,10 @@ from hypothesis import strategies as st
 from assist.grounding import appears_in, normalize_text
 from assist.interchange import read_examples
 from assist.programs import load_program
-from assist.programs._rules_text import digits_in, luhn_ok
+from assist.programs.rules.text import digits_in, luhn_ok
 from assist.schema import AgentAssistPortal, LabelledExample
-from tests.programs.conftest import PROGRAM, conversation
-
-SYNTHETIC = Path(__file__).resolve().parents[2] / "datasets" / "synthetic" / "calls.jsonl"
+from tests.conftest import SYNTHETIC
+from tests.programs.rules.conftest import PROGRAM, conversation
 
 
 def marked(portal: AgentAssistPortal, kind: str) -> list[int]:

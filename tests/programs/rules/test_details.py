@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from assist.grounding import appears_in
-from assist.programs._rules_slots import collect, mentions
-from tests.programs.conftest import PROGRAM, conversation
+from assist.programs.rules.details import collect, mentions
+from tests.programs.rules.conftest import PROGRAM, conversation
 
 
 def items(*turns: tuple[str, str]) -> dict[str, str]:

@@ -1,10 +1,8 @@
-"""The deterministic, offline brief: cue rules over the transcript, no model.
+"""Turn markers: where the caller is frustrated and where their mood shifts, where identity is verified, what
+the AI commits to, where the call escalates, and where key facts first appear.
 
-It is the embedded default, the fallback when a model program fails, and the baseline prompts
-are compared against. Each section comes from one helper module (``_rules_names``,
-``_rules_sentiment``, ``_rules_slots``, ``_rules_compliance``, and ``_rules_story`` for the transfer
-reason, summary and next steps); this module only assembles them into an ``AgentAssistPortal``, adds
-the turn markers, and runs the shared grounding check.
+A marker sits on the turn that shows it; key facts are marked where they first appear, never where the call
+repeats them (a claim number read back, an amount rounded, a date said again in the handoff).
 """
 
 from __future__ import annotations
@@ -12,29 +10,15 @@ from __future__ import annotations
 import re
 
 from assist._memo import text_cache
-from assist.grounding import ground, normalize_text
-from assist.programs import BriefResult
-from assist.programs._facts import call_duration_seconds, phone_number, transcript
-from assist.programs._rules_compliance import Findings, find
-from assist.programs._rules_names import UNKNOWN_CALLER, caller_name
-from assist.programs._rules_sentiment import CallSentiment, TurnSentiment, analyze
-from assist.programs._rules_slots import Slot, collect, mentions
-from assist.programs._rules_story import tell
-from assist.programs._rules_text import Cue, clean, digits_in, sentences
-from assist.schema import (
-    SENTIMENT_LABELS,
-    SENTIMENT_LEVELS,
-    AgentAssistPortal,
-    ComplianceFlag,
-    Conversation,
-    Header,
-    InfoItem,
-    Marker,
-    NextStep,
-    Sentiment,
-)
+from assist.grounding import normalize_text
+from assist.programs.rules.compliance import Findings
+from assist.programs.rules.details import Slot
+from assist.programs.rules.sentiment import CallSentiment, TurnSentiment
+from assist.programs.rules.text import NUMBER_WORD, TENS, UNITS, Cue, clean, sentences
+from assist.programs.rules.verification import identity_answer, record_found
+from assist.schema import SENTIMENT_LABELS, SENTIMENT_LEVELS, Conversation, Marker, MarkerType
 
-__all__ = ["RulesProgram", "mask_long_numbers"]
+__all__ = ["markers"]
 
 #: Milder signs of frustration the sentiment levels leave at calm: exasperated emphasis, repeated effort
 #: ("whatever you need" is cooperation, not a shrug).
@@ -60,7 +44,7 @@ _ACCEPTANCE = re.compile(
 )
 #: An agent offering an option ("I can offer a credit of $10", "you could raise your deductible to $500",
 #: "the earliest window is Thursday") states no fact yet.
-_OFFER = re.compile(
+_AGENT_OFFER = re.compile(
     r"\b(?:i|we) (?:can|could) (?:offer|issue|book|give|schedule|set|apply|send|move|switch|rebook|upgrade|"
     r"downgrade|change|put)\b|\byou (?:can|could) (?:raise|lower|switch|change|move|upgrade|downgrade|add|"
     r"increase|decrease|choose|pick)\b|\b(?:earliest|next) (?:available )?(?:window|slot|appointment|opening)\b|"
@@ -76,14 +60,14 @@ _BARE_REQUEST = re.compile(
     r"i'm trying to|i'm looking to)\b",
     re.IGNORECASE,
 )
-_NUMBER_WORDS = (
+_COUNT_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|"
     r"seventy|eighty|ninety|hundred|"
     r"thousand|grand|dozen"
 )
 #: Specifics that make a statement a fact: numbers, dates and times, (in punctuated text) names, symptoms.
 _CONCRETE = re.compile(
-    rf"\d[\w.,:/-]*|\b(?:{_NUMBER_WORDS})\b|\b(?:january|february|march|april|june|july|august|september|"
+    rf"\d[\w.,:/-]*|\b(?:{_COUNT_WORDS})\b|\b(?:january|february|march|april|june|july|august|september|"
     r"october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tonight|"
     r"tomorrow|this morning|last (?:week|month|year|night|time))\b|(?-i:(?<=[a-z,] )[A-Z][A-Za-z-]*\b)|"
     # Symptoms and damage are facts a human needs even without a number.
@@ -98,23 +82,19 @@ _LOOKUP = Cue(
     r"\b(?:i see|i can see|it looks like|i've found|i found|is ready|are in|arrived|doesn't match|does not match|"
     r"was (?:rejected|denied|approved|cancell?ed|delivered|changed|replaced))\b"
 )
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]  # fmt: skip
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000, "million": 1_000_000}
-_NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", "thousand", "million", "and", "a"])
 #: A sum of money, written ("$1,842", "$4.8k", "400 dollars") or spoken ("thirty eight dollars", "ten grand").
 _AMOUNT = re.compile(
     r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|thousand|grand|million)\b)?|"
     r"\b\d[\d,]*(?:\.\d+)?\s?(?:k|thousand|grand|million|dollars|bucks)\b|"
-    rf"\b(?:(?:{_NUMBER_WORD})[\s-]+)+(?:dollars|bucks|grand)\b",
+    rf"\b(?:{NUMBER_WORD}[\s-]+)+(?:dollars|bucks|grand)\b",
     re.IGNORECASE,
 )
 #: Cheap test for any sum of money; most turns have none and skip the slow pattern.
 _MONEY = Cue(r"\$|dollar|buck|grand|thousand|million|\d\s?k\b")
 #: How long something took or when it happened ("four days", "two hours", "yesterday", "as of tomorrow").
 _WHEN = re.compile(
-    rf"\b(?:\d+|{_NUMBER_WORD}|a couple of|a few|several)(?: more| whole| full)? "
+    rf"\b(?:\d+|{NUMBER_WORD}|a couple of|a few|several)(?: more| whole| full)? "
     r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\ba (?:day|week|month) and a half\b|"
     r"\b(?:yesterday|today|tonight|tomorrow|this (?:morning|afternoon|evening)|last (?:week|month|night|time))\b",
     re.IGNORECASE,
@@ -130,10 +110,10 @@ def _amount_value(text: str) -> float | None:
         return float(digits.group()) * scale
     total = current = 0
     for word in re.findall(r"[a-z]+", text):
-        if word in _UNITS:
-            current += _UNITS.index(word)
-        elif word in _TENS:
-            current += 20 + 10 * _TENS.index(word)
+        if word in UNITS:
+            current += UNITS.index(word)
+        elif word in TENS:
+            current += 20 + 10 * TENS.index(word)
         elif word == "a":
             current = current or 1
         elif word == "hundred":
@@ -156,46 +136,12 @@ def _amounts(text: str) -> tuple[float, ...]:
     return tuple(v for m in _AMOUNT.finditer(text) if (v := _amount_value(m.group())) is not None)
 
 
-#: The agent reading the caller's record back: "I see your file", "I've pulled up your booking"
-#: ("I see Ruth Pruitt's profile" finds someone else's record: no check of the caller).
-_RECORD_FOUND = re.compile(
-    r"\b(?:i see|i can see|i've found|i found|i've pulled up|i have pulled up|i've located)\b(?! (?:\w+ ){0,2}\w+'s\b)",
-    re.IGNORECASE,
-)
 #: Who is involved (a provider, a business, a patient's name) is context; key_info marks facts.
 _WHO_KEY = re.compile(r"name|provider|doctor|company|business|employer|merchant", re.IGNORECASE)
-#: An agent question that checks who the caller is: a name, date of birth, ZIP, last four, email, address, code.
-_IDENTITY_QUESTION = re.compile(
-    r"\b(?:name|date of birth|birthday|dob|zip|postal code|last (?:four|4)|e-?mail|address|code|pin|passcode|"
-    r"read it (?:back|to me)|verif\w*|security question)\b",
-    re.IGNORECASE,
-)
-#: ... unless it also asks for the reference the call is about ("your name and claim number").
-_REFERENCE_QUESTION = re.compile(
-    r"\b(?<!of the )(?<!of your )(?:claim|policy|account|loan|order|confirmation|reference|agreement|booking|"
-    r"workspace|employee|member|job|case|ticket|tracking|invoice|license|plan) (?:number|code|id)\b",
-    re.IGNORECASE,
-)
-#: A request in an unpunctuated or imperative sentence: "can i get your name", "please read it back".
-_ASKING = re.compile(
-    r"\b(?:(?:can|may|could) i (?:have|get)|please (?:read|give|tell|confirm|spell)|what(?:'s| is))\b",
-    re.IGNORECASE,
-)
 _SHOULD_NOT_RECORD = frozenset({"Date of birth", "Account last four", "Card last four", "ZIP code", "Email"})
 
 
-class RulesProgram:
-    """Cue-rule brief program: deterministic, offline, a few milliseconds per call."""
-
-    name = "rules"
-
-    def brief(self, conversation: Conversation) -> BriefResult:
-        portal = _build(conversation)
-        grounded, dropped = ground(portal, conversation)
-        return BriefResult(portal=grounded, program=self.name, ungrounded_dropped=dropped)
-
-
-def _markers(
+def markers(
     conversation: Conversation,
     mentioned: list[Slot],
     sentiment: CallSentiment,
@@ -203,12 +149,10 @@ def _markers(
     topic_turn: int | None,
     name_words: set[str],
 ) -> dict[int, list[Marker]]:
-    markers: dict[int, list[Marker]] = {}
+    found: dict[int, list[Marker]] = {}
 
-    def add(turn: int, type_: str, description: str) -> None:
-        markers.setdefault(turn, []).append(
-            Marker.model_validate({"type": type_, "description": description})
-        )
+    def add(turn: int, kind: MarkerType, description: str) -> None:
+        found.setdefault(turn, []).append(Marker(type=kind, description=description))
 
     frustrated = _frustrated_turns(conversation, sentiment)
     for index, description in frustrated.items():
@@ -224,7 +168,7 @@ def _markers(
         )
     verified = findings.verified_turn
     if verified is None:
-        verified = _record_found(conversation, findings, name_words)
+        verified = record_found(conversation, findings.sensitive, name_words)
     if verified is not None:
         add(verified, "identity_verified", "The AI confirmed the caller's identity")
     for index, description in findings.commitments.items():
@@ -248,7 +192,7 @@ def _markers(
         and _reports(clean(conversation.turns[topic_turn].content))
     ):
         add(topic_turn, "key_info", "Caller states the reason for the call")
-    return markers
+    return found
 
 
 def _reports(text: str) -> bool:
@@ -328,7 +272,7 @@ def _answers_question(conversation: Conversation, index: int) -> bool:
         (clean(t.content) for t in reversed(conversation.turns[:index]) if t.role == "assistant"), ""
     )
     short = _word_count(clean(conversation.turns[index].content)) <= 8
-    return ("?" in before and short) or _identity_answer(conversation, index, or_reference=True)
+    return ("?" in before and short) or identity_answer(conversation, index, or_reference=True)
 
 
 def _shift(
@@ -345,45 +289,6 @@ def _shift(
             return (scored.index, 0, max(scored.level, 1)) if calm_before else None
         calm_before = calm_before or _substantive(clean(conversation.turns[scored.index].content))
     return None
-
-
-def _record_found(conversation: Conversation, findings: Findings, name_words: set[str]) -> int | None:
-    """The agent turn that finds the caller's record once the caller gave both their name and a
-    reference number: matching the two is the check, even when the agent never says "verified".
-    A name alone ("I can see your account" after just a name) is no check, nor are secrets the
-    caller volunteered unasked (a PIN, a Social Security number)."""
-    named = numbered = False
-    for index, turn in enumerate(conversation.turns):
-        text = clean(turn.content)
-        if turn.role == "user":
-            named = named or bool(name_words & set(normalize_text(text).split()))
-            numbered = numbered or (
-                index not in findings.sensitive and any(len(d) >= 4 for d in digits_in(text))
-            )
-        elif named and numbered and _RECORD_FOUND.search(text):
-            return index
-    return None
-
-
-def _identity_answer(conversation: Conversation, index: int, *, or_reference: bool = False) -> bool:
-    """A caller turn answering the agent's identity check: what it gives is the check, not the
-    call's facts (the name, date of birth, ZIP, email or code the agent asked for). With
-    ``or_reference``, also an answer giving the reference asked for ("your name and loan number")."""
-    if conversation.turns[index].role != "user":
-        return False
-    before = next((t.content for t in reversed(conversation.turns[:index]) if t.role == "assistant"), "")
-    identity, reference = _asks_for(before)
-    return (identity or reference) if or_reference else (identity and not reference)
-
-
-@text_cache(maxsize=1024)
-def _asks_for(agent_turn: str) -> tuple[bool, bool]:
-    """Whether the agent turn's questions and requests ask for an identity check, and for a reference.
-
-    Cached: the marker passes ask this about the same agent turn for each caller turn after it.
-    """
-    asked = " ".join(s for s in sentences(agent_turn) if "?" in s or _ASKING.search(s))
-    return bool(_IDENTITY_QUESTION.search(asked)), bool(_REFERENCE_QUESTION.search(asked))
 
 
 def _first_mentions(
@@ -405,7 +310,7 @@ def _first_mentions(
     money: list[float] = []
     for index, turn in enumerate(conversation.turns):
         text = clean(turn.content)
-        answer = _identity_answer(conversation, index)
+        answer = identity_answer(conversation, index)
         for slot in by_turn.get(index, ()):
             value = normalize_text(slot.value)
             if (
@@ -416,7 +321,7 @@ def _first_mentions(
                 or (slot.key == "Caller location" and index in frustrated)
                 or f" {value} " in seen
                 or (_AMOUNT.fullmatch(slot.value) and _restated(slot.value, money))
-                or (turn.role == "assistant" and _OFFER.search(_sentence_with(text, slot.value)))
+                or (turn.role == "assistant" and _AGENT_OFFER.search(_sentence_with(text, slot.value)))
             ):
                 continue
             info_turns.setdefault(index, []).append(slot)
@@ -451,7 +356,7 @@ def _fact_turns(
         if turn.role == "user" and (
             first_user is None
             or index <= first_user
-            or _identity_answer(conversation, index)
+            or identity_answer(conversation, index)
             or (
                 index in findings.escalations and not findings.escalations[index].startswith("Caller reports")
             )
@@ -482,68 +387,3 @@ def _fact_turns(
 
 def _sentence_with(text: str, value: str) -> str:
     return next((s for s in sentences(text) if value in s), text)
-
-
-#: Nine or more digits, possibly grouped by spaces, dashes or dots: card numbers, SSNs, account numbers.
-_LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){8,}")
-_NON_DIGIT = re.compile(r"\D")
-
-
-def mask_long_numbers(text: str) -> str:
-    """The prose of a brief names long numbers by their last four digits only; the transcript keeps them.
-
-    Card numbers, SSNs and long account numbers read out in a call are not repeated in the brief's sentences
-    (the model program applies the same rule to what a model writes)."""
-    return _LONG_NUMBER.sub(
-        lambda match: "[number ending " + _NON_DIGIT.sub("", match.group())[-4:] + "]", text
-    )
-
-
-def _build(conversation: Conversation) -> AgentAssistPortal:
-    name = caller_name(conversation)
-    sentiment = analyze(conversation)
-    findings = find(conversation)
-    mentioned = mentions(conversation)
-    slots = collect(mentioned)
-    name_words = set(normalize_text(name).split()) if name != UNKNOWN_CALLER else set()
-    story = tell(
-        conversation,
-        name_words=name_words,
-        findings=findings,
-        sentiment=sentiment,
-        slots=slots,
-    )
-    markers = _markers(conversation, mentioned, sentiment, findings, story.issue_turn, name_words)
-    turns = transcript(conversation)
-    for index, turn_markers in markers.items():
-        turns[index] = turns[index].model_copy(update={"markers": turn_markers})
-    return AgentAssistPortal(
-        header=Header(
-            caller_name=name,
-            phone_number=phone_number(conversation),
-            call_duration_seconds=call_duration_seconds(conversation),
-            sentiment=Sentiment(label=SENTIMENT_LABELS[sentiment.level], level=sentiment.level),
-        ),
-        transfer_reason=mask_long_numbers(story.transfer_reason),
-        call_summary=[mask_long_numbers(bullet) for bullet in story.summary],
-        information_collected=[InfoItem(key=s.key, value=s.value) for s in slots[:10]],
-        suggested_next_steps=[
-            NextStep(action=mask_long_numbers(action), confidence=confidence)
-            for action, confidence in story.next_steps
-        ],
-        transcript=turns,
-        compliance_flags=[
-            ComplianceFlag(type=kind, description=text) for kind, text in _dedupe_flags(findings.flags)
-        ],
-    )
-
-
-def _dedupe_flags(flags: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    seen: set[str] = set()
-    kept: list[tuple[str, str]] = []
-    for kind, text in flags:
-        if kind == "unfulfillable_promise" and kind in seen:
-            continue
-        seen.add(kind)
-        kept.append((kind, text))
-    return kept

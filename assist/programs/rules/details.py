@@ -16,8 +16,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from assist.programs._rules_names import is_name_word
-from assist.programs._rules_text import Cue, clean, digits_in, words
+from assist.programs.rules.names import is_name_word
+from assist.programs.rules.text import NUMBER_WORD, Cue, clean, digits_in, sentence_around, words
 from assist.schema import Conversation
 
 __all__ = ["Slot", "collect", "mentions"]
@@ -34,11 +34,6 @@ _ORDINAL = (
     r"eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|"
     r"twentieth|twenty[ -](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|"
     r"thirty[ -]first)"
-)
-_NUMBER_WORD = (
-    r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-    r"thousand|million|and|a)"
 )
 #: A clock time or a named one; the bare hour only opens a window ("between 8 and 10 am").
 _CLOCK = r"(?:\d{1,2}(?::\d{2})? ?(?:a\.?m\.?|p\.?m\.?)|noon|midnight)"
@@ -84,7 +79,7 @@ _TIME = re.compile(
 #: An amount, with its period when it recurs ("$500 a month", "$59.99 per month").
 _MONEY = re.compile(
     rf"(?:\$\s?\d(?:[\d,]*\d)?(?:\.\d{{2}})?|\b\d(?:[\d,]*\d)?(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
-    rf"\b(?:{_NUMBER_WORD}[ -]){{1,8}}(?:dollars|bucks)(?: and (?:{_NUMBER_WORD} ){{1,3}}cents)?\b)"
+    rf"\b(?:{NUMBER_WORD}[ -]){{1,8}}(?:dollars|bucks)(?: and (?:{NUMBER_WORD} ){{1,3}}cents)?\b)"
     rf"(?: (?:a|per|each) (?P<period>month|year|week|night)\b)?",
     re.IGNORECASE,
 )
@@ -159,7 +154,7 @@ _ACCOUNT_TYPE = re.compile(
     r"(?: account)?\b",
     re.IGNORECASE,
 )
-_TRANSFER = re.compile(
+_FUNDS_TRANSFER = re.compile(
     r"\bfrom (?:my |the )?(\w+)(?: account)? (?:to|into) (?:my |the )?(\w+)(?: account)?\b", re.IGNORECASE
 )
 
@@ -473,7 +468,7 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     found.extend(_stated(text, index, has_digit=has_digit))
     for match in _FULL_CARD.finditer(text) if has_digit and "card" in (lower + question.lower()) else ():
         found.append(Slot("Card last four", match.group(1), index))
-    transfer = _TRANSFER.search(text) if "from" in lower else None
+    transfer = _FUNDS_TRANSFER.search(text) if "from" in lower else None
     if transfer and _ACCOUNT_TYPE.fullmatch(transfer.group(1)) and _ACCOUNT_TYPE.fullmatch(transfer.group(2)):
         found.append(Slot("Transfer source account", transfer.group(1), index))
         found.append(Slot("Transfer destination account", transfer.group(2), index))
@@ -576,14 +571,6 @@ _ID_CORRECTION = re.compile(
 )
 
 
-def _sentence_around(text: str, position: int) -> str:
-    start = max(text.rfind(". ", 0, position), text.rfind("? ", 0, position), text.rfind("! ", 0, position))
-    end = min(
-        (i for i in (text.find(". ", position), text.find("? ", position)) if i >= 0), default=len(text)
-    )
-    return text[start + 1 : end]
-
-
 def _corrected_id(value: str, text: str, end: int) -> str:
     """The identifier as the speaker corrected it right after reading it, else as read."""
     fix = _ID_CORRECTION.match(text[end:])
@@ -606,7 +593,7 @@ def _identifier(answer: str) -> str | None:
         for m in _ID_RUN.finditer(answer)
         if not ssn_turn
         or not (
-            _SSN_SAID.search(sentence := _sentence_around(answer, m.start()))
+            _SSN_SAID.search(sentence := sentence_around(answer, m.start()))
             or any(len(number) == 9 for number in digits_in(sentence))
         )
     ]

@@ -1,0 +1,23 @@
+"""The deterministic, offline brief: cue rules over the transcript, no model.
+
+It is the embedded default, the fallback when a model program fails, and the baseline prompts are compared
+against. One module per part of the brief, each named by what it produces:
+
+* ``names`` the caller's name, ``sentiment`` how heated the caller is, ``details`` the information collected;
+* ``verification``, ``commitments`` and ``escalation`` what the AI checked, promised and handed off, and
+  ``compliance`` the flags raised from them;
+* ``markers`` the turn markers;
+* ``topic`` and ``handoff`` what the call is about and who takes it over, from which ``reason``, ``summary``
+  and ``next_steps`` write the prose sections, in the style of ``prose``;
+* ``text`` the helpers all of them share (one sentence splitter, one cleaner, the cue patterns' text);
+* ``program`` assembles the brief and runs the shared grounding check.
+
+``mask_long_numbers`` and ``luhn_ok`` are public: the model program applies the same rules to a model's brief.
+"""
+
+from __future__ import annotations
+
+from assist.programs.rules.program import RulesProgram
+from assist.programs.rules.text import luhn_ok, mask_long_numbers
+
+__all__ = ["RulesProgram", "luhn_ok", "mask_long_numbers"]
