@@ -48,11 +48,12 @@ class LMNotConfigured(AssistError):
 
 
 class RequestCounter(UsageTracker):  # type: ignore[misc]
-    """Counts LM requests that reached the model.
+    """Counts LM requests sent to the model.
 
-    DSPy reports usage to the active tracker once per response that did not come from its cache, which
-    is exactly "a request was sent". Failed requests are added with :meth:`add_failed`. Shared by
-    reference: DSPy deep-copies trackers into worker threads, which would split the count.
+    The brief program counts each of its requests when it sends it (:meth:`add_request`: answered, failed or
+    abandoned at the deadline alike). As DSPy's usage tracker it also counts the requests of other code run
+    with it (an optimizer's own prompts): DSPy reports usage once per response that did not come from its
+    cache. Shared by reference: DSPy deep-copies trackers into worker threads, which would split the count.
     """
 
     def __init__(self) -> None:
@@ -67,10 +68,6 @@ class RequestCounter(UsageTracker):  # type: ignore[misc]
 
     def add_request(self) -> None:
         """One request sent (the brief program counts its own; DSPy reports its usage elsewhere)."""
-        with self._lock:
-            self.count += 1
-
-    def add_failed(self) -> None:
         with self._lock:
             self.count += 1
 
@@ -229,7 +226,7 @@ def cache_request(
     return {
         "_assist_cache": 1,
         "model": model,
-        "api_base": api_base or "",
+        "api_base": (api_base or "").rstrip("/"),
         "adapter": adapter,
         "prompt_version": prompt_version,
         "messages": messages,

@@ -19,6 +19,7 @@ __all__ = [
     "BriefResult",
     "BriefSection",
     "LMUsage",
+    "NoteSection",
     "SalvageNote",
     "load_program",
 ]
@@ -36,6 +37,9 @@ BriefSection = Literal[
     "compliance_flags",
 ]
 BRIEF_SECTIONS: tuple[BriefSection, ...] = get_args(BriefSection)
+#: What a salvage note is about: a section, or ``answer`` for how the whole answer was read (a code fence,
+#: prose around the JSON, a wrapper object, an answer cut short).
+NoteSection = BriefSection | Literal["answer"]
 
 
 class SalvageNote(BaseModel):
@@ -43,7 +47,7 @@ class SalvageNote(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    section: BriefSection
+    section: NoteSection
     action: Literal["dropped", "cut", "repaired"]
     #: Why, in one line (e.g. ``marker type 'anger' is not a marker type``); never the model's whole answer.
     reason: str
@@ -67,6 +71,8 @@ class LMUsage(BaseModel):
     #: Tokens of the prompt as counted before sending (see ``assist.programs.budget``), and turns left out to fit.
     prompt_tokens_counted: int | None = None
     turns_omitted: int = 0
+    #: Turns shown only in part (one turn longer than a quarter of the room for the call).
+    turns_shortened: int = 0
 
 
 class BriefResult(BaseModel):

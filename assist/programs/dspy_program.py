@@ -40,10 +40,10 @@ from typing import Any, Literal, get_args
 
 import dspy
 from dspy.adapters.chat_adapter import ChatAdapter
-from dspy.adapters.json_adapter import JSONAdapter
+from dspy.adapters.json_adapter import JSONAdapter, _get_structured_outputs_response_format
 from dspy.clients._deprecation import adapter_message_call
 from dspy.clients.capabilities import with_capability_planning
-from dspy.utils.exceptions import AdapterParseError, LMConfigurationError, LMError
+from dspy.utils.exceptions import AdapterParseError
 from dspy.utils.usage_tracker import UsageTracker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -61,15 +61,10 @@ from assist.lm import (
 )
 from assist.programs import BRIEF_SECTIONS, BriefResult, BriefSection, LMUsage, SalvageNote
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
+from assist.programs._rules_text import luhn_ok
 from assist.programs.budget import Fitted, count_tokens, fit_lines, output_tokens
-from assist.programs.rules import RulesProgram, luhn_ok, mask_long_numbers
-from assist.programs.salvage import (
-    MARKER_DESCRIPTIONS,
-    ModelMarker,
-    Salvaged,
-    answer_fields,
-    salvage_sections,
-)
+from assist.programs.rules import RulesProgram
+from assist.programs.salvage import MARKER_DESCRIPTIONS, ModelMarker, Salvaged, salvage_answer
 from assist.schema import (
     COMPLIANCE_FAMILIES,
     SENTIMENT_LABELS,
@@ -107,6 +102,10 @@ assert get_args(ComplianceType) == COMPLIANCE_FAMILIES
 _SPEAKER = {"user": "caller", "assistant": "agent"}
 #: Tokens kept free besides the prompt and the answer: chat-template overhead differs between servers.
 _SAFETY_TOKENS = 256
+#: The least a window must leave for the call and for the answer.
+_MIN_TRANSCRIPT_TOKENS, _MIN_ANSWER_TOKENS = 256, 512
+#: A brief's deadline is at most an hour (a larger one is a typo, and overflows the platform's timers).
+MAX_TIMEOUT_S = 3600.0
 
 
 class TurnMarker(BaseModel):
@@ -216,6 +215,8 @@ class _Exchange:
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
         self.salvaged: Salvaged | None = None
+        #: The cache key of a fresh answer, to store it under once a brief was made of it.
+        self.key: dict[str, Any] | None = None
 
 
 class _Usage(UsageTracker):  # type: ignore[misc]
@@ -252,7 +253,9 @@ class _BriefFormat:
         feedback: tuple[str, str] | None = None,
         cache_key: Callable[[list[dict[str, Any]], dict[str, Any]], dict[str, Any]] | None = None,
         counter: RequestCounter | None = None,
+        force_schema: bool = False,
     ) -> None:
+        self.force_schema = force_schema
         self.exchange = exchange
         self.feedback = feedback
         self.cache_key = cache_key
@@ -272,7 +275,7 @@ class _BriefFormat:
         if not _is_brief(signature):
             parsed: dict[str, Any] = super().parse(signature, completion)  # type: ignore[misc]
             return parsed
-        salvaged = salvage_sections(answer_fields(completion))
+        salvaged = salvage_answer(completion)
         if self.exchange is not None:
             self.exchange.salvaged = salvaged
         if not salvaged.values:
@@ -296,7 +299,10 @@ class _BriefFormat:
         adapter: Any = self
         signature = adapter._call_preprocess(lm, lm_kwargs, signature, inputs)
         if isinstance(self, JSONAdapter):
-            self._prepare_response_format(lm, lm_kwargs, signature)
+            if self.force_schema:  # ASSIST_LM_ADAPTER=json: the user says the server takes a JSON schema
+                lm_kwargs["response_format"] = _get_structured_outputs_response_format(signature, True)
+            else:
+                self._prepare_response_format(lm, lm_kwargs, signature)
         messages: list[dict[str, Any]] = adapter.format(signature, demos, inputs)
         if self.feedback is not None:
             answer, problem = self.feedback
@@ -330,28 +336,20 @@ class _BriefFormat:
             exchange.cached = True
         else:
             usage = _Usage()
-            try:
-                with adapter_message_call(lm, messages), dspy.context(usage_tracker=usage):
-                    outputs = lm(messages=messages, **lm_kwargs)
-            except LMError as exc:
-                if not isinstance(exc, LMConfigurationError):
-                    self._count(exchange)
-                raise
-            self._count(exchange)
+            # Counted when sent: a request abandoned at the deadline still reached the model.
+            exchange.requests += 1
+            if self.counter is not None:
+                self.counter.add_request()
+            with adapter_message_call(lm, messages), dspy.context(usage_tracker=usage):
+                outputs = lm(messages=messages, **lm_kwargs)
+            exchange.key = key
             exchange.prompt_tokens = _token_total(usage.entries, "prompt_tokens")
             exchange.completion_tokens = _token_total(usage.entries, "completion_tokens")
             first = outputs[0] if outputs else ""
             text = str(first.get("text") or "") if isinstance(first, dict) else str(first or "")
         exchange.text = text
-        values = self.parse(signature, text)  # raises when nothing could be read: never cached
-        if key is not None and not exchange.cached:
-            store_answer(key, text)
-        return [values]
-
-    def _count(self, exchange: _Exchange) -> None:
-        exchange.requests += 1
-        if self.counter is not None:
-            self.counter.add_request()
+        # Raises when nothing could be read. The answer is cached by the program, once a brief was made of it.
+        return [self.parse(signature, text)]
 
 
 class BriefChatAdapter(_BriefFormat, ChatAdapter):  # type: ignore[misc]
@@ -382,9 +380,12 @@ def brief_adapter(name: Literal["json", "chat"], *, counter: RequestCounter | No
 
 
 def resolve_adapter(choice: AdapterName, lm: dspy.BaseLM) -> Literal["json", "chat"]:
-    """``auto``: ``json`` when the model takes a JSON-schema response format (LiteLLM's model facts)."""
+    """``auto``: ``json`` when the model takes a JSON-schema response format (LiteLLM's model facts), never for a
+    model behind ``api_base``: a server of your own is not the hosted model its name may say."""
     if choice != "auto":
         return choice
+    if lm.kwargs.get("api_base"):
+        return "chat"
     try:
         return "json" if lm.supports_response_schema and "response_format" in lm.supported_params else "chat"
     except Exception:  # noqa: BLE001 - a capability lookup that fails is no reason to fail the brief
@@ -420,7 +421,7 @@ def assemble_portal(
         return None
 
     def masked(section: BriefSection, text: str, item: int | None = None) -> str:
-        short = mask_long_numbers(text)
+        short = mask_numbers(text)
         if short != text:
             why = "a long number in the text shortened to its last four digits"
             notes.append(SalvageNote(section=section, action="repaired", reason=why, item=item))
@@ -454,6 +455,7 @@ def assemble_portal(
     summary, info, steps = take("call_summary"), take("information_collected"), take("suggested_next_steps")
     flags = take("compliance_flags")
 
+    name = masked("caller_name", name) if name is not None else None
     reason = masked("transfer_reason", reason) if reason is not None else None
     if summary is not None:
         summary = [masked("call_summary", bullet, index) for index, bullet in enumerate(summary)]
@@ -470,7 +472,7 @@ def assemble_portal(
     if info is not None:
         kept = []
         for index, item in enumerate(info):
-            if _full_card_or_ssn(item):
+            if _card_or_ssn(item):
                 why = (
                     "a full card or social security number is never collected (at most its last four digits)"
                 )
@@ -478,7 +480,7 @@ def assemble_portal(
                     SalvageNote(section="information_collected", action="dropped", reason=why, item=index)
                 )
             else:
-                kept.append(item)
+                kept.append(item.model_copy(update={"key": masked("information_collected", item.key, index)}))
         info = kept
     base = fallback
     header = Header(
@@ -505,16 +507,36 @@ def assemble_portal(
     return grounded, sorted(from_rules, key=order.__getitem__), notes, dropped
 
 
-_DIGITS = re.compile(r"\d")
+#: Nine or more digits, grouped by spaces, dots, dashes or slashes (a few at a time): cards, SSNs, accounts.
+_LONG_NUMBER = re.compile(r"\d(?:[\s.\-\u2013\u2014/]{0,3}\d){8,}")
+_GROUP_BREAK = re.compile(r"[\s.\-\u2013\u2014/]+")
+_NON_DIGIT = re.compile(r"\D")
 
 
-def _full_card_or_ssn(item: InfoItem) -> bool:
-    """A value that is a whole card number (13-19 digits passing Luhn) or a whole SSN (9 digits, so keyed)."""
-    digits = "".join(_DIGITS.findall(item.value))
-    if 13 <= len(digits) <= 19 and luhn_ok(digits):
-        return True
-    key = item.key.casefold()
-    return len(digits) == 9 and ("ssn" in key or "social" in key)
+def mask_numbers(text: str) -> str:
+    """Long numbers in a model's text named by their last four digits, however they are grouped."""
+    return _LONG_NUMBER.sub(lambda m: "[number ending " + _NON_DIGIT.sub("", m.group())[-4:] + "]", text)
+
+
+def _card_or_ssn(item: InfoItem) -> bool:
+    """Whether a value holds a whole card number (consecutive digit groups of 13-19 digits passing Luhn), a
+    whole SSN (3-2-4 digit groups, or nine digits under an SSN key), anywhere in it."""
+    for match in _LONG_NUMBER.finditer(item.value):
+        groups = [group for group in _GROUP_BREAK.split(match.group()) if group]
+        for start in range(len(groups)):
+            digits = ""
+            for group in groups[start:]:
+                digits += group
+                if 13 <= len(digits) <= 19 and luhn_ok(digits):
+                    return True
+                if len(digits) > 19:
+                    break
+        if [len(group) for group in groups[:3]] == [3, 2, 4]:
+            return True
+        key = item.key.casefold()
+        if len(_NON_DIGIT.sub("", match.group())) == 9 and ("ssn" in key or "social" in key):
+            return True
+    return False
 
 
 def _rules(portal: AgentAssistPortal | None) -> AgentAssistPortal:
@@ -554,8 +576,10 @@ class DSPyBriefProgram:
         adapter: AdapterName | None = None,
         context_tokens: int | None = None,
     ) -> None:
-        if timeout_s <= 0 or retries < 0:
-            raise ValueError("timeout_s must be positive and retries not negative")
+        if not 0 < timeout_s <= MAX_TIMEOUT_S or not 0 <= retries <= 10:
+            raise ValueError(
+                f"the timeout must be more than 0 and at most {MAX_TIMEOUT_S:g} s, and retries 0 to 10"
+            )
         settings = Settings()
         self.lm = lm if lm is not None else configure_lm(timeout_s=timeout_s, cache=cache)
         self.module = module if module is not None else BriefModule()
@@ -566,13 +590,22 @@ class DSPyBriefProgram:
         self.cache = cache
         choice: AdapterName = adapter or settings.assist_lm_adapter
         self.adapter: Literal["json", "chat"] = resolve_adapter(choice, self.lm)
+        #: Asked for by name: the JSON schema is sent even where LiteLLM does not know the model takes one.
+        self._force_schema = choice == "json"
         api_base = self.lm.kwargs.get("api_base")
         self.api_base: str | None = str(api_base) if api_base else None
         self.context_tokens = context_tokens or context_tokens_for(self.lm, settings.assist_lm_context_tokens)
         #: Counts this program's LM requests; optimizers share it so their calls are counted too.
         self.requests = RequestCounter()
-        self._overhead: tuple[str, int] | None = None
+        self._overhead: tuple[object, str, int] | None = None
         self._lock = threading.Lock()
+        _, overhead = self._prompt_overhead()
+        smallest = overhead + _MIN_TRANSCRIPT_TOKENS + _MIN_ANSWER_TOKENS + _SAFETY_TOKENS
+        if self.context_tokens < smallest:
+            raise ValueError(
+                f"a context of {self.context_tokens:,} tokens cannot hold the brief's prompt ({overhead:,} tokens "
+                f"before the call) and an answer: set ASSIST_LM_CONTEXT_TOKENS to at least {smallest:,}"
+            )
 
     @classmethod
     def from_file(cls, path: str | Path, **options: Any) -> DSPyBriefProgram:
@@ -620,8 +653,8 @@ class DSPyBriefProgram:
         """
         version, overhead = self._prompt_overhead()
         lines = _numbered_lines(conversation)
-        planned = min(output_tokens(len(lines)), max(512, self.context_tokens // 4))
-        budget = max(256, self.context_tokens - overhead - planned - _SAFETY_TOKENS)
+        planned = min(output_tokens(len(lines)), max(_MIN_ANSWER_TOKENS, self.context_tokens // 4))
+        budget = max(_MIN_TRANSCRIPT_TOKENS, self.context_tokens - overhead - planned - _SAFETY_TOKENS)
         fitted = fit_lines(lines, budget=budget, model=self.lm.model)
         room = self.context_tokens - overhead - fitted.tokens - _SAFETY_TOKENS
         return fitted, max(planned, min(output_tokens(len(fitted.shown)), room)), version, overhead
@@ -630,7 +663,7 @@ class DSPyBriefProgram:
         """The chat messages a brief of ``conversation`` sends (first attempt), for people to read."""
         fitted = self._fit(conversation)[0]
         predictor = self.module.write
-        adapter: Any = _ADAPTERS[self.adapter]()
+        adapter: Any = self._adapter()
         messages: list[dict[str, Any]] = adapter.messages(
             self.lm, {}, predictor.signature, predictor.demos, {"transcript": fitted.text}
         )
@@ -646,12 +679,17 @@ class DSPyBriefProgram:
         """LM requests this program made (answered or failed); answers from the cache are not counted."""
         return self.requests.count
 
+    def _adapter(self, **options: Any) -> _BriefFormat:
+        return _ADAPTERS[self.adapter](force_schema=self._force_schema, **options)
+
     def _prompt_overhead(self) -> tuple[str, int]:
-        """``(prompt version, tokens of the prompt without the transcript)``, computed once per module state."""
+        """``(prompt version, tokens of the prompt without the transcript)``, computed once per module state
+        (its signature and demos: an optimizer or a notebook may change them in place)."""
+        predictor = self.module.write
+        state = (predictor.signature, tuple(map(id, predictor.demos)))
         with self._lock:
-            if self._overhead is None:
-                predictor = self.module.write
-                adapter: Any = _ADAPTERS[self.adapter]()
+            if self._overhead is None or self._overhead[0] != state:
+                adapter: Any = self._adapter()
                 options: dict[str, Any] = {}
                 messages = adapter.messages(
                     self.lm, options, predictor.signature, predictor.demos, {"transcript": ""}
@@ -665,13 +703,17 @@ class DSPyBriefProgram:
                         [m["content"] for m in messages if isinstance(m.get("content"), str)], self.lm.model
                     )
                 )
-                self._overhead = (version, tokens + 8 * len(messages))
-            return self._overhead
+                self._overhead = (state, version, tokens + 8 * len(messages))
+            return self._overhead[1], self._overhead[2]
 
     def brief(self, conversation: Conversation) -> BriefResult:
         deadline = time.monotonic() + self.timeout_s
         fitted, answer_tokens, version, overhead = self._fit(conversation)
-        usage = LMUsage(prompt_tokens_counted=overhead + fitted.tokens, turns_omitted=fitted.omitted)
+        usage = LMUsage(
+            prompt_tokens_counted=overhead + fitted.tokens,
+            turns_omitted=fitted.omitted,
+            turns_shortened=fitted.shortened,
+        )
         reason = f"no answer within {self.timeout_s:g}s"
         feedback: tuple[str, str] | None = None
         for attempt in range(self.retries + 1):
@@ -705,12 +747,19 @@ class DSPyBriefProgram:
                 _add_exchange(usage, exchange, self.lm.model, self.api_base)
             salvaged = exchange.salvaged or Salvaged()
             values = {section: getattr(prediction, section, None) for section in salvaged.values}
-            portal, from_rules, marker_notes, dropped = assemble_portal(
-                values,
-                conversation,
-                rules=lambda: RulesProgram().brief(conversation).portal,
-                shown=fitted.shown,
-            )
+            try:
+                portal, from_rules, marker_notes, dropped = assemble_portal(
+                    values,
+                    conversation,
+                    rules=lambda: RulesProgram().brief(conversation).portal,
+                    shown=fitted.shown,
+                )
+            except (ValidationError, ValueError, TypeError) as exc:  # a gap in salvage; never the caller's
+                reason = f"the answer could not be made into a brief: {type(exc).__name__}"
+                feedback = (exchange.text or "", "it did not make a valid brief")
+                continue
+            if exchange.key is not None and exchange.text is not None:
+                store_answer(exchange.key, exchange.text)  # only now: a brief was made of it
             return BriefResult(
                 portal=portal,
                 program=self.name,
@@ -766,7 +815,7 @@ class DSPyBriefProgram:
                 },
             )
 
-        adapter = _ADAPTERS[self.adapter](
+        adapter = self._adapter(
             exchange=exchange,
             feedback=feedback,
             cache_key=cache_key if self.cache else None,

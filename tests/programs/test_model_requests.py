@@ -37,7 +37,7 @@ def server(calls: list[LabelledExample]) -> Iterator[ScriptedLM]:
 
 def program(server: ScriptedLM, model: str, cache_dir: Path, **options: object) -> DSPyBriefProgram:
     lm = configure_lm(f"openai/{model}", api_base=server.api_base, cache_dir=str(cache_dir))
-    return DSPyBriefProgram(lm=lm, timeout_s=10, **options)  # type: ignore[arg-type]
+    return DSPyBriefProgram(lm=lm, **{"timeout_s": 10, **options})  # type: ignore[arg-type]
 
 
 def system_prompt(server: ScriptedLM) -> str:
@@ -68,17 +68,36 @@ def test_the_prompt_carries_the_product_before_the_schema(
 def test_json_schema_output_where_the_model_supports_it(
     server: ScriptedLM, calls: list[LabelledExample], tmp_path: Path
 ) -> None:
-    # LiteLLM knows gpt-4o-mini takes a JSON schema; the loopback server answers for it.
-    auto = program(server, "gpt-4o-mini", tmp_path)
-    result = auto.brief(calls[0].conversation)
-    assert auto.adapter == result.adapter == "json" and not result.fallback, result.fallback_reason
+    # Asked for by name, the schema is sent whatever LiteLLM knows of the model.
+    forced = program(server, "scripted", tmp_path, adapter="json")
+    result = forced.brief(calls[0].conversation)
+    assert forced.adapter == result.adapter == "json" and not result.fallback, result.fallback_reason
     response_format = server.bodies[-1]["response_format"]
     assert response_format["type"] == "json_schema"
     schema = json.dumps(response_format["json_schema"]["schema"])
     assert "regulatory_requirement" in schema and "key_info" in schema
-    chat = program(server, "gpt-4o-mini", tmp_path, adapter="chat")
-    assert chat.adapter == "chat" and chat.prompt_version != auto.prompt_version
-    assert program(server, "scripted", tmp_path).adapter == "chat"  # unknown model: plain chat completions
+    # auto: json for a hosted model LiteLLM says takes a schema; chat for any model behind your own server,
+    # whatever its name says.
+    hosted = DSPyBriefProgram(lm=configure_lm("openai/gpt-4o-mini", cache=False), cache=False)
+    assert hosted.adapter == "json"
+    assert program(server, "gpt-4o-mini", tmp_path).adapter == "chat"
+    chat = program(server, "scripted", tmp_path, adapter="chat")
+    assert chat.prompt_version != forced.prompt_version
+
+
+def test_a_window_too_small_for_the_prompt_is_refused(server: ScriptedLM, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="set ASSIST_LM_CONTEXT_TOKENS to at least"):
+        program(server, "scripted", tmp_path, context_tokens=2048)
+    with pytest.raises(ValueError, match="at most 3600"):
+        program(server, "scripted", tmp_path, timeout_s=float("inf"))
+
+
+def test_a_request_abandoned_at_the_deadline_is_counted(calls: list[LabelledExample], tmp_path: Path) -> None:
+    with ScriptedLM(slow_seconds=2.0) as slow:
+        slow_program = program(slow, "scripted-slow", tmp_path, timeout_s=0.3, retries=0)
+        result = slow_program.brief(calls[0].conversation)
+    assert result.fallback and result.usage is not None
+    assert result.usage.requests == slow_program.lm_calls == 1
 
 
 def test_a_retry_shows_the_model_its_answer_and_is_a_new_rollout(

@@ -35,7 +35,7 @@ EXPECTED: dict[str | None, tuple[list[str], list[tuple[str, str, int | None]]]] 
     "info-mapping": ([], [("information_collected", "repaired", None)]),
     "six-bullets": ([], [("call_summary", "cut", None)]),
     "missing-confidence": ([], [("suggested_next_steps", "dropped", 0)]),
-    "fences": ([], []),
+    "fences": ([], [("answer", "repaired", None)]),
     "missing-section": (["compliance_flags"], [("compliance_flags", "dropped", None)]),
     "out-of-range-turn": ([], [("markers", "dropped", 8)]),
 }

@@ -19,6 +19,7 @@ import dspy
 import httpx
 import pytest
 
+from assist.lm import use_cache_dir
 from assist.programs import BriefResult
 from assist.schema import AgentAssistPortal, Conversation, LabelledExample
 from assist.settings import Settings
@@ -239,6 +240,9 @@ def test_no_part_of_a_brief_is_written_to_disk(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("ASSIST_CACHE_DIR", str(cache))
     monkeypatch.chdir(work)
+    # DSPy's one process-wide cache points wherever earlier tests left it, full of their answers: point it at
+    # an empty directory of this test's, so anything the service wrote would be found there.
+    use_cache_dir(tmp_path / "dspy-global")
     with model_service("openai/scripted") as base_url:
         response, _ = get_brief(base_url, world, harper_valley[23].conversation.user_id)
     assert response.headers["x-assist-program"] == "dspy"
