@@ -61,9 +61,8 @@ from assist.lm import (
 )
 from assist.programs import BRIEF_SECTIONS, BriefResult, BriefSection, LMUsage, SalvageNote
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
-from assist.programs._rules_text import luhn_ok
 from assist.programs.budget import Fitted, count_tokens, fit_lines, output_tokens
-from assist.programs.rules import RulesProgram
+from assist.programs.rules import RulesProgram, luhn_ok
 from assist.programs.salvage import MARKER_DESCRIPTIONS, ModelMarker, Salvaged, salvage_answer
 from assist.schema import (
     COMPLIANCE_FAMILIES,
