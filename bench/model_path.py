@@ -12,6 +12,9 @@ kit's salvage, not a model.
 tokenizer for a hosted model (``openai/gpt-4o-mini``, o200k) and for a model of your own with an 8,192-token
 window, for calls of 16, 50, 200 and 1,000 turns made from real synthetic turns; with turns omitted to fit.
 
+**Bounded reading.** Milliseconds to salvage answers built to make parsing blow up (deep nesting, strings that
+make ``json_repair`` quadratic, huge texts).
+
 Writes bench/results/model_path.json. Run: .venv/bin/python bench/model_path.py [--dataset NAME]
 """
 
@@ -23,12 +26,14 @@ import platform
 import statistics
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from assist.interchange import read_examples
 from assist.lm import configure_lm
 from assist.programs.dspy_program import DSPyBriefProgram
+from assist.programs.salvage import REPAIR_LIMIT, salvage_answer
 from assist.schema import LabelledExample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +70,30 @@ def slip_suite(dataset: Path, adapters: tuple[str, ...]) -> dict[str, dict[str, 
                     "overall": round(run.section_scores()["overall"] or 0.0, 4),
                 }
     return results
+
+
+#: Answers no model should send, each aimed at a way parsing can blow up (nesting, quadratic repair, size).
+PATHOLOGICAL_ANSWERS = {
+    "brackets nested 100,000 deep": "[" * 100_000,
+    "objects nested 5,000 deep": '{"a": ' + "[1, {" * 5_000,
+    "unterminated strings, 60,000 chars": "[" + '"a' * 30_000,
+    "unterminated strings just under the repair limit": "[" + '"a' * ((REPAIR_LIMIT - 1) // 2),
+    "chat section of unterminated strings, 40,000 chars": "[[ ## call_summary ## ]]\n[" + '"a' * 20_000,
+    "a 300,000-char transfer reason": json.dumps({"caller_name": "A", "transfer_reason": "x" * 300_000}),
+}
+
+
+def salvage_worst() -> dict[str, float]:
+    """Milliseconds to read each pathological answer (best of three)."""
+    timings = {}
+    for name, answer in PATHOLOGICAL_ANSWERS.items():
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            salvage_answer(answer)
+            runs.append((time.perf_counter() - start) * 1000)
+        timings[name] = round(min(runs), 2)
+    return timings
 
 
 def long_call(example: LabelledExample, turns: int) -> LabelledExample:
@@ -115,6 +144,7 @@ def main() -> None:
             "clean_overall": {adapter: r["clean"]["overall"] for adapter, r in suite.items()},
         },
         "prompt_tokens": prompt_tokens(example),
+        "salvage_ms_of_pathological_answers": salvage_worst(),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(document, indent=2) + "\n")
