@@ -136,21 +136,24 @@ def check(
 
 
 def fallback_failure(document: dict[str, Any], *, max_rate: float) -> str | None:
-    """One line when more than ``max_rate`` of a model run's briefs fell back to rules, else ``None``.
+    """One line when more than ``max_rate`` of a model run's briefs are not the model's, else ``None``.
 
-    Such a run's scores are mostly the rules program's: it says little about the model (a dead server, a bad
-    key, a timeout too short). The line names the most common fallback reason. Runs without a model
-    (``fallback_rate`` null) always pass.
+    Not the model's: fell back to rules, or failed outright (no brief at all). Such a run's scores are mostly
+    the rules program's or missing: it says little about the model (a dead server, a bad key, a timeout too
+    short). The line names the most common reason. Runs without a model (``fallback_rate`` null) always pass.
     """
     if not 0 <= max_rate <= 1:
         raise ValueError(f"--max-fallback-rate must be in [0, 1], got {max_rate}")
-    rate = document.get("fallback_rate")
-    if rate is None or rate <= max_rate + _EPSILON:
+    if document.get("fallback_rate") is None or not document.get("n"):
+        return None
+    lost = int(document.get("fallback") or 0) + int(document.get("failed") or 0)
+    rate = lost / int(document["n"])
+    if rate <= max_rate + _EPSILON:
         return None
     reasons = Counter(
-        example.get("fallback_reason") or "no reason given"
+        example.get("fallback_reason") or example.get("error") or "no reason given"
         for example in document.get("per_example", [])
-        if example.get("fallback")
+        if example.get("fallback") or example.get("error")
     )
     common = (
         f"; most common reason ({reasons.most_common(1)[0][1]}x): {reasons.most_common(1)[0][0]}"
@@ -158,6 +161,6 @@ def fallback_failure(document: dict[str, Any], *, max_rate: float) -> str | None
         else ""
     )
     return (
-        f"{document.get('fallback')} of {document.get('n')} briefs ({rate:.0%}) fell back to rules, over "
+        f"{lost} of {document.get('n')} briefs ({rate:.0%}) fell back to rules or failed, over "
         f"--max-fallback-rate {max_rate:g}: this run mostly measured rules, not the model{common}"
     )

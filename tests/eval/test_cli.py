@@ -250,7 +250,7 @@ def test_a_dead_model_fails_the_fallback_gate_with_the_reason(
     fail_lines = [line for line in dead.stdout.splitlines() if line.startswith("FAIL")]
     assert fail_lines == [
         (
-            "FAIL: 4 of 4 briefs (100%) fell back to rules, over --max-fallback-rate 0.25: this run mostly measured "
+            "FAIL: 4 of 4 briefs (100%) fell back to rules or failed, over --max-fallback-rate 0.25: this run mostly measured "
             "rules, not the model; most common reason (4x): LM error: LMServerError: [openai/scripted-500] "
             "scripted internal error"
         )

@@ -115,7 +115,7 @@ def test_the_fallback_gate_fails_a_run_that_mostly_measured_rules(harper: Datase
     assert patchy["fallback"] == 16 and patchy["fallback_rate"] == pytest.approx(16 / 61)
     reason = fallback_failure(patchy, max_rate=0.25)
     assert reason == (
-        "16 of 61 briefs (26%) fell back to rules, over --max-fallback-rate 0.25: this run mostly measured "
+        "16 of 61 briefs (26%) fell back to rules or failed, over --max-fallback-rate 0.25: this run mostly measured "
         f"rules, not the model; most common reason (16x): {PatchyProgram.REASON}"
     )
     assert fallback_failure(patchy, max_rate=0.3) is None
@@ -124,6 +124,23 @@ def test_the_fallback_gate_fails_a_run_that_mostly_measured_rules(harper: Datase
     assert rules["fallback_rate"] is None and fallback_failure(rules, max_rate=0.0) is None
     with pytest.raises(ValueError, match="max-fallback-rate"):
         fallback_failure(patchy, max_rate=1.5)
+
+
+class Failing(GoldProgram):
+    """A model program whose every brief raises: no brief at all is worse than a fallback."""
+
+    name = "failing"
+
+    def brief(self, conversation: Conversation) -> BriefResult:
+        raise RuntimeError("the model's answer broke the program")
+
+
+def test_a_model_run_whose_briefs_all_failed_fails_the_fallback_gate(harper: Dataset) -> None:
+    failed = run_eval(Failing(harper.examples), harper).to_json()
+    assert failed["failed"] == 61 and failed["fallback"] == 0
+    reason = fallback_failure(failed, max_rate=0.25)
+    assert reason is not None and reason.startswith("61 of 61 briefs (100%) fell back to rules or failed")
+    assert reason.endswith("RuntimeError: the model's answer broke the program")
 
 
 def test_rules_made_worse_on_purpose_fails_against_the_rules_baseline(harper: Dataset) -> None:
