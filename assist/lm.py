@@ -33,6 +33,7 @@ __all__ = [
     "configure_lm",
     "context_tokens",
     "cost_usd",
+    "lm_for",
     "model_facts",
     "public_address",
     "store_answer",
@@ -132,12 +133,26 @@ def configure_lm(
             "no language model configured: set ASSIST_LM to provider/model (e.g. openai/gpt-4o-mini), "
             "or use --program rules"
         )
-    provider, slash, name = model.partition("/")
-    if not slash or not provider or not name:
-        raise LMNotConfigured(f"ASSIST_LM must be provider/model (e.g. openai/gpt-4o-mini), got {model!r}")
     api_base = api_base or settings.assist_lm_api_base
     if cache:
         use_cache_dir(cache_dir)
+    return lm_for(model, api_base=api_base, timeout_s=timeout_s, engine=engine, what="ASSIST_LM")
+
+
+def lm_for(
+    model: str,
+    *,
+    api_base: str | None,
+    timeout_s: float,
+    max_tokens: int = 4000,
+    engine: Literal["auto", "lm15", "litellm"] = "auto",
+    what: str = "the model",
+) -> dspy.LM:
+    """The one way a ``dspy.LM`` is made: ``provider/model`` at ``api_base``, temperature 0, no DSPy retries and
+    no DSPy cache (callers cache parsed answers themselves). ``what`` names the setting in errors."""
+    provider, slash, name = model.partition("/")
+    if not slash or not provider or not name:
+        raise LMNotConfigured(f"{what} must be provider/model (e.g. openai/gpt-4o-mini), got {model!r}")
     client: dict[str, str] = {}
     if api_base:
         client["api_base"] = api_base
@@ -147,11 +162,10 @@ def configure_lm(
     return dspy.LM(
         model,
         temperature=0.0,
-        max_tokens=4000,
+        max_tokens=max_tokens,
         num_retries=0,
         timeout=timeout_s,
-        # DSPy's own cache keys leave out the server address and keep answers that failed to parse; the
-        # program caches instead (see ``cache_request``).
+        # DSPy's own cache keys leave out the server address and keep answers that failed to parse.
         cache=False,
         engine=engine,
         **client,

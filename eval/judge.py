@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Callable
@@ -39,9 +38,9 @@ from pydantic import BaseModel, Field
 from assist.grounding import normalize_text
 from assist.lm import (
     DEFAULT_TIMEOUT_S,
-    LMNotConfigured,
     cache_request,
     cached_answer,
+    lm_for,
     public_address,
     store_answer,
     use_cache_dir,
@@ -225,24 +224,7 @@ class _JudgeAdapter(ChatAdapter):  # type: ignore[misc]
 
 def judge_lm(model: str, *, api_base: str | None, timeout_s: float) -> dspy.LM:
     """A ``dspy.LM`` for the judge ``provider/model`` at ``api_base``; it never caches (the judge does)."""
-    provider, slash, name = model.partition("/")
-    if not slash or not provider or not name:
-        raise LMNotConfigured(f"the judge must be provider/model (e.g. openai/gpt-4o), got {model!r}")
-    client: dict[str, str] = {}
-    if api_base:
-        client["api_base"] = api_base
-        # Local OpenAI-compatible servers want no key, but the OpenAI client refuses to send none.
-        if provider == "openai" and not os.environ.get("OPENAI_API_KEY"):
-            client["api_key"] = "not-needed"
-    return dspy.LM(
-        model,
-        temperature=0.0,
-        max_tokens=_MAX_TOKENS,
-        num_retries=0,
-        timeout=timeout_s,
-        cache=False,
-        **client,
-    )
+    return lm_for(model, api_base=api_base, timeout_s=timeout_s, max_tokens=_MAX_TOKENS, what="the judge")
 
 
 def _one_line(exc: BaseException) -> str:
