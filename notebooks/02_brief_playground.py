@@ -183,6 +183,16 @@ if LM:
     )
     if dspy_result.fallback:
         print(f"the model failed, so this is the rules brief: {dspy_result.fallback_reason}")
+    elif dspy_result.sections_from_rules:
+        print(f"the model's answer had nothing usable for: {', '.join(dspy_result.sections_from_rules)} (rules)")
+    usage = dspy_result.usage
+    if usage is not None:
+        print(
+            f"adapter {dspy_result.adapter} · prompt {dspy_result.prompt_version} · tokens {usage.prompt_tokens} in, "
+            f"{usage.completion_tokens} out · cost {usage.cost_usd if usage.cost_usd is not None else 'unknown'}"
+        )
+    for note in dspy_result.salvage:  # every item the kit dropped, cut or repaired in the model's answer
+        print(f"  {note.action} {note.section}{'' if note.item is None else f'[{note.item}]'}: {note.reason}")
     display(dspy_result.portal)
     display(against_gold(dspy_result.portal, example))
 else:

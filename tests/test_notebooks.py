@@ -237,3 +237,30 @@ def test_live_monitoring_shows_listen_only_grants(executed: Executed) -> None:
     assert "ConversationNotActive" in text
     assert "InvalidSignatureError" in text
     assert "ListenConnectError after" in text  # no LiveKit server here: the session says so and stops
+
+
+def test_brief_playground_with_a_model_shows_what_salvage_did(tmp_path: Path) -> None:
+    """Notebook 02 with ``ASSIST_LM`` set, against the scripted model on loopback: its one-bullet summary is
+    filled from rules, and the notebook says so, with every note, the adapter and the tokens."""
+    from tests.scripted_lm import ScriptedLM
+
+    nb = nbformat.read(NOTEBOOKS_DIR / "02_brief_playground.ipynb", as_version=4)
+    with ScriptedLM() as server, pytest.MonkeyPatch.context() as patch:
+        for variable in SECRET_ENV:
+            patch.delenv(variable, raising=False)
+        patch.setenv("ASSIST_LM", "openai/scripted-invalid")
+        patch.setenv("ASSIST_LM_API_BASE", server.api_base)
+        patch.setenv("ASSIST_CACHE_DIR", str(tmp_path / "cache"))
+        client = NotebookClient(
+            nb,
+            timeout=BUDGET_SECONDS,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+        )
+        client.execute()
+        assert server.request_count > 0
+    text = all_text(nb)
+    assert "program: dspy · model openai/scripted-invalid" in text
+    assert "the model's answer had nothing usable for: call_summary (rules)" in text
+    assert "adapter chat · prompt chat-" in text
+    assert "  dropped call_summary: 1 usable bullets, the brief needs 3 to 5" in text
