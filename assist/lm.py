@@ -227,6 +227,9 @@ def context_tokens(model: str, *, api_base: str | None = None, explicit: int | N
     return int(window) if isinstance(window, int) and window > 0 else DEFAULT_CONTEXT_TOKENS
 
 
+_NOT_IN_KEY = frozenset({"api_key", "timeout", "num_retries"})
+
+
 def cache_request(
     *,
     model: str,
@@ -244,7 +247,8 @@ def cache_request(
         "adapter": adapter,
         "prompt_version": prompt_version,
         "messages": messages,
-        "options": {key: value for key, value in options.items() if key not in ("api_key",)},
+        # What cannot change the answer stays out: a credential, how long to wait, how often to retry.
+        "options": {key: value for key, value in options.items() if key not in _NOT_IN_KEY},
     }
 
 
