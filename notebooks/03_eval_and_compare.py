@@ -245,9 +245,11 @@ display(example_html(example_view(runs["synthetic"], weakest_id, datasets["synth
 # Two runs over the same calls are compared **example by example**: two programs' scores on one call are
 # correlated (a hard call is hard for both), so the unit is the paired difference `d_i = B_i − A_i` over the
 # examples both runs scored. `compare_runs` resamples those differences with replacement 10,000 times
-# (seeded), and the 2.5th and 97.5th percentiles of the resampled means are the 95% interval. The verdict:
-# **better** when the whole interval is above 0, **worse** when it is below, otherwise **no detectable
-# difference** (and **too few pairs** under 6 pairs). The same as `assist runs compare A B`.
+# (seeded), and the 2.5th and 97.5th percentiles of the resampled means are the 95% interval. On few pairs that
+# interval alone is too narrow, so a paired sign-flip test weighs each difference's sign too (`p`: the share of
+# sign patterns whose sum is as far from 0). The verdict: **better** when `p < 0.05` and the whole interval is
+# above 0, **worse** when `p < 0.05` and it is below, otherwise **no detectable difference** (and **too few
+# pairs** under 6 pairs, or when only 1 to 5 of them differ). The same as `assist runs compare A B`.
 #
 # A is the committed baseline `eval/baseline/synthetic.json` — the run CI gates against — stored in this
 # notebook's database; B is today's stored `rules` run on the same calls, or a `dspy` run when `ASSIST_LM` is
@@ -256,8 +258,12 @@ display(example_html(example_view(runs["synthetic"], weakest_id, datasets["synth
 
 # %%
 def comparison_table(found: Comparison) -> pd.DataFrame:
-    """overall and the sections: pairs, means of A and B over the pairs, B − A, its interval, the verdict."""
-    return pd.DataFrame([row.model_dump() for row in found.sections()]).set_index("metric")
+    """overall and the sections: pairs (and how many differ), means of A and B over the pairs, B − A, its
+    interval, the sign-flip test's p, the verdict."""
+    columns = ["metric", "n", "nonzero", "a", "b", "delta", "low", "high", "p", "verdict"]
+    return pd.DataFrame([row.model_dump(include=set(columns)) for row in found.sections()])[
+        columns
+    ].set_index("metric")
 
 
 def styled(found: Comparison) -> Styler:
@@ -265,7 +271,7 @@ def styled(found: Comparison) -> Styler:
     return (
         comparison_table(found)
         .style.format("{:+.3f}", subset=["delta", "low", "high"], na_rep="")
-        .format("{:.3f}", subset=["a", "b"], na_rep="—")
+        .format("{:.3f}", subset=["a", "b", "p"], na_rep="—")
         .map(lambda verdict: colors.get(verdict, "color:#666"), subset=["verdict"])
     )
 

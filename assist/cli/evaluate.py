@@ -836,6 +836,27 @@ def _differences_table(title: str, rows: list[compare.PairedDifference], label: 
     return table
 
 
+def _verdict_notes(rows: list[compare.PairedDifference]) -> list[str]:
+    """Why a row has no verdict: only 1 to 5 of its pairs differ, or its interval excludes 0 but the test
+    (``p ≥ 0.05``) does not."""
+    from eval.compare import MIN_PAIRS
+
+    notes = []
+    for row in rows:
+        if row.low is None or row.high is None or row.verdict in _VERDICT_STYLE:
+            continue
+        if row.verdict == "too few pairs" and row.n >= MIN_PAIRS:
+            notes.append(
+                f"{row.metric}: only {row.nonzero} of its {row.n} pairs differ, too few for a verdict"
+            )
+        elif row.p is not None and (row.low > 1e-9 or row.high < -1e-9) and row.nonzero >= MIN_PAIRS:
+            notes.append(
+                f"{row.metric}: the interval excludes 0, but the sign-flip test does not find a difference "
+                f"(p = {row.p:.3f})"
+            )
+    return notes
+
+
 @runs_group.command("compare")
 def runs_compare(
     run_a: Annotated[
@@ -870,9 +891,16 @@ def runs_compare(
     for note in found.notes:
         console.print(f"note: {note}", markup=False)
     overall = found.row("overall")
+    fewest, most = found.resample_range()
+    resamples = (
+        f"{most:,} resamples"
+        if fewest == most
+        else f"{fewest:,} to {most:,} resamples (fewer for more pairs)"
+    )
     console.print(
         f"{found.shared} examples in both runs; overall over its {overall.n} pairs: A {_fmt(overall.a)}, "
-        f"B {_fmt(overall.b)}; interval: paired bootstrap, {found.resamples:,} resamples, seed {found.seed}",
+        f"B {_fmt(overall.b)}; interval: paired bootstrap, {resamples}, seed {found.seed}; "
+        f"verdict: a sign-flip test's p < {compare.ALPHA} and an interval without 0",
         markup=False,
     )
     console.print(_differences_table("B − A per section", found.sections(), "section"))
@@ -880,6 +908,8 @@ def runs_compare(
     moved = [row for row in others if row.verdict in _VERDICT_STYLE]
     if moved:
         console.print(_differences_table("other per-example metrics that moved", moved, "metric"))
+    for line in _verdict_notes([*found.sections(), *moved]):
+        console.print(line, markup=False)
     unpaired = [row.metric for row in others if row.n == 0]
     steady = sum(row.verdict == "no detectable difference" for row in others)
     few = len(others) - len(moved) - steady - len(unpaired)

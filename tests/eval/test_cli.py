@@ -346,13 +346,33 @@ def test_runs_compare_finds_a_real_run_worse_than_a_baseline_with_raised_scores(
     }
     assert rows["transfer_reason"].split()[1:] == ["16", "-0.100", "[-0.100,", "-0.100]", "worse"]
     assert rows["caller_name"].split()[-3:] == ["no", "detectable", "difference"]
-    assert "16 examples in both runs" in printed and "10,000 resamples, seed 0" in printed
+    flat = " ".join(printed.split())
+    assert "16 examples in both runs" in flat and "10,000 resamples, seed 0" in flat
+    assert "verdict: a sign-flip test's p < 0.05 and an interval without 0" in flat
     assert max(len(line) for line in printed.splitlines()) <= 80
 
     found = json.loads(invoke("runs", "compare", str(raised), document["run_id"], "--db", db, "--json", "-"))
     row = next(r for r in found["rows"] if r["metric"] == "transfer_reason")
     assert row["verdict"] == "worse" and row["high"] < 0 and row["n"] == 16
+    assert row["p"] == 2 / 2**16  # all 16 the same way: 2 of the 65,536 sign patterns
+    assert (row["nonzero"], row["sign_flips"], row["resamples"]) == (16, 2**16, 10_000)
     assert found["shared"] == 16 and found["a"]["run_id"] == document["run_id"]
+    assert found["resamples"] == 10_000
+
+
+def test_runs_compare_gives_no_verdict_when_few_pairs_differ(tmp_path: Path) -> None:
+    """4 of 16 examples dropping alike: the interval excludes 0, a sign test gives p = 0.125."""
+    db, out = str(tmp_path / "eval.duckdb"), tmp_path / "real.json"
+    invoke("eval", "-d", str(SYNTHETIC_HELDOUT), "--db", db, "--json", str(out))
+    document = json.loads(out.read_text())
+    for example in document["per_example"][:4]:
+        example["scores"]["transfer_reason"] += 0.1
+    raised = tmp_path / "raised.json"
+    raised.write_text(json.dumps(document))
+    printed = at_80_columns("runs", "compare", str(raised), document["run_id"], "--db", db)
+    row = next(line for line in printed.splitlines() if line.split()[:1] == ["transfer_reason"])
+    assert row.split()[1:] == ["16", "-0.025", "[-0.050,", "-0.006]", "too", "few", "pairs"]  # not "worse"
+    assert "transfer_reason: only 4 of its 16 pairs differ, too few for a verdict" in printed
 
 
 def test_runs_compare_refuses_another_dataset_unless_shared_ids_are_asked_for(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Two runs compared example by example (paired bootstrap), and one example shown in full.
 
-The statistic is checked on runs built with a known difference (and none), then on real ``rules`` runs of
-the shipped datasets: the same program twice, and a real run with some sections' scores lowered on purpose.
+The statistic is checked on runs built with a known difference (and none), by simulation of equal programs
+(how often the verdict is wrong), then on real ``rules`` runs of the shipped datasets: the same program twice,
+and a real run with some sections' scores lowered on purpose.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ import json
 import math
 import random
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assist.errors import NotFound
 from assist.programs import BRIEF_SECTIONS
 from assist.programs.rules import RulesProgram
 from eval.compare import (
+    ALPHA,
     MIN_PAIRS,
     DatasetMismatch,
     bootstrap_interval,
@@ -27,8 +30,11 @@ from eval.compare import (
     compare_runs,
     example_view,
     gold_section,
+    nonzero_differences,
     resample_count,
     section_lines,
+    sign_flip_count,
+    sign_flip_p,
     verdict,
 )
 from eval.dataset import Dataset, load_dataset
@@ -88,14 +94,99 @@ def test_the_work_is_bounded() -> None:
 
 
 def test_the_verdict_rule() -> None:
-    assert verdict(48, 0.01, 0.05) == "better"
-    assert verdict(48, -0.05, -0.01) == "worse"
-    assert verdict(48, -0.01, 0.05) == "no detectable difference"
-    assert verdict(48, 0.0, 0.0) == "no detectable difference"
-    assert verdict(48, 1e-12, 2e-12) == "no detectable difference"  # float noise is not a change
-    # Five pairs all better would always exclude 0, yet a sign test gives them p = 0.0625.
-    assert verdict(MIN_PAIRS - 1, 0.1, 0.2) == "too few pairs"
-    assert verdict(0, None, None) == "too few pairs"
+    assert verdict(48, 48, 0.001, 0.01, 0.05) == "better"
+    assert verdict(48, 48, 0.001, -0.05, -0.01) == "worse"
+    assert verdict(48, 48, 0.2, -0.01, 0.05) == "no detectable difference"
+    assert verdict(48, 0, 1.0, 0.0, 0.0) == "no detectable difference"  # every pair equal
+    assert verdict(48, 48, 0.001, 1e-12, 2e-12) == "no detectable difference"  # float noise is not a change
+    # An interval that excludes 0 is not enough: the test must agree (a percentile interval is too narrow on
+    # few pairs), and the other way round.
+    assert verdict(8, 8, 0.07, 0.01, 0.2) == "no detectable difference"
+    assert verdict(48, 48, 0.01, -0.01, 0.05) == "no detectable difference"
+    # Five pairs all better would always exclude 0, yet a sign test gives them p = 0.0625; so do 5 of 24
+    # pairs that differ, the other 19 being ties.
+    assert verdict(MIN_PAIRS - 1, MIN_PAIRS - 1, 0.0625, 0.1, 0.2) == "too few pairs"
+    assert verdict(24, MIN_PAIRS - 1, 0.0625, 0.01, 0.2) == "too few pairs"
+    assert verdict(0, 0, None, None, None) == "too few pairs"
+
+
+def test_the_sign_flip_test_is_exact_up_to_16_differences() -> None:
+    """p = the share of the 2^k sign patterns whose sum is at least as far from 0 as the observed one."""
+    assert sign_flip_p([0.1] * 6) == 2 / 2**6  # all six the same way: 0.03125
+    assert sign_flip_p([0.1] * 5) == 2 / 2**5  # 0.0625: never significant
+    # 0.3 + 0.2 − 0.1 = 0.4: of the 8 patterns, ±(0.3 + 0.2 + 0.1) and ±(0.3 + 0.2 − 0.1) are as far from 0.
+    assert sign_flip_p([0.3, 0.2, -0.1]) == 4 / 8
+    assert sign_flip_p([0.1, -0.1] * 4) == 1.0
+    assert sign_flip_p([]) == 1.0 and sign_flip_p([0.0, 1e-12]) == 1.0
+    # Ties carry no direction: 4 of 24 examples dropping alike is a sign test's p = 0.125, not a finding.
+    ties = [0.0] * 20 + [-0.1] * 4
+    assert nonzero_differences(ties) == [-0.1] * 4 and sign_flip_p(ties) == 0.125
+    low, high = bootstrap_interval(ties)
+    assert high < 0  # the interval alone would have said "worse"
+    assert verdict(24, 4, sign_flip_p(ties), low, high) == "too few pairs"
+    assert (sign_flip_count(0), sign_flip_count(6), sign_flip_count(16)) == (0, 64, 65_536)
+
+
+def test_past_16_differences_the_test_draws_sign_patterns_seeded_and_bounded() -> None:
+    rng = random.Random(11)
+    differences = [rng.gauss(0.04, 0.2) for _ in range(17)]
+    # The exact p of 17 differences, by brute force over all 2^17 patterns, against 10,000 drawn ones.
+    signs = np.array([[1 - 2 * ((code >> j) & 1) for j in range(17)] for code in range(2**17)])
+    exact = float(np.mean(np.abs(signs @ np.array(differences)) >= abs(sum(differences)) - 1e-9))
+    drawn = sign_flip_p(differences)
+    assert drawn == pytest.approx(exact, abs=0.015) and drawn == sign_flip_p(differences)  # seeded
+    assert sign_flip_p(differences, seed=1) != drawn
+    assert sign_flip_p([0.1] * 40) == 1 / (1 + 10_000)  # a Monte Carlo p is never 0
+    assert (sign_flip_count(17), sign_flip_count(5_000), sign_flip_count(10**6)) == (10_000, 4_000, 1_000)
+
+
+def _equal_normal(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Differences of two equal programs when every difference is noise: normal, mean 0 (sd 0.2)."""
+    return rng.normal(0.0, 0.2, n)
+
+
+def _equal_scores(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Two equal programs' scores in [0, 1]: a difficulty per call, each run's score around it, and 40% of the
+    calls scored alike by both (a tie, as most sections of most calls are)."""
+    difficulty = rng.uniform(0.1, 0.9, n)
+    a = np.clip(difficulty + rng.normal(0.0, 0.15, n), 0.0, 1.0)
+    b = np.clip(difficulty + rng.normal(0.0, 0.15, n), 0.0, 1.0)
+    return np.where(rng.random(n) < 0.4, 0.0, b - a)
+
+
+def _false_verdict_rate(draw: Callable[[np.random.Generator, int], np.ndarray], n: int, trials: int) -> float:
+    """The share of ``trials`` comparisons of two equal programs on ``n`` pairs that say better or worse."""
+    rng = np.random.default_rng(2026 + n)
+    wrong = 0
+    for _ in range(trials):
+        differences = draw(rng, n).tolist()
+        p = sign_flip_p(differences)
+        if p >= ALPHA:  # no interval can make it a verdict then; the bootstrap is skipped to keep this quick
+            continue
+        low, high = bootstrap_interval(differences)
+        wrong += verdict(n, len(nonzero_differences(differences)), p, low, high) in ("better", "worse")
+    return wrong / trials
+
+
+@pytest.mark.parametrize("n", [6, 8, 12, 16, 24, 48])
+def test_two_equal_programs_get_better_or_worse_in_at_most_about_5_percent_of_comparisons(n: int) -> None:
+    """The nominal 5%, on small runs too (the bootstrap interval alone said so in 14% at 6 pairs, 12.5% at 8,
+    9% at 12, 7.5% at 16). Seeded: 2,000 comparisons per size and kind of noise; eval/README.md gives the rates
+    of 4,000."""
+    for draw in (_equal_normal, _equal_scores):
+        assert _false_verdict_rate(draw, n, 2000) <= 0.06, draw.__name__
+
+
+def test_the_resamples_reported_are_the_ones_used() -> None:
+    """A run of 5,000 pairs gets 4,000 resamples (20 million index draws), and says so."""
+    rng = random.Random(13)
+    base = [rng.uniform(0.2, 0.8) for _ in range(5_000)]
+    found = compare_runs(built_run(base, run_id="a"), built_run([v + 0.01 for v in base], run_id="b"))
+    assert found.resamples == found.row("overall").resamples == 4_000
+    assert found.row("transfer_reason").sign_flips == 4_000 and found.row("sentiment").resamples == 0
+    assert found.resample_range() == (4_000, 4_000) and found.to_json()["resamples"] == 4_000
+    small = compare_runs(built_run(base[:10], run_id="a"), built_run(base[10:20], run_id="b"))
+    assert small.resamples == 10_000 and small.row("overall").sign_flips == 2**10
 
 
 def test_a_known_difference_is_found_in_both_directions() -> None:
@@ -220,7 +311,10 @@ def test_the_table_is_one_record_per_metric(rules_run: EvalRun) -> None:
     found = compare_runs(rules_run, rules_run)
     table = found.table()
     assert [record["metric"] for record in table] == [row.metric for row in found.rows]
-    assert set(table[0]) == {"metric", "n", "a", "b", "delta", "low", "high", "verdict"}
+    assert set(table[0]) == {
+        *("metric", "n", "nonzero", "a", "b", "delta", "low", "high", "p", "verdict", "resamples"),
+        "sign_flips",
+    }
     assert json.loads(json.dumps(found.to_json()))["rows"] == table
 
 
