@@ -572,7 +572,10 @@ def test_judge_options_and_weights_fail_in_one_clear_line(tmp_path: Path, script
             ["--weight", "judge.call_summary.f1=1"],
             "error: weighting judge.call_summary.f1 needs a judge: pass --judge MODEL",
         ),
-        (["--judge", "gpt-4o"], "error: the judge must be provider/model (e.g. openai/gpt-4o-mini), got 'gpt-4o'"),
+        (
+            ["--judge", "gpt-4o"],
+            "error: the judge must be provider/model (e.g. openai/gpt-4o-mini), got 'gpt-4o'",
+        ),
         (
             ["--judge", "openai/x", "--weight", "judge.claims=1"],
             "error: unknown judge metric 'judge.claims' in weights",
