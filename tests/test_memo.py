@@ -1,11 +1,11 @@
-"""The text cache keeps short texts and never holds long ones."""
+"""The text cache keeps short texts, and long ones only a few at a time."""
 
 from __future__ import annotations
 
-from assist._memo import MAX_CACHED_CHARS, text_cache
+from assist._memo import LONG_TEXTS_KEPT, MAX_CACHED_CHARS, text_cache
 
 
-def test_short_texts_are_computed_once_long_ones_every_time() -> None:
+def test_short_texts_are_kept_long_ones_only_the_last_few() -> None:
     calls: list[str] = []
 
     @text_cache(maxsize=8)
@@ -13,7 +13,12 @@ def test_short_texts_are_computed_once_long_ones_every_time() -> None:
         calls.append(text)
         return text.upper()
 
-    short, long = "hello", "x" * (MAX_CACHED_CHARS + 1)
+    short = "hello"
+    longs = [str(i) * (MAX_CACHED_CHARS + 1) for i in range(LONG_TEXTS_KEPT + 1)]
     assert [shout(short), shout(short)] == ["HELLO", "HELLO"]
-    assert shout(long) == shout(long) == long.upper()
-    assert calls == [short, long, long]
+    assert shout(longs[0]) == shout(longs[0]) == longs[0].upper()
+    assert calls == [short, longs[0]]
+    for text in longs[1:]:  # the first long text is pushed out by the others
+        shout(text)
+    shout(longs[0])
+    assert calls == [short, *longs, longs[0]]
