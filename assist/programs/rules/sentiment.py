@@ -9,6 +9,7 @@ its lexicon.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 
@@ -19,7 +20,55 @@ from assist.schema import SENTIMENT_LEVELS, Conversation, SentimentLevel
 
 __all__ = ["HUMAN_REQUEST", "CallSentiment", "TurnSentiment", "analyze"]
 
-_ANALYZER = SentimentIntensityAnalyzer()
+
+class _Vader(SentimentIntensityAnalyzer):  # type: ignore[misc]  # vaderSentiment has no types
+    """VADER with its scores unchanged, in time linear in the text.
+
+    VADER lowercases the whole text again for each sentiment word it weighs (negations and idioms look at most
+    three words back and two ahead), and on a "but" finds each sentiment to rescale with ``list.index``, the
+    first one equal to it. Here the first two see only the words they look at, and the third keeps, for each
+    value, where it stands, so a long turn costs what its words cost.
+    """
+
+    @staticmethod
+    def _negation_check(valence: float, words_and_emoticons: list[str], start_i: int, i: int) -> float:
+        start = max(0, i - 3)
+        return float(
+            SentimentIntensityAnalyzer._negation_check(
+                valence, words_and_emoticons[start : i + 1], start_i, i - start
+            )
+        )
+
+    @staticmethod
+    def _special_idioms_check(valence: float, words_and_emoticons: list[str], i: int) -> float:
+        # Only asked about the fourth word on (i >= 3), so the window always starts three words back.
+        start = i - 3
+        return float(
+            SentimentIntensityAnalyzer._special_idioms_check(valence, words_and_emoticons[start : i + 3], 3)
+        )
+
+    @staticmethod
+    def _but_check(words_and_emoticons: list[str], sentiments: list[float]) -> list[float]:
+        lowered = [str(word).lower() for word in words_and_emoticons]
+        if "but" not in lowered:
+            return sentiments
+        but = lowered.index("but")
+        # Where each value stands (among the sentiments visited so far), first place first: VADER rescales the
+        # first sentiment equal to the one it visits, halving it before the "but" and adding half after.
+        places: dict[float, list[int]] = {}
+        for index, sentiment in enumerate(list(sentiments)):
+            heapq.heappush(places.setdefault(sentiment, []), index)
+            first = places[sentiment][0]
+            if first == but:
+                continue
+            rescaled = sentiment * 0.5 if first < but else sentiment * 1.5
+            heapq.heappop(places[sentiment])
+            heapq.heappush(places.setdefault(rescaled, []), first)
+            sentiments[first] = rescaled
+        return sentiments
+
+
+_ANALYZER = _Vader()
 #: Words every service call uses neutrally ("I lost my card", "dispute a charge", "cancel my order").
 _DOMAIN_NEUTRAL = words(
     "lost lose stolen steal fraud fraudulent charge charged charges debt dispute disputed bill pay "

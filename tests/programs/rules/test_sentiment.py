@@ -1,10 +1,13 @@
-"""How heated the caller is, on short spoken-style calls written for these tests."""
+"""How heated the caller is, on short spoken-style calls written for these tests; VADER's scores are VADER's."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from assist.programs.rules.sentiment import analyze
+from assist.programs.rules.sentiment import _Vader, analyze
 from tests.programs.rules.conftest import PROGRAM, conversation
 
 
@@ -90,3 +93,16 @@ def test_the_brief_header_carries_the_level_and_the_markers_follow_the_turns() -
         i for i, t in enumerate(portal.transcript) if any(m.type == "frustration" for m in t.markers)
     ]
     assert {3, 5} <= set(frustrated)
+
+
+#: Words VADER weighs, and the ones that change how it weighs them (negations, boosters, idioms, "but").
+_VADER_WORDS = ["good", "bad", "great", "terrible", "love", "hate", "GOOD", "BAD", "not", "no", "never", "nor", "or",
+                "so", "this", "kind", "of", "sort", "very", "VERY", "least", "at", "without", "doubt", "but", "BUT",
+                "the", "shit", "bomb", "yeah", "right", "cut", "mustard", "isn't", "ok", "fine", "!", "?", "sux",
+                ":)", "lol", "wow"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_VADER_WORDS), max_size=40).map(" ".join))
+def test_vader_scores_what_vader_scores(text: str) -> None:
+    assert _Vader().polarity_scores(text) == SentimentIntensityAnalyzer().polarity_scores(text)
