@@ -157,8 +157,16 @@ def commitments(call: CallText) -> Commitments:
 def _needing_approval(call: CallText, committed: dict[int, str]) -> str | None:
     """A committed outcome ("you won't be charged until January") followed by the agent saying that
     outcome needs approval it cannot give: the promise went beyond what the AI may grant."""
+    last_approval = max(
+        (
+            i
+            for i, (role, text) in enumerate(call.turns)
+            if role == "assistant" and _NEEDS_APPROVAL.search(text)
+        ),
+        default=-1,
+    )
     for index in sorted(committed):
-        if not any(r == "assistant" and _NEEDS_APPROVAL.search(t) for r, t in call.turns[index + 1 :]):
+        if index >= last_approval:
             continue
         for sentence in sentences(call.cleaned[index]):
             if _FUTURE_OUTCOME.search(sentence.lower()) and not _NOT_COMMIT.search(sentence.lower()):

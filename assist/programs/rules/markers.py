@@ -7,6 +7,8 @@ repeats them (a claim number read back, an amount rounded, a date said again in 
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 
 from assist._memo import text_cache
@@ -14,7 +16,16 @@ from assist.grounding import normalize_text
 from assist.programs.rules.compliance import Findings
 from assist.programs.rules.details import Slot
 from assist.programs.rules.sentiment import CallSentiment, TurnSentiment
-from assist.programs.rules.text import NUMBER_WORD, TENS, UNITS, Cue, clean, sentences
+from assist.programs.rules.text import (
+    NUMBER_WORD,
+    TENS,
+    UNITS,
+    Cue,
+    SuffixAutomaton,
+    agent_before,
+    clean,
+    sentences,
+)
 from assist.programs.rules.verification import identity_answer, record_found
 from assist.schema import SENTIMENT_LABELS, SENTIMENT_LEVELS, Conversation, Marker, MarkerType
 
@@ -84,12 +95,17 @@ _LOOKUP = Cue(
 )
 _SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000, "million": 1_000_000}
 #: A sum of money, written ("$1,842", "$4.8k", "400 dollars") or spoken ("thirty eight dollars", "ten grand").
+#: Spoken, its number words are taken whole and the sum is there only when a unit follows (see
+#: :func:`_amounts_in`): a run of number words is read once, never again from each of its words. Written, it
+#: never starts inside a run of digits and commas, for the same reason.
 _AMOUNT = re.compile(
     r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|thousand|grand|million)\b)?|"
-    r"\b\d[\d,]*(?:\.\d+)?\s?(?:k|thousand|grand|million|dollars|bucks)\b|"
-    rf"\b(?:{NUMBER_WORD}[\s-]+)+(?:dollars|bucks|grand)\b",
+    r"(?<![\d,])\b\d[\d,]*(?:\.\d+)?\s?(?:k|thousand|grand|million|dollars|bucks)\b|"
+    rf"(?P<spoken>\b(?:{NUMBER_WORD}[\s-]+)++)(?P<unit>(?:dollars|bucks|grand)\b)?",
     re.IGNORECASE,
 )
+#: Sums of money read from one turn: a turn naming more is reading out a list, and each costs a parse.
+_AMOUNTS_PER_TURN = 20
 #: Cheap test for any sum of money; most turns have none and skip the slow pattern.
 _MONEY = Cue(r"\$|dollar|buck|grand|thousand|million|\d\s?k\b")
 #: How long something took or when it happened ("four days", "two hours", "yesterday", "as of tomorrow").
@@ -123,17 +139,63 @@ def _amount_value(text: str) -> float | None:
     return float(total + current) or None
 
 
-def _restated(text: str, earlier: list[float]) -> bool:
-    """An amount that rounds one the call already named ("four hundred dollars" after "$412.66")."""
-    value = _amount_value(text)
-    return value is not None and any(abs(value - old) <= 0.1 * max(value, old) for old in earlier)
+def _is_amount(match: re.Match[str] | None) -> bool:
+    return match is not None and (match.group("spoken") is None or match.group("unit") is not None)
+
+
+def _amounts_in(text: str) -> list[str]:
+    """The sums of money ``text`` names, as said: the first :data:`_AMOUNTS_PER_TURN`."""
+    said = (match.group() for match in _AMOUNT.finditer(text) if _is_amount(match))
+    return list(itertools.islice(said, _AMOUNTS_PER_TURN))
 
 
 @text_cache(maxsize=4096)
 def _amounts(text: str) -> tuple[float, ...]:
     if not _MONEY.found(text):
         return ()
-    return tuple(v for m in _AMOUNT.finditer(text) if (v := _amount_value(m.group())) is not None)
+    return tuple(v for said in _amounts_in(text) if (v := _amount_value(said)) is not None)
+
+
+class _Money:
+    """The amounts a call named so far, asked whether a new one rounds any of them ("four hundred dollars"
+    after "$412.66"): two amounts are the same money when they differ by at most a tenth of the larger.
+
+    The amounts are kept by size in buckets narrower than that tenth, so only the three buckets around an
+    amount can hold one it rounds, and in each only the smallest and the largest need comparing (to float
+    precision): a look-up, however many amounts the call named.
+    """
+
+    _WIDTH = math.log(1 / 0.9)
+
+    def __init__(self) -> None:
+        self._extremes: dict[int, tuple[float, float]] = {}
+
+    def add(self, values: tuple[float, ...]) -> None:
+        for value in values:
+            bucket = self._bucket(value)
+            low, high = self._extremes.get(bucket, (value, value))
+            self._extremes[bucket] = (min(low, value), max(high, value))
+
+    def rounds(self, said: str) -> bool:
+        value = _amount_value(said)
+        if value is None:
+            return False
+        bucket = self._bucket(value)
+        return any(
+            abs(value - old) <= 0.1 * max(value, old)
+            for near in (bucket - 1, bucket, bucket + 1)
+            for old in self._extremes.get(near, ())
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self._extremes)
+
+    @classmethod
+    def _bucket(cls, value: float) -> int:
+        # Zero, and a sum too long to be a float, each keep a bucket of their own.
+        if value <= 0 or math.isinf(value):
+            return -(2**62) if value <= 0 else 2**62
+        return math.floor(math.log(value) / cls._WIDTH)
 
 
 #: Who is involved (a provider, a business, a patient's name) is context; key_info marks facts.
@@ -149,12 +211,14 @@ def markers(
     topic_turn: int | None,
     name_words: set[str],
 ) -> dict[int, list[Marker]]:
+    """Turn -> its markers, in the order they are shown."""
     found: dict[int, list[Marker]] = {}
 
     def add(turn: int, kind: MarkerType, description: str) -> None:
         found.setdefault(turn, []).append(Marker(type=kind, description=description))
 
-    frustrated = _frustrated_turns(conversation, sentiment)
+    asked = agent_before(conversation)
+    frustrated = _frustrated_turns(conversation, sentiment, asked)
     for index, description in frustrated.items():
         add(index, "frustration", description)
     shift = _shift(conversation, sentiment, frustrated)
@@ -177,12 +241,13 @@ def markers(
         add(index, "escalation_trigger", description)
     for index, leaked in findings.sensitive.items():
         add(index, "key_info", f"Caller shared {leaked}")
-    info_turns = _first_mentions(conversation, mentioned, frustrated)
+    heard = _Heard(conversation)
+    info_turns = _first_mentions(conversation, mentioned, frustrated, asked, heard)
     for index, turn_slots in info_turns.items():
         if index not in findings.sensitive:
-            details = "; ".join(dict.fromkeys(f'{s.key}: "{s.value}"' for s in turn_slots[:3]))
+            details = "; ".join(dict.fromkeys(f'{s.key}: "{s.value}"' for s in turn_slots))
             add(index, "key_info", f"Shared {details}")
-    for index, description in _fact_turns(conversation, findings, name_words, frustrated):
+    for index, description in _fact_turns(conversation, findings, name_words, frustrated, asked, heard):
         if index not in info_turns and index not in findings.sensitive:
             add(index, "key_info", description)
     if (
@@ -204,7 +269,9 @@ def _reports(text: str) -> bool:
     return sum(1 for found in _CONCRETE.findall(text) if not found[0].isupper()) >= 2
 
 
-def _frustrated_turns(conversation: Conversation, sentiment: CallSentiment) -> dict[int, str]:
+def _frustrated_turns(
+    conversation: Conversation, sentiment: CallSentiment, asked: list[str]
+) -> dict[int, str]:
     """Caller turn -> why it shows frustration.
 
     A turn counts when its own words are irritated (a frustration cue, or a milder one that is not
@@ -236,14 +303,12 @@ def _frustrated_turns(conversation: Conversation, sentiment: CallSentiment) -> d
             carried
             and _substantive(text)
             and not _ACCEPTANCE.match(text)
-            and not _answers_question(conversation, scored.index)
+            and not _answers_question(text, asked[scored.index])
         ):
             # A turn that opens by accepting ("Okay, and the hold...", "Yes, please") moves on; it carries no mood.
             found[scored.index] = "Caller is still frustrated"
         # A short answer to the agent's question neither shows nor resets the caller's mood.
-        if scored.index in found or (
-            _substantive(text) and not _answers_question(conversation, scored.index)
-        ):
+        if scored.index in found or (_substantive(text) and not _answers_question(text, asked[scored.index])):
             carried = scored.index in found
         previous = scored
     return found
@@ -265,14 +330,11 @@ def _word_count(text: str) -> int:
     return len(_DIGITS_RUN.sub(" 0 ", text).split())
 
 
-def _answers_question(conversation: Conversation, index: int) -> bool:
-    """A short reply to the agent's question (a name, a number, a date), or the details the agent
-    asked for, is an answer, not a mood."""
-    before = next(
-        (clean(t.content) for t in reversed(conversation.turns[:index]) if t.role == "assistant"), ""
-    )
-    short = _word_count(clean(conversation.turns[index].content)) <= 8
-    return ("?" in before and short) or identity_answer(conversation, index, or_reference=True)
+def _answers_question(text: str, asked: str) -> bool:
+    """A short reply (``text``, a caller turn) to the agent's question (``asked``, its last turn before), a
+    name, a number, a date, or the details the agent asked for, is an answer, not a mood."""
+    short = _word_count(text) <= 8
+    return ("?" in clean(asked) and short) or identity_answer("user", asked, or_reference=True)
 
 
 def _shift(
@@ -291,10 +353,39 @@ def _shift(
     return None
 
 
+class _Heard:
+    """What the call said before each turn, as the grounding check reads it (normalized words), asked whether
+    a phrase was said already, in time proportional to the phrase (a :class:`SuffixAutomaton` of the call's
+    words). A turn with no words leaves a mark of its own, which no phrase crosses, as the two spaces it leaves
+    between its neighbours do."""
+
+    _GAP = " "
+
+    def __init__(self, conversation: Conversation) -> None:
+        self._words = SuffixAutomaton()
+        #: Words heard before each turn.
+        self._before: list[int] = []
+        for turn in conversation.turns:
+            self._before.append(len(self._words))
+            said = normalize_text(clean(turn.content))
+            for word in said.split(" ") if said else [self._GAP]:
+                self._words.extend(word)
+
+    def said_before(self, phrase: str, turn: int) -> bool:
+        """Whether the normalized ``phrase`` was said, as whole words, before ``turn``."""
+        end = self._words.first_end(phrase.split(" ") if phrase else [self._GAP])
+        return end is not None and end <= self._before[turn]
+
+
 def _first_mentions(
-    conversation: Conversation, mentioned: list[Slot], frustrated: dict[int, str]
+    conversation: Conversation,
+    mentioned: list[Slot],
+    frustrated: dict[int, str],
+    asked: list[str],
+    heard: _Heard,
 ) -> dict[int, list[Slot]]:
-    """Turn -> the details that first appear in it: key_info marks where facts *first* appear.
+    """Turn -> the details that first appear in it (the first three shown): key_info marks where facts
+    *first* appear.
 
     A value the call already showed (the agent reading back a claim number, a date repeated in the
     handoff, "four hundred dollars" after "$412.66"), a verification secret (last four, date of birth,
@@ -302,36 +393,46 @@ def _first_mentions(
     offers ("I can offer a credit of $10") and where an indignant caller is ("Tucson? I'm in Ohio!", a
     protest against what the agent found) carry no new information.
     """
-    seen = " "
     info_turns: dict[int, list[Slot]] = {}
     by_turn: dict[int, list[Slot]] = {}
     for slot in mentioned:
         by_turn.setdefault(slot.turn, []).append(slot)
-    money: list[float] = []
+    money = _Money()
     for index, turn in enumerate(conversation.turns):
         text = clean(turn.content)
-        answer = identity_answer(conversation, index)
+        answer = identity_answer(turn.role, asked[index])
+        offered: dict[str, bool] = {}
         for slot in by_turn.get(index, ()):
-            value = normalize_text(slot.value)
             if (
                 answer
                 or slot.key in _SHOULD_NOT_RECORD
                 or slot.key.endswith("last four")
                 or _WHO_KEY.search(slot.key)
                 or (slot.key == "Caller location" and index in frustrated)
-                or f" {value} " in seen
-                or (_AMOUNT.fullmatch(slot.value) and _restated(slot.value, money))
-                or (turn.role == "assistant" and _AGENT_OFFER.search(_sentence_with(text, slot.value)))
+                or heard.said_before(normalize_text(slot.value), index)
+                or (_is_amount(_AMOUNT.fullmatch(slot.value)) and money.rounds(slot.value))
             ):
                 continue
-            info_turns.setdefault(index, []).append(slot)
-        seen += normalize_text(text) + " "
-        money += _amounts(text)
+            if turn.role == "assistant":
+                if slot.value not in offered:
+                    offered[slot.value] = _AGENT_OFFER.search(_sentence_with(text, slot.value)) is not None
+                if offered[slot.value]:
+                    continue
+            shown = info_turns.setdefault(index, [])
+            shown.append(slot)
+            if len(shown) == 3:
+                break
+        money.add(_amounts(text))
     return info_turns
 
 
 def _fact_turns(
-    conversation: Conversation, findings: Findings, name_words: set[str], frustrated: dict[int, str]
+    conversation: Conversation,
+    findings: Findings,
+    name_words: set[str],
+    frustrated: dict[int, str],
+    asked: list[str],
+    heard: _Heard,
 ) -> list[tuple[int, str]]:
     """Turns that state concrete facts no typed slot catches: what the agent found on the account
     ("I see a SIM change on your line at 6:52 this morning"), and the caller's later statements
@@ -347,42 +448,59 @@ def _fact_turns(
     first_user = next(
         (i for i, t in enumerate(conversation.turns) if t.role == "user" and clean(t.content)), None
     )
-    seen = " "
-    money: list[float] = []
+    money = _Money()
     for index, turn in enumerate(conversation.turns):
-        text = clean(turn.content)
-        earlier, seen = seen, f"{seen}{normalize_text(text)} "
-        before, money = money, [*money, *_amounts(text)]
-        if turn.role == "user" and (
-            first_user is None
-            or index <= first_user
-            or identity_answer(conversation, index)
-            or (
-                index in findings.escalations and not findings.escalations[index].startswith("Caller reports")
-            )
-        ):
-            continue
-        said = [s for s in sentences(turn.content) if "?" not in s]
-        if turn.role == "assistant":
-            said = [s for s in said if _LOOKUP.found(s)]
-        statement = " ".join(said)
-        # Only an amount the call already named is restated; most turns come before any.
-        for amount in _AMOUNT.findall(statement) if before else ():
-            if _restated(amount, before):
-                statement = statement.replace(amount, " ")
-        if index in frustrated:
-            statement = _WHEN.sub(" ", statement)
-        if len(statement.split()) < 6:
-            continue
-        concrete = [
+        detail = _fact(conversation, findings, name_words, frustrated, asked, heard, money, first_user, index)
+        if detail is not None:
+            found.append((index, detail))
+        money.add(_amounts(clean(turn.content)))
+    return found
+
+
+def _fact(
+    conversation: Conversation,
+    findings: Findings,
+    name_words: set[str],
+    frustrated: dict[int, str],
+    asked: list[str],
+    heard: _Heard,
+    money: _Money,
+    first_user: int | None,
+    index: int,
+) -> str | None:
+    turn = conversation.turns[index]
+    if turn.role == "user" and (
+        first_user is None
+        or index <= first_user
+        or identity_answer(turn.role, asked[index])
+        or (index in findings.escalations and not findings.escalations[index].startswith("Caller reports"))
+    ):
+        return None
+    said = [s for s in sentences(turn.content) if "?" not in s]
+    if turn.role == "assistant":
+        said = [s for s in said if _LOOKUP.found(s)]
+    statement = " ".join(said)
+    # Only an amount the call already named is restated; most turns come before any.
+    for amount in dict.fromkeys(_amounts_in(statement)) if money else ():
+        if money.rounds(amount):
+            statement = statement.replace(amount, " ")
+    if index in frustrated:
+        statement = _WHEN.sub(" ", statement)
+    if len(statement.split()) < 6:
+        return None
+    concrete = next(
+        (
             m.group(0)
             for m in _CONCRETE.finditer(statement)
-            if (said_as := normalize_text(m.group(0))) not in name_words and f" {said_as} " not in earlier
-        ]
-        if concrete:
-            who = "The AI found" if turn.role == "assistant" else "Caller added"
-            found.append((index, f'{who} a detail: "{concrete[0]}"'))
-    return found
+            if (said_as := normalize_text(m.group(0))) not in name_words
+            and not heard.said_before(said_as, index)
+        ),
+        None,
+    )
+    if concrete is None:
+        return None
+    who = "The AI found" if turn.role == "assistant" else "Caller added"
+    return f'{who} a detail: "{concrete}"'
 
 
 def _sentence_with(text: str, value: str) -> str:

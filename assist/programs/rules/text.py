@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -26,6 +26,8 @@ __all__ = [
     "UNITS",
     "CallText",
     "Cue",
+    "SuffixAutomaton",
+    "agent_before",
     "call_text",
     "clean",
     "digits_in",
@@ -165,6 +167,70 @@ def sentence_around(text: str, position: int) -> str:
     index = bisect.bisect_right(starts, position) - 1
     end = starts[index + 1] if index + 1 < len(starts) else len(text)
     return text[starts[index] : end].rstrip()
+
+
+def agent_before(conversation: Conversation) -> list[str]:
+    """For each turn, what the agent said in its last turn before it (empty before the agent's first)."""
+    before: list[str] = []
+    said = ""
+    for turn in conversation.turns:
+        before.append(said)
+        if turn.role == "assistant":
+            said = turn.content
+    return before
+
+
+class SuffixAutomaton:
+    """Every stretch of a sequence of tokens (words, characters) added so far, found in time proportional to
+    the stretch, not to the sequence: a suffix automaton (Blumer et al., 1985), which also records where each
+    stretch first ends. Building it costs a few steps per token."""
+
+    def __init__(self) -> None:
+        self._next: list[dict[str, int]] = [{}]
+        self._link = [-1]
+        self._length = [0]
+        self._first_end = [0]
+        self._last = 0
+
+    def __len__(self) -> int:
+        """How many tokens were added."""
+        return self._length[self._last]
+
+    def extend(self, token: str) -> None:
+        new = len(self._length)
+        self._length.append(self._length[self._last] + 1)
+        self._first_end.append(self._length[new])
+        self._next.append({})
+        self._link.append(0)
+        state = self._last
+        while state != -1 and token not in self._next[state]:
+            self._next[state][token] = new
+            state = self._link[state]
+        if state != -1:
+            known = self._next[state][token]
+            if self._length[state] + 1 == self._length[known]:
+                self._link[new] = known
+            else:
+                copy = len(self._length)
+                self._length.append(self._length[state] + 1)
+                self._first_end.append(self._first_end[known])
+                self._next.append(dict(self._next[known]))
+                self._link.append(self._link[known])
+                while state != -1 and self._next[state].get(token) == known:
+                    self._next[state][token] = copy
+                    state = self._link[state]
+                self._link[known] = self._link[new] = copy
+        self._last = new
+
+    def first_end(self, stretch: Iterable[str]) -> int | None:
+        """How many tokens had been added when ``stretch`` first ended, or None when it never occurs."""
+        state = 0
+        for token in stretch:
+            found = self._next[state].get(token)
+            if found is None:
+                return None
+            state = found
+        return self._first_end[state]
 
 
 def digits_in(text: str) -> list[str]:

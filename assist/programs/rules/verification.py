@@ -13,8 +13,16 @@ from typing import Literal
 
 from assist._memo import text_cache
 from assist.grounding import normalize_text
-from assist.programs.rules.text import CallText, clean, digits_in, luhn_ok, phrases, sentences
-from assist.schema import Conversation
+from assist.programs.rules.text import (
+    CallText,
+    SuffixAutomaton,
+    clean,
+    digits_in,
+    luhn_ok,
+    phrases,
+    sentences,
+)
+from assist.schema import Conversation, Role
 
 __all__ = [
     "Leak",
@@ -116,14 +124,17 @@ def _leak(text: str, question: str) -> Leak | None:
 def read_out_unverified(call: CallText, verified: int | None) -> int | None:
     """The agent turn, before any verification, that reads out a long number from the record that
     the caller never said (a full bank account or routing number)."""
-    said = ""
-    for index, (role, text) in enumerate(call.turns):
-        if verified is not None and index >= verified:
-            return None
+    unverified = call.turns[:verified] if verified is not None else call.turns
+    if not any(role == "assistant" and _NUMBER_ON_FILE.search(text) for role, text in unverified):
+        return None
+    said = SuffixAutomaton()  # the digits the caller read out, number by number
+    for index, (role, text) in enumerate(unverified):
         if role == "user":
-            said += " " + " ".join(digits_in(text))
+            for number in digits_in(text):
+                for digit in f" {number}":
+                    said.extend(digit)
         elif _NUMBER_ON_FILE.search(text) and any(
-            len(number) >= 8 and number not in said for number in digits_in(text)
+            len(number) >= 8 and said.first_end(number) is None for number in digits_in(text)
         ):
             return index
     return None
@@ -145,14 +156,14 @@ def record_found(conversation: Conversation, leaks: dict[int, Leak], name_words:
     return None
 
 
-def identity_answer(conversation: Conversation, index: int, *, or_reference: bool = False) -> bool:
-    """A caller turn answering the agent's identity check: what it gives is the check, not the
-    call's facts (the name, date of birth, ZIP, email or code the agent asked for). With
-    ``or_reference``, also an answer giving the reference asked for ("your name and loan number")."""
-    if conversation.turns[index].role != "user":
+def identity_answer(role: Role, agent_before: str, *, or_reference: bool = False) -> bool:
+    """A caller turn answering the agent's identity check (``agent_before``, the agent's last turn before it):
+    what it gives is the check, not the call's facts (the name, date of birth, ZIP, email or code the agent
+    asked for). With ``or_reference``, also an answer giving the reference asked for ("your name and loan
+    number")."""
+    if role != "user":
         return False
-    before = next((t.content for t in reversed(conversation.turns[:index]) if t.role == "assistant"), "")
-    identity, reference = _asks_for(before)
+    identity, reference = _asks_for(agent_before)
     return (identity or reference) if or_reference else (identity and not reference)
 
 

@@ -1,9 +1,15 @@
-"""Turn markers and compliance flags of the rules program on short calls in the spoken style."""
+"""Turn markers and compliance flags of the rules program on short calls in the spoken style; what was said
+before, looked up, is what a search of the earlier turns finds."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assist.grounding import normalize_text
+from assist.programs.rules.markers import _Heard, _Money
 from assist.schema import AgentAssistPortal
-from tests.programs.rules.conftest import brief
+from tests.programs.rules.conftest import brief, conversation
 
 
 def marked(portal: AgentAssistPortal, kind: str) -> list[int]:
@@ -379,3 +385,32 @@ def test_a_denial_with_a_spelled_claim_number_and_no_appeal_is_flagged() -> None
         ("assistant", "The decision is final. I'll connect you with a representative."),
     )
     assert flags(portal) == {"regulatory_requirement"}
+
+
+_SAID = st.lists(
+    st.sampled_from(["", "One", "two", "one, two", "$1", "three!", "two one"]), min_size=1, max_size=8
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SAID, st.sampled_from(["", "one", "two", "one two", "two one", "two one two", "1", "three"]))
+def test_what_was_heard_before_a_turn_is_what_the_earlier_turns_said(said: list[str], phrase: str) -> None:
+    call = conversation(*(("user", text) for text in said))
+    heard = _Heard(call)
+    earlier = " "
+    for turn, text in enumerate(said):
+        assert heard.said_before(phrase, turn) == (f" {phrase} " in earlier)
+        earlier += normalize_text(text) + " "
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(0, 2_000, allow_nan=False).map(lambda v: round(v, 2)), max_size=30),
+    st.floats(0, 2_000, allow_nan=False).map(lambda v: round(v, 2)),
+)
+def test_an_amount_rounds_one_said_before_when_within_a_tenth(earlier: list[float], amount: float) -> None:
+    money = _Money()
+    money.add(tuple(earlier))
+    said = f"${amount:.2f}"
+    value = float(f"{amount:.2f}")
+    assert money.rounds(said) == any(abs(value - old) <= 0.1 * max(value, old) for old in earlier)

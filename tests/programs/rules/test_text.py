@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from assist.programs.rules import text
-from assist.programs.rules.text import ENGLISH_WORDS, Cue, clean, sentence_around, sentences
+from assist.programs.rules.text import (
+    ENGLISH_WORDS,
+    Cue,
+    SuffixAutomaton,
+    clean,
+    sentence_around,
+    sentences,
+)
 from tests.programs.rules.conftest import MIXED_TEXT
 
 
@@ -44,3 +51,16 @@ def test_the_sentence_around_any_position_is_one_the_splitter_gives(said: str, d
 
 def test_english_words_are_vaders_whole_lexicon() -> None:
     assert frozenset(SentimentIntensityAnalyzer().lexicon) == ENGLISH_WORDS
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from("ab "), max_size=30).map("".join), st.lists(st.sampled_from("ab "), max_size=6)
+)
+def test_the_suffix_automaton_finds_where_a_stretch_first_ends(sequence: str, stretch: list[str]) -> None:
+    automaton = SuffixAutomaton()
+    for token in sequence:
+        automaton.extend(token)
+    first = sequence.find("".join(stretch))
+    assert len(automaton) == len(sequence)
+    assert automaton.first_end(stretch) == (None if first < 0 else first + len(stretch))
