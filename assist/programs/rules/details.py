@@ -11,9 +11,12 @@ appear in the transcript. Keys are short and use the speakers' own head noun ("C
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
+import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assist.programs.rules.names import is_name_word
@@ -78,7 +81,7 @@ _TIME = re.compile(
 )
 #: An amount, with its period when it recurs ("$500 a month", "$59.99 per month").
 _MONEY = re.compile(
-    rf"(?:\$\s?\d(?:[\d,]*\d)?(?:\.\d{{2}})?|\b\d(?:[\d,]*\d)?(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
+    rf"(?:\$\s?\d(?:[\d,]*\d)?(?:\.\d{{2}})?|(?<![\d,])\b\d(?:[\d,]*\d)?(?:\.\d{{2}})? (?:dollars|bucks|usd)\b|"
     rf"\b(?:{NUMBER_WORD}[ -]){{1,8}}(?:dollars|bucks)(?: and (?:{NUMBER_WORD} ){{1,3}}cents)?\b)"
     rf"(?: (?:a|per|each) (?P<period>month|year|week|night)\b)?",
     re.IGNORECASE,
@@ -93,7 +96,7 @@ _THRESHOLD = re.compile(
 _CHANGED_TO = re.compile(r"\bfrom \S+(?: a (?:month|year))? (?:up |down )?to\s*$", re.IGNORECASE)
 #: "eight thousand dollars of damage", "$200 in fees": what the amount is of.
 _AMOUNT_OF = re.compile(
-    r"^ (?:of|in|worth of) (damages?|fees|charges|repairs|rent|interest|credit)\b", re.IGNORECASE
+    r" (?:of|in|worth of) (damages?|fees|charges|repairs|rent|interest|credit)\b", re.IGNORECASE
 )
 _EMAIL = re.compile(
     r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b\w+(?: dot \w+)? at \w+ dot (?:com|net|org|edu)\b", re.IGNORECASE
@@ -181,7 +184,7 @@ _FILLER_LEAD = re.compile(
     r"the|my|our|from|to|into|i think|i'd like|i would like|it would be|it'll be|gonna be|that'd be|like)\b[ ,]*)+",
     re.IGNORECASE,
 )
-_FILLER_TAIL = re.compile(r"(?:[ ,]+(?:um+|uh+|er|like))+$", re.IGNORECASE)
+_FILLER_WORD = re.compile(r"um+|uh+|er|like", re.IGNORECASE)
 _ANSWER_BAD = re.compile(
     r"\b(?:repeat|sorry|what|pardon|hold on|hang on|i don't know|not sure|one (?:sec|second|moment))\b",
     re.IGNORECASE,
@@ -189,6 +192,13 @@ _ANSWER_BAD = re.compile(
 #: Slots whose value is an identifier, not a phrase.
 _ID_SLOT = re.compile(r"\b(?:number|code|id|reference|#)$", re.IGNORECASE)
 _CHOICE_SLOT = re.compile(r"\b(?:account|card)\b")
+#: Matches of each kind read from one turn. Calls hold at most four of a kind in a turn; a turn holding many
+#: more is a list read out (or a made-up one), whose items neither the brief's ten details nor the markers'
+#: first three would show, and reading each costs what a word costs many times over.
+_PER_KIND = 20
+#: Details kept at most: the brief shows ten and the amount at stake is one of the first, so no more are
+#: compared with each other (every kept value is compared with every new one).
+_MAX_DETAILS = 50
 _KEY_FIXES = {"dob": "Date of birth", "birthday": "Date of birth", "zip": "ZIP code", "zip code": "ZIP code"}
 
 #: US states and the largest US cities: places lowercase (ASR-style) transcripts name without capitals.
@@ -240,7 +250,7 @@ _MEASURE = re.compile(
     r"(?![\w$.,-]?\d| \d| ?(?:dollars|bucks|cents|digits|times|days|weeks|months|years|hours|minutes))",
     re.IGNORECASE,
 )
-_UNIT_AMOUNT = re.compile(rf"\b\d[\d,]*(?:\.\d+)? ?(?:{_UNITS})\b", re.IGNORECASE)
+_UNIT_AMOUNT = re.compile(rf"(?<![\d,])\b\d[\d,]*(?:\.\d+)? ?(?:{_UNITS})\b", re.IGNORECASE)
 #: What an amount in a unit measures when no subject names it.
 _UNIT_KEYS = (("kilowatt", "Usage"), ("kwh", "Usage"), ("gallon", "Usage"), ("gigabyte", "Data usage"),
               ("gb", "Data usage"), ("mile", "Mileage"), ("degree", "Temperature"), ("pound", "Weight"))  # fmt: skip
@@ -385,11 +395,14 @@ def _unstop(value: str) -> str:
 def _typed(text: str, index: int, question: str) -> list[Slot]:
     found: list[Slot] = []
     lower = text.lower()
+    # What every match below may ask of the question, worked out once: a turn can hold thousands of matches.
+    asked = question.lower()
+    about_card = "card" in lower or "card" in asked
     has_digit = any(map(str.isdigit, text))
     # Cheap substring checks first: these patterns are long alternations and most turns match none.
-    for match in _EMAIL.finditer(text) if "@" in text or " dot " in lower else ():
+    for match in _some(_EMAIL, text) if "@" in text or " dot " in lower else ():
         found.append(Slot("Email", match.group(0), index))
-    addresses = list(_ADDRESS.finditer(text)) if has_digit else []
+    addresses = list(_some(_ADDRESS, text)) if has_digit else []
     for i, match in enumerate(addresses):
         # "44 Elm Street to 910 Birchwood Drive": a move or a ride from one address to the other.
         following = addresses[i + 1] if i + 1 < len(addresses) else None
@@ -401,39 +414,43 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         else:
             key = "Address"
         found.append(Slot(key, match.group(0).rstrip("."), index))
-    for match in _LAST_FOUR.finditer(text) if "last" in lower else ():
+    four_of = _LAST_FOUR_OF.search(asked) if "last" in lower else None
+    for match in _some(_LAST_FOUR, text) if "last" in lower else ():
         # Whose four digits: named in the reply, else in the question ("the last four of your Social?").
-        asked = _LAST_FOUR_OF.search(question.lower())
-        kind = _four_owner(match.group(0).lower()) or (_four_owner(asked.group(1)) if asked else None)
-        kind = kind or ("Card" if "card" in (text + question).lower() else "Account")
+        kind = _four_owner(match.group(0).lower()) or (_four_owner(four_of.group(1)) if four_of else None)
+        kind = kind or ("Card" if about_card else "Account")
         found.append(Slot(f"{kind} last four", match.group(1), index))
-    for match in _RESET_SENT.finditer(text) if "reset" in lower else ():
+    for match in _some(_RESET_SENT, text) if "reset" in lower else ():
         found.append(Slot("Password reset", match.group(1), index))
     # The phone number a one-time code goes to only routes the code; it is not a detail of the request.
-    for match in _ENDING.finditer(text) if "ending" in lower and "code" not in lower else ():
+    for match in _some(_ENDING, text) if "ending" in lower and "code" not in lower else ():
         found.append(Slot(f"{_four_owner(match.group(1).lower())} last four", match.group(2), index))
+    # Labelled identifiers, in order and not overlapping: (start, end) of each.
     labelled: list[tuple[int, int]] = []
-    for match in _LABELLED_ID.finditer(text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
+    label_nouns: dict[str, str] = {}
+    for match in _some(_LABELLED_ID, text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
         value = _id_value(match.group(3), answered=False)
         if value is not None:
             label = match.group(1).lower()
             # The noun the speakers used ("confirmation code" vs "confirmation number"), else the label
             # alone as they said it ("file DEN48812", "flight 1182").
-            said = match.group(2) or re.search(rf"\b{label} (number|code|id)\b", question.lower())
-            noun = said if isinstance(said, str) else said.group(1) if said else ""
+            if label not in label_nouns:
+                in_question = re.search(rf"\b{label} (number|code|id)\b", asked)
+                label_nouns[label] = in_question.group(1) if in_question else ""
+            noun = match.group(2) or label_nouns[label]
             noun = "number" if noun.startswith(("no", "#")) else noun
             found.append(Slot(_key(f"{label} {noun}"), _corrected_id(value, text, match.end()), index))
             labelled.append(match.span())
-    for match in _NAMED_ID.finditer(text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
+    for match in _some(_NAMED_ID, text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
         value = _id_value(match.group(3), answered=False)
-        if value is not None and not any(s <= match.start() < e for s, e in labelled):
+        if value is not None and not _inside(match.start(), labelled):
             found.append(Slot(_key(f"{match.group(1)} {match.group(2)}"), value, index))
-    for match in _VEHICLE.finditer(text) if has_digit and not text.islower() else ():
+    for match in _some(_VEHICLE, text) if has_digit and not text.islower() else ():
         found.append(Slot("Vehicle", match.group(1), index))
-    for match in _ZIP.finditer(text) if "zip" in lower else ():
+    for match in _some(_ZIP, text) if "zip" in lower else ():
         found.append(Slot("ZIP code", match.group(1), index))
     money = "$" in text or "dollar" in lower or "buck" in lower or "usd" in lower
-    for match in _MONEY.finditer(text) if money else ():
+    for match in _some(_MONEY, text) if money else ():
         before = text[max(0, match.start() - 40) : match.start()]
         if _THRESHOLD.search(before):
             continue
@@ -442,31 +459,31 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         value = re.sub(r"\s(?:a|per|each)$", "", value, flags=re.IGNORECASE)
         if value.lower().startswith(("a ", "and ")):
             value = value.split(" ", 1)[1]
-        of = _AMOUNT_OF.match(text[match.end() :])
+        of = _AMOUNT_OF.match(text, match.end())
         key = _key(of.group(1).rstrip("s")) if of else _context_key(text, match.start(), "", _MONEY_NOUNS)
         key = _MONEY_KEYS.get(key, key)
         if _CHANGED_TO.search(before):
             key = f"New {key.lower() or 'amount'}"
         found.append(Slot(key or (_PERIOD_KEYS[period.lower()] if period else "Amount"), value, index))
-    for match in _DATE.finditer(text) if has_digit or _DATE_WORD.search(lower) else ():
-        noun = _context_key(text + " " + question, match.start(), "", _DATE_NOUNS).lower()
-        if "birth" in question.lower() or "birthday" in question.lower():
-            noun = "birth"
+    birth_asked = "birth" in asked
+    day_asked = _DAY_ASKED.search(question) is not None
+    for match in _some(_DATE, text) if has_digit or _DATE_WORD.search(lower) else ():
+        noun = "birth" if birth_asked else _context_key(text, match.start(), "", _DATE_NOUNS).lower()
         key = _DATE_KEYS.get(noun, f"{_key(noun)} date" if noun else "Date")
         if _WEEKDAY_ONLY.match(match.group(0)):
             # A weekday alone is a detail when it answers "what day?"; said in passing ("I called Tuesday",
             # "it says Friday") it dates nothing, and :func:`collect` leaves it out.
-            key = "Day" if _DAY_ASKED.search(question) else _PASSING_DAY
+            key = "Day" if day_asked else _PASSING_DAY
         elif _DATE_SPAN.search(match.group(0)) and not _CLOCK_SPAN.search(match.group(0)):
             key += "s"  # "Charge dates": two days or a span
         found.append(Slot(key, _unstop(match.group(0)), index))
-    for match in _TIME.finditer(text) if has_digit else ():
+    for match in _some(_TIME, text) if has_digit else ():
         found.append(Slot("Time", _unstop(match.group(0)), index))
-    for match in _CARD_TYPE.finditer(text) if "card" in lower else ():
+    for match in _some(_CARD_TYPE, text) if "card" in lower else ():
         found.append(Slot("Card type", match.group(1), index))
     found.extend(_places(text, index) if _PLACE_HINT.search(lower) else ())
     found.extend(_stated(text, index, has_digit=has_digit))
-    for match in _FULL_CARD.finditer(text) if has_digit and "card" in (lower + question.lower()) else ():
+    for match in _some(_FULL_CARD, text) if has_digit and about_card else ():
         found.append(Slot("Card last four", match.group(1), index))
     transfer = _FUNDS_TRANSFER.search(text) if "from" in lower else None
     if transfer and _ACCOUNT_TYPE.fullmatch(transfer.group(1)) and _ACCOUNT_TYPE.fullmatch(transfer.group(2)):
@@ -475,12 +492,17 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     return found
 
 
+def _some(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The first :data:`_PER_KIND` matches of ``pattern`` in ``text``."""
+    return itertools.islice(pattern.finditer(text), _PER_KIND)
+
+
 def _stated(text: str, index: int, *, has_digit: bool) -> list[Slot]:
     """Details told in passing: measures, medication, allergies, doctors, years, products, businesses."""
     found: list[Slot] = []
     lower = text.lower()
     measured: set[str] = set()
-    for match in _MEASURE.finditer(text) if has_digit else ():
+    for match in _some(_MEASURE, text) if has_digit else ():
         subject = match.group(1)
         # "your usual is about 700" is too vague to keep: a measure has a unit, a decimal, or a named subject.
         named = " " in subject or any(c.isupper() or c.isdigit() for c in subject)
@@ -490,47 +512,72 @@ def _stated(text: str, index: int, *, has_digit: bool) -> list[Slot]:
             )
             found.append(Slot(key[:1].upper() + key[1:], match.group(2), index))
             measured.add(match.group(2))
-    for match in _UNIT_AMOUNT.finditer(text) if has_digit else ():
+    for match in _some(_UNIT_AMOUNT, text) if has_digit else ():
         unit_key = next((k for u, k in _UNIT_KEYS if u in match.group(0).lower()), None)
         if unit_key and match.group(0) not in measured:
             found.append(Slot(unit_key, match.group(0), index))
-    for match in _MEDICATION.finditer(text) if has_digit and _DOSE_HINT.search(lower) else ():
+    for match in _some(_MEDICATION, text) if has_digit and _DOSE_HINT.search(lower) else ():
         found.append(Slot("Medication", match.group(1), index))
-    for match in _ALLERGY.finditer(text) if "allergic" in lower else ():
+    for match in _some(_ALLERGY, text) if "allergic" in lower else ():
         found.append(Slot("Allergy", match.group(1), index))
-    for match in _DOCTOR.finditer(text) if "Dr" in text or "Doctor" in text else ():
+    for match in _some(_DOCTOR, text) if "Dr" in text or "Doctor" in text else ():
         found.append(Slot("Provider", match.group(0), index))
-    for match in _YEAR.finditer(text) if has_digit else ():
+    for match in _some(_YEAR, text) if has_digit else ():
         found.append(Slot("Year", match.group(1), index))
-    for match in _PRODUCT.finditer(text) if has_digit and not text.islower() else ():
+    for match in _some(_PRODUCT, text) if has_digit and not text.islower() else ():
         if match.group(1).split()[0].lower() not in _NOT_PRODUCT:
             found.append(Slot("Product", match.group(1), index))
-    for match in _PLAN.finditer(text) if _PLAN_HINT.search(lower) else ():
+    for match in _some(_PLAN, text) if _PLAN_HINT.search(lower) else ():
         found.append(Slot("Plan", match.group(1), index))
-    for match in _BUSINESS.finditer(text) if _BUSINESS_HINT.search(lower) else ():
+    for match in _some(_BUSINESS, text) if _BUSINESS_HINT.search(lower) else ():
         found.append(Slot("Business name", match.group(1), index))
     return found
 
 
 def _places(text: str, index: int) -> list[Slot]:
-    """Places said after a cue: the caller's whereabouts, a destination, a route, any other place."""
+    """Places said after a cue: the caller's whereabouts, a destination, a route, any other place.
+
+    A place an earlier cue took is not taken again ("I'm in Ohio" is the caller's location, not also a
+    "Location"); one cue's matches never overlap each other.
+    """
     found: list[Slot] = []
     taken: list[tuple[int, int]] = []
     for key, cue in _PLACE_CUES:
-        for match in cue.finditer(text):
-            start, end = match.span(1)
+        spans: list[tuple[int, int]] = []
+        for match in _some(cue, text):
             place = match.group(1)
-            if any(s <= start < e for s, e in taken) or place.split()[0].lower() in _NOT_PLACE:
+            if _inside(match.start(1), taken) or place.split()[0].lower() in _NOT_PLACE:
                 continue
-            taken.append((start, end))
+            spans.append(match.span(1))
             found.append(Slot(key, place, index))
+        taken = _union(taken, spans)
     return found
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``position`` falls in one of ``spans`` (sorted, none overlapping): a look-up, not a scan."""
+    at = bisect.bisect_right(spans, (position, math.inf)) - 1
+    return at >= 0 and position < spans[at][1]
+
+
+def _union(first: list[tuple[int, int]], second: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The positions either list of spans covers, as sorted spans none overlapping."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(first + second):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _question_slot(question: str) -> str | None:
     """The thing an agent question asks for ("company name", "source account"), if it asks one."""
     if _WHERE.found(question):
         return "location"
+    # Facts about the whole question, each looked for once however many phrases it asks about.
+    own_phone = re.search(r"\byour phone number\b", question, re.IGNORECASE) is not None
+    code_sent = re.search(r"\b(?:sent|texted|text)\b", question.lower()) is not None
     for match in _QUESTION.finditer(question):
         phrase = re.sub(r"^(?:is|are|was|your|the|that|a|an)\s+", "", match.group(1).strip().lower())
         spoken = [w for w in phrase.split() if w not in _FILLER_WORDS]
@@ -539,16 +586,14 @@ def _question_slot(question: str) -> str | None:
         # The caller's own name and number are the header's job, not information items.
         if not words or len(words) > 4 or phrase in _CALLER_NAME_SLOTS or words[-1] in _SLOT_STOP:
             continue
-        if phrase == "phone number" and re.search(r"\byour phone number\b", question, re.IGNORECASE):
+        if phrase == "phone number" and own_phone:
             continue
         if words[0] in {"them", "it", "him", "her", "those", "these", "any", "one"}:
             continue  # "do you have them with you?" asks about something already named
         if words[0] in {"can", "i", "you", "we", "it", "this", "would", "time", "day"} and len(words) > 1:
             continue
         # A one-time code read back only proves identity; it is not a detail of the request.
-        if {"digits", "code", "passcode"} & set(words) and re.search(
-            r"\b(?:sent|texted|text)\b", question.lower()
-        ):
+        if {"digits", "code", "passcode"} & set(words) and code_sent:
             continue
         phrase = re.sub(r"^(?:which|what) ", "", phrase)
         if phrase in {"number", "that number", "this number"}:
@@ -565,7 +610,7 @@ def _question_slot(question: str) -> str | None:
 _SSN_SAID = re.compile(r"\bsocial(?: security)?\b|\bssn\b", re.IGNORECASE)
 #: "7730-0418-22. Wait, no, 7730-0418-26": the caller correcting the identifier just read.
 _ID_CORRECTION = re.compile(
-    rf"^[.,!?]?\s*(?:(?:wait|sorry|no|oops|actually|i mean|my bad)\b[,.!]?\s*)+(?:it's |its |it is )?"
+    rf"[.,!?]?\s*(?:(?:wait|sorry|no|oops|actually|i mean|my bad)\b[,.!]?\s*)+(?:it's |its |it is )?"
     rf"({_ID_TOKEN}(?: {_ID_TOKEN})*)",
     re.IGNORECASE,
 )
@@ -573,7 +618,7 @@ _ID_CORRECTION = re.compile(
 
 def _corrected_id(value: str, text: str, end: int) -> str:
     """The identifier as the speaker corrected it right after reading it, else as read."""
-    fix = _ID_CORRECTION.match(text[end:])
+    fix = _ID_CORRECTION.match(text, end)
     better = _id_value(fix.group(1), answered=False) if fix else None
     return better if better is not None and abs(len(better) - len(value)) <= 2 else value
 
@@ -588,14 +633,19 @@ def _identifier(answer: str) -> str | None:
     # A Social Security number read out is never a detail to keep: digits in a sentence that names it, or
     # nine digits read in a turn that does ("... my Social Security number. It's 3 1 4, 6 2, 8 8 0 5.").
     ssn_turn = _SSN_SAID.search(answer) is not None
+    ssn_sentences: dict[str, bool] = {}
+
+    def about_ssn(sentence: str) -> bool:
+        if sentence not in ssn_sentences:
+            ssn_sentences[sentence] = _SSN_SAID.search(sentence) is not None or any(
+                len(number) == 9 for number in digits_in(sentence)
+            )
+        return ssn_sentences[sentence]
+
     runs = [
         (m.start(), _id_value(m.group(0), answered=True))
         for m in _ID_RUN.finditer(answer)
-        if not ssn_turn
-        or not (
-            _SSN_SAID.search(sentence := sentence_around(answer, m.start()))
-            or any(len(number) == 9 for number in digits_in(sentence))
-        )
+        if not ssn_turn or not about_ssn(sentence_around(answer, m.start()))
     ]
     start, value = next(((i, v) for i, v in reversed(runs) if v is not None), (0, None))
     # The tail of a phonetic spelling ("M as in Mary, 5 0 1 9 8") is not the identifier; its restatement is.
@@ -613,10 +663,15 @@ def _id_value(run: str, *, answered: bool) -> str | None:
     """
     tokens = run.strip(" #").split(" ")
     written = any(c.isdigit() for c in run)
-    while tokens and (tokens[-1].lower() in {"a", "i"} or (written and _SPOKEN_ID_WORD.match(tokens[-1]))):
-        tokens.pop()
-    while tokens and (tokens[0].lower() in {"a", "i"} or (written and _SPOKEN_ID_WORD.match(tokens[0]))):
-        tokens.pop(0)
+
+    def speech(token: str) -> bool:
+        return token.lower() in {"a", "i"} or (written and _SPOKEN_ID_WORD.match(token) is not None)
+
+    end = len(tokens)
+    while end and speech(tokens[end - 1]):
+        end -= 1
+    start = next((i for i in range(end) if not speech(tokens[i])), end)
+    tokens = tokens[start:end]
     value = " ".join(tokens)
     if written:
         enough = len(value.replace(" ", "")) >= 3 if answered else sum(c.isdigit() for c in value) >= 3
@@ -658,7 +713,7 @@ def _answer_value(answer: str, slot: str) -> str | None:
         text = text.split(",")[0]
         if not _name_like(text, cased=answer != answer.lower()):
             return None
-    text = _FILLER_TAIL.sub("", text)
+    text = _without_filler_tail(text)
     # A place is described, not named: "I-40 eastbound, just past mile marker 198, near Flagstaff".
     if not text or len(text.split()) > (12 if slot == "location" else 8) or _ANSWER_BAD.search(text):
         return None
@@ -674,6 +729,21 @@ def _answer_value(answer: str, slot: str) -> str | None:
     return kind.group(1) if kind else text
 
 
+def _without_filler_tail(text: str) -> str:
+    """``text`` without the fillers it trails off with, each after a space or comma ("my checking, um").
+
+    Read from the end, one word at a time, so a long run of commas or fillers is read once.
+    """
+    end = len(text)
+    while True:
+        cut = max(text.rfind(" ", 0, end), text.rfind(",", 0, end))
+        if cut < 0 or not _FILLER_WORD.fullmatch(text, cut + 1, end):
+            return text[:end]
+        end = cut
+        while end and text[end - 1] in " ,":
+            end -= 1
+
+
 def _name_like(text: str, *, cased: bool) -> bool:
     """One to four words that can be a name, by the caller-name reader's test of a name word."""
     said = text.split()
@@ -683,11 +753,13 @@ def _name_like(text: str, *, cased: bool) -> bool:
 def collect(mentioned: list[Slot]) -> list[Slot]:
     """The details from :func:`mentions`: one value per key, one key per value (first mention wins)."""
     written_money = any("$" in s.value for s in mentioned)
-    spoken = [s for s in mentioned if _SPOKEN_AMOUNT.match(s.value) or s.value.lower().endswith(" cents")]
+    spoken = _SpokenAmounts(
+        [s for s in mentioned if _SPOKEN_AMOUNT.match(s.value) or s.value.lower().endswith(" cents")]
+    )
     kept = [
         s for s in mentioned
         if not (written_money and _SPOKEN_AMOUNT.match(s.value)) and s.key != _PASSING_DAY
-        and not _rounded_again(s, spoken)
+        and not spoken.rounded_again(s)
         and not (
             "phone" in s.key.lower()
             and not s.key.endswith("last four")
@@ -697,16 +769,39 @@ def collect(mentioned: list[Slot]) -> list[Slot]:
     return _dedupe(kept)
 
 
-def _rounded_again(slot: Slot, spoken: list[Slot]) -> bool:
-    """True for a spoken amount that rounds one said before ("twenty three bucks" after "twenty three
-    dollars and eighteen cents"): the same money, told again."""
-    if not _SPOKEN_AMOUNT.match(slot.value):
-        return False
-    number = re.sub(r"\s(?:dollars|bucks)$", "", slot.value.lower())
-    return any(
-        other.turn < slot.turn and other.value.lower().startswith(f"{number} ") and other.value != slot.value
-        for other in spoken
-    )
+class _SpokenAmounts:
+    """The spoken amounts of a call, looked up by how they begin.
+
+    For each way an amount's words begin ("twenty", "twenty three", ...): the earliest amount that begins
+    so, and the earliest one that begins so with another value. That answers "was a different amount
+    beginning with these words said before this turn?" at once, however many amounts the call holds.
+    """
+
+    def __init__(self, spoken: list[Slot]) -> None:
+        self._first: dict[str, tuple[Slot, Slot | None]] = {}
+        for slot in spoken:
+            said = slot.value.lower()
+            for cut in (i for i, char in enumerate(said) if char == " "):
+                first, other = self._first.get(said[:cut], (slot, None))
+                if slot.turn < first.turn:
+                    first, other = slot, first if first.value != slot.value else other
+                elif slot.value != first.value and (other is None or slot.turn < other.turn):
+                    other = slot
+                self._first[said[:cut]] = (first, other)
+
+    def rounded_again(self, slot: Slot) -> bool:
+        """True for a spoken amount that rounds one said before ("twenty three bucks" after "twenty three
+        dollars and eighteen cents"): the same money, told again."""
+        if not _SPOKEN_AMOUNT.match(slot.value):
+            return False
+        number = re.sub(r"\s(?:dollars|bucks)$", "", slot.value.lower())
+        found = self._first.get(number)
+        if found is None or found[0].turn >= slot.turn:
+            return False
+        first, other = found
+        if first.value != slot.value:
+            return True
+        return other is not None and other.turn < slot.turn
 
 
 def mentions(conversation: Conversation) -> list[Slot]:
@@ -756,8 +851,8 @@ def mentions(conversation: Conversation) -> list[Slot]:
             answer = text
             # A reply that also gives another detail ("Loan number is 3 0 0 7. Last four is 2218."): the
             # other detail is not the answer.
-            for slot in typed if paired or _ID_SLOT.search(asked) else ():
-                answer = answer.replace(slot.value, " ")
+            for other in dict.fromkeys(s.value for s in typed) if paired or _ID_SLOT.search(asked) else ():
+                answer = answer.replace(other, " ")
             value = _answer_value(answer, asked)
             if value is not None:
                 # A described location holds the places named in it; the whole description goes first.
@@ -770,18 +865,30 @@ def mentions(conversation: Conversation) -> list[Slot]:
         else:
             asked = None
         question = ""
-    return [s for s in slots if not _addressed_as(s, conversation)]
+    replies = _replies(conversation) if any(s.key.endswith(" name") for s in slots) else []
+    return [s for s in slots if not _addressed_as(s, replies)]
 
 
-def _addressed_as(slot: Slot, conversation: Conversation) -> bool:
+def _replies(conversation: Conversation) -> list[str]:
+    """For each turn, what the agent says next (empty when the agent says nothing more)."""
+    replies: list[str] = []
+    reply = ""
+    for turn in reversed(conversation.turns):
+        replies.append(reply)
+        if turn.role == "assistant":
+            reply = turn.content
+    return replies[::-1]
+
+
+def _addressed_as(slot: Slot, replies: list[str]) -> bool:
     """True for a named person ("the patient's name?") whom the agent's next turn thanks by first name:
     the caller gave their own name, which is the header's job, not an information item."""
     if not slot.key.endswith(" name"):
         return False
     first = re.escape(slot.value.split()[0])
-    reply = next((t.content for t in conversation.turns[slot.turn + 1 :] if t.role == "assistant"), "")
     return (
-        re.search(rf"\b(?:thanks|thank you|okay|ok|got it)[, ]+{first}\b", reply, re.IGNORECASE) is not None
+        re.search(rf"\b(?:thanks|thank you|okay|ok|got it)[, ]+{first}\b", replies[slot.turn], re.IGNORECASE)
+        is not None
     )
 
 
@@ -790,6 +897,8 @@ def _dedupe(slots: list[Slot]) -> list[Slot]:
     seen_values: list[str] = []
     kept: list[Slot] = []
     for slot in slots:
+        if len(kept) == _MAX_DETAILS:
+            break
         value = slot.value.lower()
         if slot.key in seen_keys or any(value in other or other in value for other in seen_values):
             continue

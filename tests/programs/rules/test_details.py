@@ -1,12 +1,25 @@
 """``information_collected`` extraction of the rules program: spans of dates, places, measures and
-other details said in passing, on short spoken-style calls written for these tests."""
+other details said in passing, on short spoken-style calls written for these tests; the look-ups that keep a
+long turn cheap answer what the plain definitions answer."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assist.grounding import appears_in
-from assist.programs.rules.details import collect, mentions
+from assist.programs.rules.details import (
+    Slot,
+    _inside,
+    _SpokenAmounts,
+    _union,
+    _without_filler_tail,
+    collect,
+    mentions,
+)
 from tests.programs.rules.conftest import PROGRAM, conversation
 
 
@@ -346,3 +359,65 @@ def test_a_name_given_for_an_address_and_a_pronoun_asked_about_are_no_details() 
     )
     assert "Property address" not in found
     assert "Three" not in found.values()
+
+
+_AMOUNTS = st.lists(
+    st.tuples(
+        st.integers(0, 6),
+        st.sampled_from(
+            [
+                "twenty dollars",
+                "Twenty dollars",
+                "twenty three bucks",
+                "twenty three dollars and ten cents",
+                "three dollars",
+                "twenty three dollars",
+                "ten cents",
+            ]
+        ),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_AMOUNTS)
+def test_a_spoken_amount_rounds_again_what_a_longer_one_said_before(said: list[tuple[int, str]]) -> None:
+    spoken = [Slot("Amount", value, turn) for turn, value in said]
+    looked_up = _SpokenAmounts(spoken)
+    for slot in spoken:
+        number = re.sub(r"\s(?:dollars|bucks)$", "", slot.value.lower())
+        again = bool(re.match(r"[a-z ]+ (?:dollars|bucks)$", slot.value, re.IGNORECASE)) and any(
+            other.turn < slot.turn
+            and other.value.lower().startswith(f"{number} ")
+            and other.value != slot.value
+            for other in spoken
+        )
+        assert looked_up.rounded_again(slot) == again
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["um", "Uh", "er", "like", "likes", " ", ",", "my", "checking", "x"]), max_size=14
+    )
+)
+def test_a_trailing_filler_goes_as_the_pattern_says(said: list[str]) -> None:
+    text = "".join(said)
+    assert _without_filler_tail(text) == re.sub(
+        r"(?:[ ,]+(?:um+|uh+|er|like))+$", "", text, flags=re.IGNORECASE
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), max_size=6),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), max_size=6),
+    st.integers(0, 50),
+)
+def test_a_position_is_inside_the_spans_when_one_holds_it(
+    first: list[tuple[int, int]], second: list[tuple[int, int]], position: int
+) -> None:
+    spans = [(start, start + size) for start, size in first + second]
+    merged = _union([(s, s + n) for s, n in first], [(s, s + n) for s, n in second])
+    assert _inside(position, merged) == any(start <= position < end for start, end in spans)
