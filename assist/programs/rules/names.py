@@ -66,6 +66,9 @@ _DAY = re.compile(
     r"\w+teenth|twentieth|thirtieth|twenty|thirty)$"
 )
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister", "doctor"})
+#: How many tokens after its cue a name is looked for, fillers, titles and a repeat included ("my name is, um,
+#: Dr. Dana Whitfield"): a name comes right after its cue, and reading on would read a long turn once per cue.
+_REACH = 12
 #: Fillers a caller puts before or around a name ("um", "also", "it's").
 _LEAD_FILLERS = frozenset(
     words(
@@ -170,8 +173,8 @@ def _spelled_runs(tokens: list[str]) -> list[str]:
             continue
         if len(run) >= 3:
             spelled = "".join(run)
-            said = [t for t in out if t != ","]
-            if said and said[-1].lower() == spelled.lower():
+            said = next((t for t in reversed(out) if t != ","), None)
+            if said is not None and said.lower() == spelled.lower():
                 while out and out[-1] == ",":
                     out.pop()
                 if token == ",":
@@ -234,6 +237,10 @@ def _tokens(text: str) -> list[str]:
 def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: bool) -> list[_Candidate]:
     """Names introduced by a cue inside one caller turn; ``follow`` continues a cue that ends the turn."""
     lowered = [t.lower().replace("\u2019", "'") for t in tokens]
+    # The turn opens with greetings up to here ("hi, good morning, this is ...").
+    greeted = next(
+        (i for i, w in enumerate(lowered) if not (w in _GREETINGS or not w.isalnum())), len(lowered)
+    )
     found: list[_Candidate] = []
     sentence = 0  # index of the first token of the current sentence
     for i, word in enumerate(lowered):
@@ -247,7 +254,7 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
             # "the company name is", "his name is", "my wife's name is": someone else's name.
             if prev in _OWNERS or (prev.endswith("'s") and prev != "name's"):
                 continue
-            rest = tokens[i + (2 if word == "name" else 1) :]
+            rest = _after(tokens, i + (2 if word == "name" else 1))
             score = 3
             part = "first" if prev == "first" else "last" if prev in {"last", "family"} else "full"
         elif word in {"last", "first", "family", "surname"} and (
@@ -256,25 +263,20 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
             nxt = i + (1 if word == "surname" else 2)
             if nxt < len(lowered) and lowered[nxt] in {"is", "name's"}:
                 continue  # handled by the "name is" branch
-            rest, score, part = tokens[nxt:], 2, "first" if word == "first" else "last"
-        elif (
-            word == "this"
-            and i + 1 < len(lowered)
-            and lowered[i + 1] == "is"
-            and _only_greetings(lowered[:i])
-        ):
-            rest, score = tokens[i + 2 :], 2
+            rest, score, part = _after(tokens, nxt), 2, "first" if word == "first" else "last"
+        elif word == "this" and i + 1 < len(lowered) and lowered[i + 1] == "is" and i <= greeted:
+            rest, score = _after(tokens, i + 2), 2
             weak = True
         elif _introduces_self(lowered, i, sentence, cased=cased):
-            rest, score, weak = tokens[i + 1 :], 1, True
-            relation = _relation_prefix(lowered[i + 1 :])
+            rest, score, weak = _after(tokens, i + 1), 1, True
+            relation = _relation_prefix(lowered[i + 1 : i + 4])
             if relation:
                 # "I'm his mom, Marisol Ortega", "I'm her daughter, Priya": who is speaking, said outright.
-                rest, score, weak = tokens[i + 1 + relation :], 4, False
+                rest, score, weak = _after(tokens, i + 1 + relation), 4, False
         elif word in _CORRECTIONS and (word != "mean" or prev == "i"):
             if i + 1 < len(lowered) and lowered[i + 1] in {"the", "a", "an", "that", "this", "my"}:
                 continue  # "I mean the upstairs unit": correcting a detail, not the name
-            rest = _skip_fillers(tokens[i + 1 :])
+            rest = _skip_fillers(_after(tokens, i + 1))
             name = _take_name(rest, cased=cased, weak=True)
             said_it = word != "actually" or any(w in {"it's", "its"} for w in lowered[i + 1 : i + 3])
             # One word must end its clause ("sorry, it's Petersen, with an E", not "sorry, Dave told me").
@@ -297,11 +299,16 @@ def _cue_candidates(tokens: list[str], follow: list[str], *, turn: int, cased: b
             continue
         rest = _skip_fillers(rest) if score >= 2 else rest
         if not rest and score >= 3:
-            rest = _skip_fillers(follow)
+            rest = _skip_fillers(_after(follow, 0))
         name = _take_name(rest, cased=cased, weak=weak)
         if name:
             found.append(_Candidate(name, score, part, turn))
     return found
+
+
+def _after(tokens: list[str], start: int) -> list[str]:
+    """The tokens a name after a cue is looked for in: :data:`_REACH` of them from ``start``."""
+    return tokens[start : start + _REACH]
 
 
 def _introduces_self(lowered: list[str], i: int, sentence: int, *, cased: bool) -> bool:
@@ -368,34 +375,84 @@ def _introduces_someone(clause: list[str]) -> bool:
     return bool(_OTHER_NAME.search(said) or _RECORD_NAME.search(said)) or any(t in _RELATIONS for t in tail)
 
 
-def _echoed_names(turns: Sequence[Turn], tokens: list[list[str]]) -> list[_Candidate]:
-    """A caller sentence that is only a capitalized name, which the agent then uses ("Frank Delaney." / "Mr. Delaney")."""
-    found: list[_Candidate] = []
+def _echoed_name(turns: Sequence[Turn], tokens: list[list[str]]) -> _Candidate | None:
+    """The first caller sentence that is only a capitalized name which the agent then uses ("Frank Delaney." /
+    "Mr. Delaney"): a later one could only tie with it, and the earlier one wins a tie."""
+    agent = _AgentWords(turns)
     for index, turn in enumerate(turns):
         if turn.role != "user":
             continue
         theirs = False
         for clause in _clauses(tokens[index]):
-            name = _take_name(clause, cased=True, weak=True)
-            if 2 <= len(name) == len(clause) and not theirs:
-                later = " ".join(t.content for t in turns[index + 1 :] if t.role == "assistant")
-                if any(re.search(rf"\b{re.escape(word)}\b", later) for word in name):
-                    found.append(_Candidate(name, 1, "full", index))
+            name = _take_name(clause, cased=True, weak=True) if 2 <= len(clause) <= 3 else ()
+            if 2 <= len(name) == len(clause) and not theirs and any(agent.said_after(w, index) for w in name):
+                return _Candidate(name, 1, "full", index)
             theirs = _introduces_someone(clause)
-    return found
+    return None
+
+
+class _AgentWords:
+    """The turn in which the agent last said each word, as a whole word (as ``\\bword\\b`` finds it): a word
+    runs from one word character to another, joined by single hyphens or apostrophes, and never continues
+    into more word characters. Words of up to :data:`_PIECES` pieces are looked up; longer ones, which no
+    name has, are searched for."""
+
+    _CHAIN = re.compile(r"\w+(?:[-'\u2019]\w+)*")
+    _PIECES = 6
+
+    def __init__(self, turns: Sequence[Turn]) -> None:
+        self._turns = turns
+        self._last: dict[str, int] = {}
+        for index, turn in enumerate(turns):
+            if turn.role != "assistant":
+                continue
+            for chain in self._CHAIN.finditer(turn.content):
+                said = chain.group()
+                starts = [0, *(i + 1 for i, char in enumerate(said) if char in "-'\u2019")]
+                ends = [*(start - 1 for start in starts[1:]), len(said)]
+                for first, start in enumerate(starts):
+                    for end in ends[first : first + self._PIECES]:
+                        self._last[said[start:end]] = index
+
+    def said_after(self, word: str, turn: int) -> bool:
+        """Whether the agent says ``word`` after ``turn``."""
+        if sum(word.count(mark) for mark in "-'\u2019") < self._PIECES:
+            return self._last.get(word, -1) > turn
+        later = " ".join(t.content for t in self._turns[turn + 1 :] if t.role == "assistant")
+        return re.search(rf"\b{re.escape(word)}\b", later) is not None
 
 
 def _completed_names(candidates: list[_Candidate], tokens: list[list[str]]) -> list[_Candidate]:
     """A sentence that is only a full name and repeats part of a name the caller just gave completes it
-    ("It's Vance, actually. Teo Vance.", "Kowalski. Bernadette Kowalski.")."""
+    ("It's Vance, actually. Teo Vance.", "Kowalski. Bernadette Kowalski.").
+
+    The first such sentence of the turn for each name given: a later one could only tie with it, and the
+    earlier one wins a tie.
+    """
     found: list[_Candidate] = []
+    completions: dict[int, dict[tuple[str, int], tuple[int, tuple[str, ...]]]] = {}
     for given in candidates:
         said = {w.lower() for w in given.words}
-        for clause in _clauses(tokens[given.turn]):
-            name = _take_name(clause, cased=True, weak=True)
-            if 2 <= len(name) == len(clause) and said & {w.lower() for w in name} and len(name) > len(said):
-                found.append(_Candidate(name, given.score, "full", given.turn))
+        if given.turn not in completions:
+            completions[given.turn] = _full_names(tokens[given.turn])
+        longer = [completions[given.turn].get((word, len(said))) for word in said]
+        first = min((found_name for found_name in longer if found_name is not None), default=None)
+        if first is not None:
+            found.append(_Candidate(first[1], given.score, "full", given.turn))
     return found
+
+
+def _full_names(tokens: list[str]) -> dict[tuple[str, int], tuple[int, tuple[str, ...]]]:
+    """(word, length) -> the first sentence of ``tokens`` that is only a full name longer than ``length`` words
+    and holds the (lowercased) word, with its place among the sentences."""
+    first: dict[tuple[str, int], tuple[int, tuple[str, ...]]] = {}
+    for place, clause in enumerate(_clauses(tokens)):
+        name = _take_name(clause, cased=True, weak=True) if 2 <= len(clause) <= 3 else ()
+        if 2 <= len(name) == len(clause):
+            for word in {w.lower() for w in name}:
+                for length in range(1, len(name)):
+                    first.setdefault((word, length), (place, name))
+    return first
 
 
 def _best(candidates: list[_Candidate]) -> str | None:
@@ -456,12 +513,16 @@ def caller_name(conversation: Conversation) -> str:
     candidates: list[_Candidate] = []
     asked: Part | None = None
     token_cache = [_tokens(t.content) if t.role == "user" else [] for t in turns]
+    # The first caller turn saying the call is about someone else, looked for once.
+    for_whom = next(
+        (i for i, t in enumerate(turns) if t.role == "user" and _FOR_SOMEONE.search(t.content)), len(turns)
+    )
     for index, turn in enumerate(turns):
         if turn.role == "assistant":
             text = clean(turn.content)
-            for_someone = _RECORD_NAME.search(text) and any(
-                _FOR_SOMEONE.search(t.content) for t in turns[: index + 2] if t.role == "user"
-            )
+            # Asking for the patient's name after the caller (or in the answer right after) said it is for
+            # someone else asks for that someone's name.
+            for_someone = _RECORD_NAME.search(text) and for_whom <= index + 1
             if _NAME_QUESTION.found(text) and not _OTHER_NAME.search(text) and not for_someone:
                 part_match = _PART_QUESTION.search(text)
                 asked = (
@@ -486,7 +547,8 @@ def caller_name(conversation: Conversation) -> str:
             if answers:
                 asked = None
     if cased:
-        candidates.extend(_echoed_names(turns, token_cache))
+        echoed = _echoed_name(turns, token_cache)
+        candidates.extend([echoed] if echoed is not None else [])
         candidates.extend(_completed_names(candidates, token_cache))
     name = _best(candidates)
     if name is None:

@@ -1,10 +1,16 @@
-"""The caller's name on short spoken-style calls written for these tests."""
+"""The caller's name on short spoken-style calls written for these tests; whether the agent says a name later,
+looked up, is what a search of its later turns finds."""
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from assist.programs.rules.names import caller_name
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assist.programs.rules.names import _AgentWords, caller_name
+from assist.schema import Turn
 from tests.programs.rules.conftest import conversation
 
 
@@ -93,3 +99,27 @@ def test_caller_name(turns: tuple[tuple[str, str], ...], expected: str) -> None:
 )
 def test_no_caller_name(turns: tuple[tuple[str, str], ...]) -> None:
     assert caller_name(conversation(*turns)) == "Unknown Caller"
+
+
+_AGENT_SAYS = st.lists(
+    st.sampled_from(
+        ["Mary", "Mary-Jane", "O'Neil", "Jane2", "mary", "Jane's", "Smith", "-", "'", " ", ".", "Ann"]
+    ),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_AGENT_SAYS, min_size=1, max_size=4),
+    st.sampled_from(["Mary", "Jane", "Mary-Jane", "O'Neil", "Smith"]),
+)
+def test_the_agent_says_a_word_later_when_a_search_for_it_finds_it(said: list[str], word: str) -> None:
+    turns = [
+        Turn(role="assistant" if index % 2 else "user", content=text or "ok")
+        for index, text in enumerate(said)
+    ]
+    agent = _AgentWords(turns)
+    for turn in range(len(turns)):
+        later = " ".join(t.content for t in turns[turn + 1 :] if t.role == "assistant")
+        assert agent.said_after(word, turn) == (re.search(rf"\b{re.escape(word)}\b", later) is not None)
