@@ -34,7 +34,8 @@ from pydantic import BaseModel, ConfigDict
 
 from assist.errors import NotFound
 from assist.programs import LMUsage, SalvageNote
-from assist.schema import AgentAssistPortal, Gold, LabelledExample
+from assist.schema import AgentAssistPortal, Conversation, Gold, LabelledExample
+from eval import faithfulness
 from eval.dataset import Dataset
 from eval.judgments import Judgment, KeyIdeas
 from eval.metrics import SECTIONS, ExampleScores, Section
@@ -51,6 +52,7 @@ __all__ = [
     "DatasetMismatch",
     "ExampleChange",
     "ExampleView",
+    "FlaggedDetail",
     "PairedDifference",
     "RunRef",
     "SectionView",
@@ -60,6 +62,7 @@ __all__ = [
     "compare_runs",
     "example_metrics",
     "example_view",
+    "flagged_details",
     "gold_section",
     "nonzero_differences",
     "resample_count",
@@ -537,6 +540,29 @@ def section_lines(value: Any) -> list[str]:
     return [str(value)]
 
 
+class FlaggedDetail(BaseModel):
+    """A detail of a brief that its call does not say (:func:`eval.faithfulness.unsupported_details`): its kind
+    (``number``, ``month``, ``weekday``, ``name``, …) and its words as the brief wrote them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    text: str
+
+
+def flagged_details(portal: AgentAssistPortal, conversation: Conversation) -> dict[str, list[FlaggedDetail]]:
+    """Per free-text section of ``portal``, the details ``conversation`` does not support, in the brief's order
+    (``[]``: none; a section that is not free text has no entry). Computed now, by the current
+    :mod:`eval.faithfulness`."""
+    counts, unsupported = faithfulness.unsupported_details(portal, conversation)
+    flagged: dict[str, list[FlaggedDetail]] = {str(section): [] for section in counts}
+    for detail in unsupported:
+        flagged.setdefault(str(detail.section), []).append(
+            FlaggedDetail(kind=str(detail.kind), text=detail.text)
+        )
+    return flagged
+
+
 class SectionView(BaseModel):
     """One section of one example: the brief's value beside the gold, its score, and who wrote it."""
 
@@ -559,6 +585,9 @@ class SectionView(BaseModel):
     metrics: dict[str, float]
     #: A judged run's key-idea comparison of this section with its gold (precision, recall, F1, reasoning).
     judge: KeyIdeas | None
+    #: The details of this free-text section the call does not say (:func:`flagged_details`, computed when
+    #: shown); ``None``: not a free-text section, or no brief or no call at hand.
+    unsupported: list[FlaggedDetail] | None = None
 
 
 class ExampleView(BaseModel):
@@ -581,6 +610,9 @@ class ExampleView(BaseModel):
     ungrounded_dropped: int
     usage: LMUsage | None
     seconds: float
+    #: What salvage did to the model's answer as a whole (read from a code fence, broken JSON repaired, fields
+    #: inside a wrapper object, an answer cut): the notes of no one section.
+    answer_salvage: list[SalvageNote]
     sections: list[SectionView]
     #: The model judge's per-example numbers: the ``judge.…`` entries of ``ExampleScores.details``.
     judge: dict[str, float]
@@ -602,6 +634,7 @@ class ExampleView(BaseModel):
                 "brief": "\n".join(section_lines(s.brief)),
                 "gold": "\n".join(section_lines(s.gold)) if s.labelled else None,
                 "salvage": "\n".join(f"{n.action}: {n.reason}" for n in s.salvage),
+                "unsupported": None if s.unsupported is None else ", ".join(d.text for d in s.unsupported),
             }
             for s in self.sections
         ]
@@ -630,6 +663,7 @@ def _section_view(
     judgment: Judgment | None,
     gold: Gold | None,
     has_gold: bool,
+    flagged: dict[str, list[FlaggedDetail]] | None,
 ) -> SectionView:
     return SectionView(
         section=section,
@@ -645,14 +679,15 @@ def _section_view(
             (ideas for name, ideas in (judgment.sections if judgment else {}).items() if name == section),
             None,
         ),
+        unsupported=(flagged or {}).get(section),
     )
 
 
 def example_view(run: EvalRun, example_id: str, dataset: Dataset | None = None) -> ExampleView:
     """One example of ``run``: per section the brief's value, the gold (from ``dataset``, the version the run
-    was made on) and the score, who wrote it and what salvage did; the fallback reason, tokens, cost and
-    seconds; a judged run's numbers, claims and reasons. Without ``dataset`` the gold is left out (``notes``
-    says so).
+    was made on) and the score, who wrote it, what salvage did and the details the call does not say; what
+    salvage did to the answer as a whole; the fallback reason, tokens, cost and seconds; a judged run's
+    numbers, claims and reasons. Without ``dataset`` the gold and the call are left out (``notes`` says so).
     """
     position = next((i for i, p in enumerate(run.predictions) if p.example_id == example_id), None)
     if position is None:
@@ -672,10 +707,17 @@ def example_view(run: EvalRun, example_id: str, dataset: Dataset | None = None) 
         notes.append("no brief stored for this example (an `assist eval --json` document keeps scores only)")
     if dataset is None:
         notes.append(
-            f"no gold: dataset {run.dataset}@{run.dataset_hash[:12]} is not at hand "
-            "(import it with `assist dataset import FILE`)"
+            "no gold and no call (so no unsupported details): dataset "
+            f"{run.dataset}@{run.dataset_hash[:12]} is not at hand (import it with `assist dataset import FILE`)"
         )
-    sections = [_section_view(s, prediction, scores, judgment, gold, dataset is not None) for s in SECTIONS]
+    flagged = (
+        flagged_details(prediction.portal, example.conversation)
+        if prediction.portal is not None and example is not None
+        else None
+    )
+    sections = [
+        _section_view(s, prediction, scores, judgment, gold, dataset is not None, flagged) for s in SECTIONS
+    ]
     owned = {name for view in sections for name in view.metrics}
     return ExampleView(
         run_id=run.run_id,
@@ -692,6 +734,7 @@ def example_view(run: EvalRun, example_id: str, dataset: Dataset | None = None) 
         ungrounded_dropped=prediction.ungrounded_dropped,
         usage=prediction.usage,
         seconds=prediction.seconds,
+        answer_salvage=[note for note in prediction.salvage if note.section not in SECTIONS],
         sections=sections,
         judge={k: v for k, v in scores.details.items() if k.startswith(JUDGE_PREFIX)},
         judgment=judgment,

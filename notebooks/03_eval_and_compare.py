@@ -44,7 +44,7 @@ from IPython.display import HTML, display
 from matplotlib.colors import LinearSegmentedColormap
 from pandas.io.formats.style import Styler
 
-from assist.programs import load_program
+from assist.programs import LMUsage, load_program
 from assist.settings import Settings
 from assist.store import connect
 from eval import (
@@ -61,9 +61,10 @@ from eval import (
     run_from_json,
     save_run,
 )
-from eval.compare import section_lines
+from eval.compare import SectionView, section_lines
 from eval.dataset import import_dataset
 from eval.gate import GateResult
+from eval.judgments import Judgment
 
 REPO = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").exists())
 WORKDIR = Path(tempfile.mkdtemp(prefix="assist-eval-"))
@@ -191,8 +192,11 @@ weakest.style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1).format(precisio
 # %% [markdown]
 # `example_view(run, example_id, dataset)` is everything a run holds about one example — the same as
 # `assist runs show RUN --example ID`: per section the brief's value beside the gold and the score, who wrote
-# the section (`rules`, or the model), what salvage did to the model's answer, the fallback reason, tokens,
-# cost and seconds, and a judge's numbers when the run was judged. Here, the weakest brief:
+# the section (`rules`, or the model), what salvage did to the model's answer (to a section, or to the answer
+# as a whole), the details the call does not say (`unsupported`, found now by `eval.faithfulness`), the
+# fallback reason, tokens, cost and seconds, and what the judge said when the run was judged (per section its
+# precision, recall and F1 against the gold with its reasoning, then each claim with its verdict). Here, the
+# weakest brief of the `rules` run: no model, so no tokens, cost or judge.
 
 
 # %%
@@ -200,27 +204,78 @@ def cell(lines: list[str]) -> str:
     return "<br>".join(html.escape(line) for line in lines) or "<span style='color:#999'>—</span>"
 
 
+def usage_fact(usage: LMUsage) -> str:
+    """The model's requests, tokens and cost for one brief."""
+    tokens = " · ".join(
+        f"{name} {'?' if count is None else f'{count:,}'}"
+        for name, count in (("prompt", usage.prompt_tokens), ("completion", usage.completion_tokens))
+    )
+    cost = "cost unknown" if usage.cost_usd is None else f"cost ${usage.cost_usd:.5f}"
+    cached = " (from the cache)" if usage.cached else ""
+    return f"{usage.requests} request{'s' * (usage.requests != 1)}{cached} · tokens {tokens} · {cost}"
+
+
+def section_notes(s: SectionView) -> str:
+    """A section's sub-metrics, salvage notes, unsupported details (red) and the judge's comparison with the gold."""
+    notes = [html.escape(f"{name} {value:.2f}") for name, value in s.metrics.items()]
+    notes += [html.escape(f"salvage {n.action}: {n.reason}") for n in s.salvage]
+    if s.unsupported:
+        flagged = ", ".join(d.text for d in s.unsupported)
+        notes.append(
+            f"<span class='unsupported' style='color:#c62828'>unsupported: {html.escape(flagged)}</span>"
+        )
+    if s.judge is not None:
+        ideas = s.judge
+        said = (
+            f"judge failed: {ideas.error}"
+            if ideas.error is not None
+            else f"judge P {ideas.precision:.2f} · R {ideas.recall:.2f} · F1 {ideas.f1:.2f}"
+        )
+        notes.append(f"<b>{html.escape(said)}</b>")
+        if ideas.reasoning:
+            notes.append(f"<i>{html.escape(ideas.reasoning)}</i>")
+    return "<br>".join(notes) or "<span style='color:#999'>—</span>"
+
+
+def claims_html(judgment: Judgment) -> str:
+    """Each claim the judge found in the brief, with its verdict and reason."""
+    if judgment.claims_error is not None:
+        return f"<div style='color:#c62828'>claims not judged: {html.escape(judgment.claims_error)}</div>"
+    items = "".join(
+        f"<li><span style='color:{'#2e7d32' if c.supported else '#c62828'}'>"
+        f"{'supported' if c.supported else 'not supported'}</span>: {html.escape(c.claim)} — "
+        f"<i>{html.escape(c.reason)}</i></li>"
+        for c in judgment.claims or []
+    )
+    return (
+        f"<div class='judge-claims'><b>judge</b>: {len(judgment.claims or [])} of {judgment.claims_found} claims "
+        f"judged · {judgment.requests} requests, {judgment.cached} from the cache<ul>{items}</ul></div>"
+    )
+
+
 def example_html(view: ExampleView) -> HTML:
-    """One example of a run: per section, score, writer, brief beside gold, sub-metrics and salvage notes."""
+    """One example of a run: writer, cost, what salvage did to the whole answer; per section score, writer,
+    brief beside gold, and the notes (sub-metrics, salvage, unsupported details, judge); the judge's claims."""
     written = f"brief by <b>{html.escape(view.produced_by)}</b>" if view.produced_by else "no brief"
     facts = [written, f"{view.seconds:.3f} s"]
     if view.fallback:
         facts.append(f"fell back to rules: {html.escape(view.fallback_reason or '')}")
+    if view.error is not None:
+        facts.append(f"failed: {html.escape(view.error)}")
     if view.usage is not None:
-        facts.append(f"tokens {view.usage.prompt_tokens} prompt, {view.usage.completion_tokens} completion")
-    facts += [f"{html.escape(name)} {value:.2f}" for name, value in view.metrics.items()]
+        facts.append(html.escape(usage_fact(view.usage)))
+    facts += [f"{html.escape(name)} {value:.2f}" for name, value in {**view.metrics, **view.judge}.items()]
+    answer = [f"answer {n.action}: {n.reason}" for n in view.answer_salvage]
     rows = []
     for s in view.sections:
         score = "—" if s.score is None else f"<b style='color:{score_color(s.score)}'>{s.score:.2f}</b>"
         gold = cell(section_lines(s.gold)) if s.labelled else "<i style='color:#999'>not labelled</i>"
-        notes = [f"{name} {value:.2f}" for name, value in s.metrics.items()]
-        notes += [f"salvage {n.action}: {n.reason}" for n in s.salvage]
         rows.append(
             f"<tr style='vertical-align:top;border-top:1px solid #ddd'><td><b>{s.section}</b><br>"
             f"<span style='color:#666'>by {html.escape(s.written_by or '?')}</span></td><td>{score}</td>"
             f"<td style='text-align:left'>{cell(section_lines(s.brief))}</td>"
             f"<td style='text-align:left'>{gold}</td>"
-            f"<td style='text-align:left;color:#666;font-size:85%'>{cell(notes)}</td></tr>"
+            f"<td style='text-align:left;color:#666;font-size:85%'>{section_notes(s)}</td></tr>"
         )
     return HTML(
         f"<div class='example-view' style='font-family:system-ui,sans-serif'>"
@@ -228,16 +283,33 @@ def example_html(view: ExampleView) -> HTML:
         f"{html.escape(view.dataset)}) · overall <b>{'—' if view.overall is None else f'{view.overall:.3f}'}</b>"
         f"<div style='color:#666'>{' · '.join(facts)}</div>"
         + "".join(f"<div style='color:#a66'>note: {html.escape(note)}</div>" for note in view.notes)
+        + "".join(f"<div style='color:#a66'>{html.escape(line)}</div>" for line in answer)
         + "<table style='margin-top:6px;max-width:1100px'><tr><th>section</th><th>score</th>"
         "<th style='text-align:left'>brief</th><th style='text-align:left'>gold</th><th></th></tr>"
         + "".join(rows)
-        + "</table></div>"
+        + "</table>"
+        + (claims_html(view.judgment) if view.judgment is not None else "")
+        + "</div>"
     )
 
 
 weakest_id = weakest.example_id[0]
 print(f"weakest brief of the synthetic run: {weakest_id}")
 display(example_html(example_view(runs["synthetic"], weakest_id, datasets["synthetic"])))
+
+# %% [markdown]
+# `rules` copies its details from the call, so nothing is flagged above. What a flag looks like: the first
+# example's `rules` brief given one summary bullet the call never says.
+
+# %%
+first = runs["synthetic"].predictions[0]
+assert first.portal is not None
+bullets = [*first.portal.call_summary[:-1], "Mr. Okonkwo was refunded $482.50 on the spot."]
+planted = first.model_copy(update={"portal": first.portal.model_copy(update={"call_summary": bullets})})
+edited = runs["synthetic"].model_copy(
+    update={"run_id": "planted", "predictions": [planted, *runs["synthetic"].predictions[1:]]}
+)
+display(example_html(example_view(edited, first.example_id, datasets["synthetic"])))
 
 # %% [markdown]
 # ## Compare two stored runs: is the difference real?
@@ -298,10 +370,13 @@ def plot_intervals(found: Comparison, title: str) -> None:
 
 baseline = run_from_json(json.loads((REPO / "eval/baseline/synthetic.json").read_text()))
 save_run(con, baseline)
-LM = Settings().assist_lm
+LM, JUDGE_LM = Settings().assist_lm, Settings().assist_judge_lm
 if LM:
+    from eval.judge import Judge
+
     program_b = load_program("dspy")
-    run_b = run_eval(program_b, datasets["synthetic"], spec="dspy", threads=4)
+    judge = Judge(JUDGE_LM, api_base=Settings().assist_judge_api_base) if JUDGE_LM else None
+    run_b = run_eval(program_b, datasets["synthetic"], spec="dspy", threads=4, judge=judge)
     save_run(con, run_b)
 else:
     run_b = runs["synthetic"]
@@ -321,6 +396,16 @@ styled(today)
 # briefs: every difference is exactly 0, every interval `[0, 0]` — the statistical form of the gate's PASS
 # below. A change to `rules` that moved a section would show here with its interval, before any gate decides.
 #
+# With a model, B's brief of the weakest call in full: its tokens, cost and what salvage did, and with a judge
+# (`ASSIST_JUDGE_LM`, at `ASSIST_JUDGE_API_BASE`) what the judge said of each section and each claim.
+
+# %%
+if LM:
+    display(example_html(example_view(stored_b, weakest_id, datasets["synthetic"])))
+else:
+    print("ASSIST_LM is not set: B is rules, whose brief of this call is shown above")
+
+# %% [markdown]
 # ## The same briefs against another annotator's gold
 #
 # A difference that is real is not always the program's. A second annotator labelled 16 of the synthetic calls

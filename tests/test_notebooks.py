@@ -39,6 +39,8 @@ SECRET_ENV = (
     "LIVEKIT_API_SECRET",
     "OPENAI_API_KEY",
     "ANTHROPIC_API_KEY",
+    "ASSIST_JUDGE_LM",
+    "ASSIST_JUDGE_API_BASE",
 )
 #: The issue's budget per notebook; the cell timeout is the hard stop.
 BUDGET_SECONDS = 120
@@ -212,9 +214,14 @@ def test_eval_notebook_charts_scores_drills_into_an_example_and_compares_stored_
     weakest = next(
         line for line in text.splitlines() if line.startswith("weakest brief of the synthetic run: ")
     )
-    view = next(page for page in outputs(nb, "text/html") if "class='example-view'" in page)
+    views = [page for page in outputs(nb, "text/html") if "class='example-view'" in page]
+    view = views[0]
     assert f"<b>{weakest.split(': ')[1]}</b> in run" in view
     assert all(f"<b>{section}</b>" in view for section in SECTIONS)
+    assert "unsupported:" not in view  # rules copies its details from the call
+    # The same kind of brief with a bullet the call never says: its details are flagged.
+    assert "<span class='unsupported' style='color:#c62828'>unsupported: 482.50, Okonkwo</span>" in views[1]
+    assert "ASSIST_LM is not set: B is rules, whose brief of this call is shown above" in text
     # The committed baseline against today's stored rules run: the same briefs, so nothing moved.
     assert "A: the committed baseline " in text and "48 examples paired; same dataset version" in text
     # The same briefs against a second annotator's gold, paired on the 16 shared ids: the ruler alone moves
@@ -225,6 +232,40 @@ def test_eval_notebook_charts_scores_drills_into_an_example_and_compares_stored_
     # The gate passes today's rules and refuses a baseline made on other data; so does the real CLI.
     assert ">FAIL</span>" in pages and ">PASS</span>" in pages and "not comparable: dataset" in pages
     assert text.count("exit status: 0") == 2 and "no detectable difference" in text
+
+
+def test_eval_notebook_with_a_model_and_a_judge_shows_cost_salvage_and_what_the_judge_said(
+    tmp_path: Path,
+) -> None:
+    """Notebook 03 with ``ASSIST_LM`` and ``ASSIST_JUDGE_LM`` set, against the scripted model on loopback: B is a
+    judged dspy run whose answers come in a code fence, and its example view says so with tokens, cost, the
+    judge's comparison with the gold and each claim."""
+    from tests.scripted_lm import ScriptedLM
+
+    nb = nbformat.read(NOTEBOOKS_DIR / "03_eval_and_compare.ipynb", as_version=4)
+    with ScriptedLM() as server, pytest.MonkeyPatch.context() as patch:
+        server.add_gold(read_examples(ROOT / "datasets" / "synthetic" / "calls.jsonl"))
+        for variable in SECRET_ENV:
+            patch.delenv(variable, raising=False)
+        patch.setenv("ASSIST_LM", "openai/scripted-gold-fences")
+        patch.setenv("ASSIST_LM_API_BASE", server.api_base)
+        patch.setenv("ASSIST_JUDGE_LM", "openai/scripted-judge")
+        patch.setenv("ASSIST_JUDGE_API_BASE", server.api_base)
+        patch.setenv("ASSIST_CACHE_DIR", str(tmp_path / "cache"))
+        client = NotebookClient(
+            nb,
+            timeout=BUDGET_SECONDS,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+        )
+        client.execute()
+        assert server.requests["scripted-judge"] > 0
+    views = [page for page in outputs(nb, "text/html") if "class='example-view'" in page]
+    model = next(view for view in views if "(dspy on " in view)
+    assert "answer repaired: read from a code fence" in model
+    assert re.search(r"1 request · tokens prompt [\d,]+ · completion [\d,]+ · cost", model)
+    assert re.search(r"judge P \d\.\d\d · R \d\.\d\d · F1 \d\.\d\d", model)
+    assert "class='judge-claims'" in model and "supported</span>: " in model
 
 
 def test_live_monitoring_shows_listen_only_grants(executed: Executed) -> None:

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from assist.cli import fail
 from assist.interchange import validate_file
-from assist.programs import BRIEF_SECTIONS, load_program
+from assist.programs import BRIEF_SECTIONS, SalvageNote, load_program
 from assist.settings import Settings
 from assist.store import connect
 
@@ -633,7 +633,7 @@ def runs_show(
         typer.Option(
             "--example",
             help="One example in full: per section the brief beside the gold and the score, who wrote it, "
-            "salvage; fallback, tokens, cost, seconds, judge",
+            "salvage, unsupported details; fallback, tokens, cost, seconds, judge",
         ),
     ] = None,
 ) -> None:
@@ -714,6 +714,7 @@ def _print_example(console: Console, view: compare.ExampleView) -> None:
             )
         )
     lines += [f"note: {note}" for note in view.notes]
+    lines += [_salvage_line("answer", note) for note in view.answer_salvage]
     for line in lines:
         console.print(line, markup=False)
     for section in view.sections:
@@ -737,8 +738,15 @@ def _bulleted(value: Any) -> str:
     return "\n".join(f"• {line}" for line in lines) if isinstance(value, list) and value else "\n".join(lines)
 
 
+def _salvage_line(label: str, note: SalvageNote) -> str:
+    """``label: action[ item N]: reason`` (``answer: repaired: read from a code fence``)."""
+    item = f" item {note.item}" if note.item is not None else ""
+    return f"{label}: {note.action}{item}: {note.reason}"
+
+
 def _print_section(console: Console, section: compare.SectionView) -> None:
-    """A rule with the section, its score and writer; the brief beside the gold; sub-metrics and salvage."""
+    """A rule with the section, its score and writer; the brief beside the gold; sub-metrics, salvage, the
+    details the call does not say, and the judge's comparison with the gold."""
     by = f" · by {section.written_by}" if section.written_by else ""
     console.print(Rule(Text(f"{section.section} · {_fmt(section.score)}{by}", style="bold"), align="left"))
     if section.labelled is None:
@@ -758,8 +766,10 @@ def _print_section(console: Console, section: compare.SectionView) -> None:
     if section.error is not None:
         console.print(f"not scored: {section.error}", markup=False)
     for note in section.salvage:
-        item = f" item {note.item}" if note.item is not None else ""
-        console.print(f"salvage: {note.action}{item}: {note.reason}", markup=False)
+        console.print(_salvage_line("salvage", note), markup=False)
+    if section.unsupported:
+        flagged = ", ".join(detail.text for detail in section.unsupported)
+        console.print(f"unsupported: {flagged}", markup=False)
     ideas = section.judge
     if ideas is not None:
         found = (

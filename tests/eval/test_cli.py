@@ -28,6 +28,7 @@ from eval.runner import run_eval
 from eval.runs import save_run
 from tests.conftest import HARPER_VALLEY, SECOND_ANNOTATOR, SYNTHETIC, SYNTHETIC_HELDOUT
 from tests.eval.conftest import GoldProgram, PatchyProgram
+from tests.eval.test_compare import planted
 from tests.scripted_lm import ScriptedLM
 
 if not any(command.name == "eval" for command in app.registered_commands):
@@ -426,11 +427,67 @@ def test_runs_show_example_of_a_model_run_says_who_wrote_what_and_why(tmp_path: 
         save_run(con, run)  # saved from Python: the dataset is not in the database, so there is no gold
     fell_back = invoke("runs", "show", run.run_id, "--db", db, "--example", synthetic.examples[0].id)
     assert f"fell back to rules: {PatchyProgram.REASON}" in fell_back
-    assert "note: no gold: dataset synthetic/calls@" in fell_back and "(gold not at hand)" in fell_back
+    flat = " ".join(fell_back.split())  # the note wraps at 80 columns
+    assert "note: no gold and no call (so no unsupported details): dataset synthetic/calls@" in flat
+    assert "(gold not at hand)" in fell_back
     salvaged = invoke("runs", "show", run.run_id, "--db", db, "--example", synthetic.examples[1].id)
     assert "markers · " in salvaged and " · by rules" in salvaged and " · by patchy" in salvaged
     assert f"salvage: dropped item 0: {PatchyProgram.NOTE.reason}" in salvaged
     assert "model: 1 request; tokens prompt 100, completion 20; cost $0.00100" in salvaged
+
+
+def test_runs_show_example_lists_the_details_the_call_does_not_say(tmp_path: Path) -> None:
+    """A real rules brief given a summary bullet the call never says: its words are listed under the section."""
+    db, synthetic = str(tmp_path / "eval.duckdb"), load_dataset(SYNTHETIC)
+    run = planted(run_eval(RulesProgram(), synthetic), 0)
+    with connect(db) as con:
+        import_dataset(con, synthetic)
+        save_run(con, run)
+    shown = at_80_columns("runs", "show", run.run_id, "--db", db, "--example", "syn-001")
+    lines = shown.splitlines()
+    summary = next(i for i, line in enumerate(lines) if line.startswith("call_summary · "))
+    flagged = next(i for i, line in enumerate(lines) if line.startswith("unsupported: "))
+    following = next(i for i, line in enumerate(lines) if line.startswith("information_collected · "))
+    assert summary < flagged < following and lines[flagged] == "unsupported: 482.50, Okonkwo"
+    assert shown.count("unsupported: ") == 1  # the other sections say nothing the call does not
+    document = json.loads(
+        invoke("runs", "show", run.run_id, "--db", db, "--example", "syn-001", "--json", "-")
+    )
+    by_name = {section["section"]: section for section in document["sections"]}
+    assert by_name["call_summary"]["unsupported"] == [
+        {"kind": "number", "text": "482.50"},
+        {"kind": "name", "text": "Okonkwo"},
+    ]
+    assert by_name["transfer_reason"]["unsupported"] == [] and by_name["sentiment"]["unsupported"] is None
+
+
+def test_runs_show_example_says_what_salvage_did_to_the_whole_answer(
+    tmp_path: Path, scripted: ScriptedLM, few_calls: Path
+) -> None:
+    """The scripted model answers the gold inside a code fence: no section's note, the answer's."""
+    scripted.add_gold(read_examples(few_calls))
+    db = str(tmp_path / "eval.duckdb")
+    result = runner.invoke(
+        app,
+        ["eval", "-d", str(few_calls), "-p", "dspy", "--db", db, "--json", "-", "--no-cache"],
+        env=model_env(scripted, "scripted-gold-fences"),
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    note = {"section": "answer", "action": "repaired", "reason": "read from a code fence", "item": None}
+    assert document["per_example"][0]["salvage"] == [note]
+    example = document["per_example"][0]["id"]
+    shown = at_80_columns("runs", "show", document["run_id"], "--db", db, "--example", example)
+    lines = shown.splitlines()
+    answer = lines.index("answer: repaired: read from a code fence")
+    assert answer < next(i for i, line in enumerate(lines) if line.startswith("sentiment · "))
+    assert "salvage: " not in shown  # no section's note
+    view = json.loads(
+        invoke("runs", "show", document["run_id"], "--db", db, "--example", example, "--json", "-")
+    )
+    assert view["answer_salvage"] == [note]
+    assert all(section["salvage"] == [] for section in view["sections"])
 
 
 def test_runs_show_example_of_a_judged_run_gives_each_claim_its_verdict_and_reason(

@@ -38,6 +38,7 @@ from eval.compare import (
     verdict,
 )
 from eval.dataset import Dataset, load_dataset
+from eval.faithfulness import unsupported_details
 from eval.judge import Judge
 from eval.judgments import JUDGE_METRICS
 from eval.metrics import SECTIONS, ExampleScores, overall_score
@@ -369,9 +370,42 @@ def test_a_model_example_shows_who_wrote_what_salvage_fallback_and_cost(syntheti
     markers = next(s for s in salvaged.sections if s.section == "markers")
     assert markers.salvage == [PatchyProgram.NOTE]
     assert salvaged.usage is not None and salvaged.usage.prompt_tokens == 100
+    assert salvaged.answer_salvage == []  # PatchyProgram's notes are all a section's
     fell_back = example_view(run, synthetic.examples[0].id, synthetic)  # position 0: a whole fallback
     assert fell_back.fallback and fell_back.fallback_reason == PatchyProgram.REASON
     assert fell_back.produced_by == "rules"
+
+
+def planted(run: EvalRun, position: int) -> EvalRun:
+    """``run`` with its real brief at ``position`` given a summary bullet the call never says."""
+    prediction = run.predictions[position]
+    assert prediction.portal is not None
+    bullets = [*prediction.portal.call_summary[:-1], "Mr. Okonkwo was refunded $482.50 on the spot."]
+    portal = prediction.portal.model_copy(update={"call_summary": bullets})
+    predictions = list(run.predictions)
+    predictions[position] = prediction.model_copy(update={"portal": portal})
+    return run.model_copy(update={"run_id": "planted", "predictions": predictions})
+
+
+def test_an_example_lists_the_details_its_call_does_not_say(synthetic: Dataset, rules_run: EvalRun) -> None:
+    run = planted(rules_run, 0)
+    view = example_view(run, "syn-001", synthetic)
+    portal = run.predictions[0].portal
+    assert portal is not None
+    _, unsupported = unsupported_details(portal, synthetic.examples[0].conversation)
+    by_name = {s.section: s for s in view.sections}
+    flagged = by_name["call_summary"].unsupported
+    assert flagged is not None and [d.text for d in flagged] == [
+        d.text for d in unsupported if d.section == "call_summary"
+    ]
+    assert any("Okonkwo" in d.text for d in flagged) and any("482" in d.text for d in flagged)
+    assert by_name["transfer_reason"].unsupported == []  # a free-text section with nothing flagged
+    assert by_name["sentiment"].unsupported is None  # not free text
+    assert "Okonkwo" in view.table()[3]["unsupported"]
+    document = json.loads(json.dumps(view.to_json()))
+    assert document["sections"][3]["unsupported"][0].keys() == {"kind", "text"}
+    # Without the call (the dataset not at hand), nothing is flagged, and the note says why.
+    assert all(s.unsupported is None for s in example_view(run, "syn-001").sections)
 
 
 def test_an_example_without_its_dataset_or_brief_says_what_is_missing(rules_run: EvalRun) -> None:
@@ -379,8 +413,8 @@ def test_an_example_without_its_dataset_or_brief_says_what_is_missing(rules_run:
     assert all(s.labelled is None and s.gold is None for s in view.sections)
     assert view.notes == [
         (
-            f"no gold: dataset synthetic/calls@{rules_run.dataset_hash[:12]} is not at hand "
-            "(import it with `assist dataset import FILE`)"
+            "no gold and no call (so no unsupported details): dataset "
+            f"synthetic/calls@{rules_run.dataset_hash[:12]} is not at hand (import it with `assist dataset import FILE`)"
         )
     ]
     baseline = run_from_json(rules_run.to_json())
