@@ -12,13 +12,13 @@ appear in the transcript. Keys are short and use the speakers' own head noun ("C
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from assist._memo import text_cache
 from assist.programs.rules.names import is_name_word
 from assist.programs.rules.text import NUMBER_WORD, Cue, clean, digits_in, sentence_around, words
 from assist.schema import Conversation
@@ -129,11 +129,14 @@ _SPOKEN_ID_WORD = re.compile(rf"^(?:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|dash)$", re.I
 #: "is, uh, B 0 0 7": a filler between a label and what it labels.
 _ID_FILLER = r"(?:,? (?:uh|um|uhm|er)\b,?|,)?"
 #: "claim number is 4471902", "order #A-1234", "confirmation code Q7KL2P", "claim H O 2 2 9 1 4".
-_LABELLED_ID = re.compile(
-    r"\b(claim|order|account|confirmation|reference|case|ticket|policy|member|membership|tracking|invoice|"
+_LABELS = (
+    r"claim|order|account|confirmation|reference|case|ticket|policy|member|membership|tracking|invoice|"
     r"booking|customer|routing|reservation|serial|model|flight|loan|transaction|service request|file|application|"
     r"prescription|incident|report|agreement|registration|meter|device|license|permit|plate|patient|vehicle|"
-    r"record|contract|work order|job|notice|employee)"
+    r"record|contract|work order|job|notice|employee"
+)
+_LABELLED_ID = re.compile(
+    rf"\b({_LABELS})"
     rf"(?: (number|code|id|no\.?|#))?(?:'s)?(?: on (?:the|your|my) \w+)?(?: is|:| was)?{_ID_FILLER} #? ?"
     rf"({_ID_TOKEN}(?: {_ID_TOKEN})*)",
     re.IGNORECASE,
@@ -296,6 +299,12 @@ _BUSINESS = re.compile(
 )
 #: Cheap substring checks that let most turns skip the long patterns above.
 _PLACE_HINT = re.compile(r"\b(?:in|near|outside|from)\b")
+_LABEL_HINT = re.compile(rf"\b(?:{_LABELS})")
+_NAMED_ID_HINT = re.compile(r"[a-z] (?:number|id|code)")
+#: A date in digits needs a slash or a year; any other date names a month or a day.
+_YEAR_DIGITS = re.compile(r"(?:19|20)\d\d")
+_MERIDIEM_HINT = re.compile(r"[ap]\.?m")
+_UNIT_HINT = re.compile(_UNITS)
 _DOSE_HINT = re.compile(r"\d ?(?:milligram|mg|mcg|microgram|ml|milliliter|unit)")
 _PLAN_HINT = re.compile(r"\b(?:plan|package|tier|membership)\b")
 _BUSINESS_HINT = re.compile(
@@ -311,24 +320,31 @@ class Slot:
     turn: int
 
 
+@text_cache(maxsize=1024)
 def _key(phrase: str) -> str:
-    phrase = re.sub(r"\s+", " ", phrase.strip(" '-")).lower()
+    """Cached: a call names the same few kinds of detail again and again."""
+    phrase = _SPACES.sub(" ", phrase.strip(" '-")).lower()
     phrase = _KEY_FIXES.get(phrase, phrase)
-    phrase = re.sub(r"'s (?=\w)", " ", phrase)  # "patient's name" -> "patient name"
-    phrase = re.sub(r"\bzip\b", "ZIP", phrase)
-    phrase = re.sub(r"\bid\b", "ID", phrase)
+    phrase = _POSSESSIVE.sub(" ", phrase)  # "patient's name" -> "patient name"
+    phrase = _ZIP_WORD.sub("ZIP", phrase)
+    phrase = _ID_WORD.sub("ID", phrase)
     return phrase[:1].upper() + phrase[1:]
 
 
-def _context_key(text: str, start: int, default: str, nouns: tuple[str, ...]) -> str:
+_SPACES = re.compile(r"\s+")
+_POSSESSIVE = re.compile(r"'s (?=\w)")
+_ZIP_WORD = re.compile(r"\bzip\b")
+_ID_WORD = re.compile(r"\bid\b")
+
+
+def _context_key(text: str, start: int, default: str, nouns: re.Pattern[str]) -> str:
     """``default`` qualified by the nearest noun before the match ("balance" -> "Balance")."""
     before = text[max(0, start - 40) : start].lower()
-    said = _noun_pattern(nouns).findall(before)
+    said = nouns.findall(before)
     return _key(said[-1]) if said else default
 
 
-@functools.lru_cache(maxsize=8)
-def _noun_pattern(nouns: tuple[str, ...]) -> re.Pattern[str]:
+def _nouns(nouns: tuple[str, ...]) -> re.Pattern[str]:
     # At a word start, so "charges" names a charge but "separately" names no rate.
     return re.compile(rf"\b({'|'.join(nouns)})")
 
@@ -338,6 +354,7 @@ _MONEY_NOUNS = ("balance", "charge", "credit", "payment", "total", "fee", "refun
                 "estimate", "quote", "paid", "shortage", "shortfall", "value", "paycheck", "owe", "leaves", "leaving",
                 "principal", "rent", "penalty", "salary", "short")  # fmt: skip
 _MONEY_NOUNS_SET = frozenset(_MONEY_NOUNS)
+_MONEY_NOUN = _nouns(_MONEY_NOUNS)
 _HAS_NUMBER = re.compile(rf"\d|\b(?:{_SPOKEN_DIGIT}|{_SPOKEN_TENS}|hundred|thousand)\b", re.IGNORECASE)
 #: An amount said about an order is its total; one owed, or that a payment leaves, is a balance.
 _MONEY_KEYS = {"Order": "Order total", "Owe": "Balance", "Leaves": "Balance", "Leaving": "Balance",
@@ -345,6 +362,8 @@ _MONEY_KEYS = {"Order": "Order total", "Owe": "Balance", "Leaves": "Balance", "L
 _DATE_NOUNS = ("birth", "appointment", "surgery", "delivered", "mailed", "disconnect", "due", "flight", "travel",
                "expires", "expiration", "expired", "since", "born", "renewal", "shut", "cancel", "charge", "hold",
                "payment", "transaction", "window")  # fmt: skip
+_DATE_NOUN = _nouns(_DATE_NOUNS)
+_PER_AT_END = re.compile(r"\s(?:a|per|each)$", re.IGNORECASE)
 _DATE_KEYS = {"window": "Window", "birth": "Date of birth", "born": "Date of birth", "delivered": "Delivery date",
               "mailed": "Mailed date", "disconnect": "Disconnection date", "shut": "Disconnection date",
               "due": "Due date", "since": "Start date", "expires": "Expiration date",
@@ -428,7 +447,8 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     # Labelled identifiers, in order and not overlapping: (start, end) of each.
     labelled: list[tuple[int, int]] = []
     label_nouns: dict[str, str] = {}
-    for match in _some(_LABELLED_ID, text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
+    identifiers = has_digit or _SPOKEN_ID_HINT.search(lower)
+    for match in _some(_LABELLED_ID, text) if identifiers and _LABEL_HINT.search(lower) else ():
         value = _id_value(match.group(3), answered=False)
         if value is not None:
             label = match.group(1).lower()
@@ -441,7 +461,7 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
             noun = "number" if noun.startswith(("no", "#")) else noun
             found.append(Slot(_key(f"{label} {noun}"), _corrected_id(value, text, match.end()), index))
             labelled.append(match.span())
-    for match in _some(_NAMED_ID, text) if has_digit or _SPOKEN_ID_HINT.search(lower) else ():
+    for match in _some(_NAMED_ID, text) if identifiers and _NAMED_ID_HINT.search(lower) else ():
         value = _id_value(match.group(3), answered=False)
         if value is not None and not _inside(match.start(), labelled):
             found.append(Slot(_key(f"{match.group(1)} {match.group(2)}"), value, index))
@@ -456,19 +476,20 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
             continue
         period = match.group("period")
         value = text[match.start() : match.start("period") if period else match.end()].strip()
-        value = re.sub(r"\s(?:a|per|each)$", "", value, flags=re.IGNORECASE)
+        value = _PER_AT_END.sub("", value)
         if value.lower().startswith(("a ", "and ")):
             value = value.split(" ", 1)[1]
         of = _AMOUNT_OF.match(text, match.end())
-        key = _key(of.group(1).rstrip("s")) if of else _context_key(text, match.start(), "", _MONEY_NOUNS)
+        key = _key(of.group(1).rstrip("s")) if of else _context_key(text, match.start(), "", _MONEY_NOUN)
         key = _MONEY_KEYS.get(key, key)
         if _CHANGED_TO.search(before):
             key = f"New {key.lower() or 'amount'}"
         found.append(Slot(key or (_PERIOD_KEYS[period.lower()] if period else "Amount"), value, index))
     birth_asked = "birth" in asked
     day_asked = _DAY_ASKED.search(question) is not None
-    for match in _some(_DATE, text) if has_digit or _DATE_WORD.search(lower) else ():
-        noun = "birth" if birth_asked else _context_key(text, match.start(), "", _DATE_NOUNS).lower()
+    dated = _DATE_WORD.search(lower) or has_digit and ("/" in text or _YEAR_DIGITS.search(text))
+    for match in _some(_DATE, text) if dated else ():
+        noun = "birth" if birth_asked else _context_key(text, match.start(), "", _DATE_NOUN).lower()
         key = _DATE_KEYS.get(noun, f"{_key(noun)} date" if noun else "Date")
         if _WEEKDAY_ONLY.match(match.group(0)):
             # A weekday alone is a detail when it answers "what day?"; said in passing ("I called Tuesday",
@@ -477,7 +498,7 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         elif _DATE_SPAN.search(match.group(0)) and not _CLOCK_SPAN.search(match.group(0)):
             key += "s"  # "Charge dates": two days or a span
         found.append(Slot(key, _unstop(match.group(0)), index))
-    for match in _some(_TIME, text) if has_digit else ():
+    for match in _some(_TIME, text) if has_digit and (":" in text or _MERIDIEM_HINT.search(lower)) else ():
         found.append(Slot("Time", _unstop(match.group(0)), index))
     for match in _some(_CARD_TYPE, text) if "card" in lower else ():
         found.append(Slot("Card type", match.group(1), index))
@@ -512,7 +533,7 @@ def _stated(text: str, index: int, *, has_digit: bool) -> list[Slot]:
             )
             found.append(Slot(key[:1].upper() + key[1:], match.group(2), index))
             measured.add(match.group(2))
-    for match in _some(_UNIT_AMOUNT, text) if has_digit else ():
+    for match in _some(_UNIT_AMOUNT, text) if has_digit and _UNIT_HINT.search(lower) else ():
         unit_key = next((k for u, k in _UNIT_KEYS if u in match.group(0).lower()), None)
         if unit_key and match.group(0) not in measured:
             found.append(Slot(unit_key, match.group(0), index))

@@ -94,6 +94,8 @@ _LOOKUP = Cue(
     r"was (?:rejected|denied|approved|cancell?ed|delivered|changed|replaced))\b"
 )
 _SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "k": 1000, "million": 1_000_000}
+_SCALE = re.compile(rf"\d\s?({'|'.join(_SCALES)})\b")
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
 #: A sum of money, written ("$1,842", "$4.8k", "400 dollars") or spoken ("thirty eight dollars", "ten grand").
 #: Spoken, its number words are taken whole and the sum is there only when a unit follows (see
 #: :func:`_amounts_in`): a run of number words is read once, never again from each of its words. Written, it
@@ -120,9 +122,10 @@ _WHEN = re.compile(
 def _amount_value(text: str) -> float | None:
     """The sum an amount expression names, or None when it names none."""
     text = text.lower().replace(",", "")
-    digits = re.search(r"\d+(?:\.\d+)?", text)
+    digits = _DIGITS.search(text)
     if digits:
-        scale = next((v for k, v in _SCALES.items() if re.search(rf"\d\s?{k}\b", text)), 1)
+        said = {match.group(1) for match in _SCALE.finditer(text)}
+        scale = next((v for k, v in _SCALES.items() if k in said), 1)
         return float(digits.group()) * scale
     total = current = 0
     for word in re.findall(r"[a-z]+", text):
@@ -365,11 +368,16 @@ class _Heard:
         self._words = SuffixAutomaton()
         #: Words heard before each turn.
         self._before: list[int] = []
+        gap = False
         for turn in conversation.turns:
             self._before.append(len(self._words))
             said = normalize_text(clean(turn.content))
-            for word in said.split(" ") if said else [self._GAP]:
-                self._words.extend(word)
+            if said:
+                for word in said.split(" "):
+                    self._words.extend(word)
+            elif not gap:  # one mark for a run of silent turns: a phrase holds none
+                self._words.extend(self._GAP)
+            gap = not said
 
     def said_before(self, phrase: str, turn: int) -> bool:
         """Whether the normalized ``phrase`` was said, as whole words, before ``turn``."""
@@ -481,7 +489,7 @@ def _fact(
         said = [s for s in said if _LOOKUP.found(s)]
     statement = " ".join(said)
     # Only an amount the call already named is restated; most turns come before any.
-    for amount in dict.fromkeys(_amounts_in(statement)) if money else ():
+    for amount in dict.fromkeys(_amounts_in(statement)) if money and _MONEY.found(statement) else ():
         if money.rounds(amount):
             statement = statement.replace(amount, " ")
     if index in frustrated:

@@ -378,15 +378,17 @@ def _introduces_someone(clause: list[str]) -> bool:
 def _echoed_name(turns: Sequence[Turn], tokens: list[list[str]]) -> _Candidate | None:
     """The first caller sentence that is only a capitalized name which the agent then uses ("Frank Delaney." /
     "Mr. Delaney"): a later one could only tie with it, and the earlier one wins a tie."""
-    agent = _AgentWords(turns)
+    agent: _AgentWords | None = None  # indexed when the first such sentence comes
     for index, turn in enumerate(turns):
         if turn.role != "user":
             continue
         theirs = False
         for clause in _clauses(tokens[index]):
             name = _take_name(clause, cased=True, weak=True) if 2 <= len(clause) <= 3 else ()
-            if 2 <= len(name) == len(clause) and not theirs and any(agent.said_after(w, index) for w in name):
-                return _Candidate(name, 1, "full", index)
+            if 2 <= len(name) == len(clause) and not theirs:
+                agent = agent or _AgentWords(turns)
+                if any(agent.said_after(word, index) for word in name):
+                    return _Candidate(name, 1, "full", index)
             theirs = _introduces_someone(clause)
     return None
 
