@@ -108,10 +108,11 @@ def find(call: CallText) -> Findings:
         )
     read_out = read_out_unverified(call, verified)
     if read_out is not None:
+        turn = call.numbers[read_out]
         flags.append(
             (
                 "sensitive_data_unverified",
-                f"The AI read a full account or card number on file (turn {read_out}) to a caller it had not verified.",
+                f"The AI read a full account or card number on file (turn {turn}) to a caller it had not verified.",
             )
         )
     if committed.needing_approval is not None and committed.unconditional is None:
@@ -126,7 +127,7 @@ def find(call: CallText) -> Findings:
         flags.append(
             (
                 "sensitive_data_unverified",
-                f"Caller shared {leaked} (turn {index}) before identity was verified.",
+                f"Caller shared {leaked} (turn {call.numbers[index]}) before identity was verified.",
             )
         )
     flags.extend(_regulatory(call, verified))

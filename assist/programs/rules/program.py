@@ -1,4 +1,8 @@
-"""The rules program: each section of the brief from its own module, assembled and grounded."""
+"""The rules program: each section of the brief from its own module, assembled and grounded.
+
+Every module reads the call as :func:`~assist.programs.rules.reading.within_budget` gives it; the header, the
+transcript and the turn numbers markers and flags name are the whole call's.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from assist.programs.rules.handoff import handoff_of
 from assist.programs.rules.markers import markers
 from assist.programs.rules.names import UNKNOWN_CALLER, caller_name
 from assist.programs.rules.next_steps import next_steps
+from assist.programs.rules.reading import within_budget
 from assist.programs.rules.reason import transfer_reason
 from assist.programs.rules.sentiment import analyze
 from assist.programs.rules.summary import summary
@@ -42,17 +47,19 @@ class RulesProgram:
 
 
 def _build(conversation: Conversation) -> AgentAssistPortal:
-    name = caller_name(conversation)
-    sentiment = analyze(conversation)
-    findings = find(call_text(conversation))
-    mentioned = mentions(conversation)
+    read = within_budget(conversation)
+    call = read.call
+    name = caller_name(call)
+    sentiment = analyze(call)
+    findings = find(call_text(call, read.numbers))
+    mentioned = mentions(call)
     slots = collect(mentioned)
     name_words = set(normalize_text(name).split()) if name != UNKNOWN_CALLER else set()
-    topic = topic_of(conversation, name_words, slots)
-    handoff = handoff_of(conversation)
-    reason = transfer_reason(conversation, topic, handoff, findings, sentiment)
+    topic = topic_of(call, name_words, slots)
+    handoff = handoff_of(call)
+    reason = transfer_reason(call, topic, handoff, findings, sentiment)
     bullets = summary(
-        conversation,
+        call,
         topic=topic,
         handoff=handoff,
         findings=findings,
@@ -60,13 +67,12 @@ def _build(conversation: Conversation) -> AgentAssistPortal:
         slots=slots,
         name_words=name_words,
     )
-    steps = next_steps(conversation, topic=topic, handoff=handoff, findings=findings)
+    steps = next_steps(call, topic=topic, handoff=handoff, findings=findings)
     issue_turn = topic.issue[0] if topic.issue else None
     turns = transcript(conversation)
-    for index, turn_markers in markers(
-        conversation, mentioned, sentiment, findings, issue_turn, name_words
-    ).items():
-        turns[index] = turns[index].model_copy(update={"markers": turn_markers})
+    for index, turn_markers in markers(call, mentioned, sentiment, findings, issue_turn, name_words).items():
+        number = read.numbers[index]
+        turns[number] = turns[number].model_copy(update={"markers": turn_markers})
     return AgentAssistPortal(
         header=Header(
             caller_name=name,

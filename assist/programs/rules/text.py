@@ -307,6 +307,9 @@ class CallText:
     cleaned: list[str]
     #: No apostrophe anywhere: unpunctuated speech recognition output.
     asr: bool
+    #: Each turn's number in the whole call, for what the brief says about a turn (the rules may read only the
+    #: opening and the end of a long call; see ``reading``).
+    numbers: list[int]
 
     def lower(self, text: str) -> str:
         """Text of this call lowercased, with its contractions spelled out when the call is unpunctuated ASR."""
@@ -332,10 +335,9 @@ def _lowered(text: str, *, asr: bool) -> str:
     return _spell_contractions(text.lower()) if asr else text.lower()
 
 
-def call_text(conversation: Conversation) -> CallText:
+def call_text(conversation: Conversation, numbers: list[int]) -> CallText:
     cleaned = [clean(turn.content) for turn in conversation.turns]
     asr = not any("'" in text or "\u2019" in text for text in cleaned)
     lowered = [_lowered(text, asr=asr) for text in cleaned]
-    return CallText(
-        [(turn.role, text) for turn, text in zip(conversation.turns, lowered, strict=True)], cleaned, asr
-    )
+    turns = [(turn.role, text) for turn, text in zip(conversation.turns, lowered, strict=True)]
+    return CallText(turns, cleaned, asr, numbers)
