@@ -227,9 +227,31 @@ def judge_lm(model: str, *, api_base: str | None, timeout_s: float) -> dspy.LM:
     return lm_for(model, api_base=api_base, timeout_s=timeout_s, max_tokens=_MAX_TOKENS, what="the judge")
 
 
+#: The model client's advice that only a Python caller can follow, and what a user of ``assist`` does instead.
+_ADVICE = (
+    (
+        re.compile(r"raise it with Timeouts\(read=[^)]*\)"),
+        "raise it with --judge-timeout (Python: Judge(timeout_s=...))",
+    ),
+    (
+        re.compile(r", or pass api_key=\S* to dspy\.LM\(\.\.\.\)"),
+        ", or set ASSIST_JUDGE_API_BASE to the judge's own server",
+    ),
+)
+
+
+def _for_the_cli(text: str) -> str:
+    """``text`` with the model client's Python advice (``Timeouts(read=...)``, ``api_key=`` to ``dspy.LM``)
+    replaced by the option or setting of ``assist`` that does it (``--judge-timeout``,
+    ``ASSIST_JUDGE_API_BASE``)."""
+    for pattern, advice in _ADVICE:
+        text = pattern.sub(advice, text)
+    return text
+
+
 def _one_line(exc: BaseException) -> str:
-    """Why a judgment failed, in one line of at most 300 characters."""
-    first = (str(exc).strip().splitlines() or [""])[0].strip()
+    """Why a judgment failed, in one line of at most 300 characters, with advice a user of ``assist`` can take."""
+    first = _for_the_cli((str(exc).strip().splitlines() or [""])[0].strip())
     if isinstance(exc, AdapterParseError):
         if first.startswith(f"Adapter {exc.adapter_name} failed"):
             read = ", ".join(exc.parsed_result or {}) or "none"

@@ -15,6 +15,7 @@ runner and the storage use this module without loading DSPy; :mod:`eval.judge` a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, Protocol, get_args, runtime_checkable
@@ -34,6 +35,7 @@ __all__ = [
     "Judgment",
     "KeyIdeas",
     "judge_all",
+    "judge_failure",
     "judge_summary",
     "split_weights",
     "with_judgments",
@@ -103,6 +105,17 @@ class Judgment(BaseModel):
         if self.claims is not None or self.claims_error is not None:
             values[SUPPORTED_CLAIMS] = self.supported_claims()
         return values
+
+    def failed(self) -> bool:
+        """Every judge metric of this brief failed: it has at least one, and each has an error."""
+        metrics = self.metrics()
+        return bool(metrics) and set(self.errors()) == set(metrics)
+
+    def reasons(self) -> list[str]:
+        """The distinct errors of this judgment (a section's, the claims'), in order."""
+        found = [ideas.error for ideas in self.sections.values() if ideas.error is not None]
+        found += [self.claims_error] if self.claims_error is not None else []
+        return list(dict.fromkeys(found))
 
     def errors(self) -> dict[str, str]:
         """Judge metric -> why it has no value."""
@@ -217,3 +230,19 @@ def judge_summary(judgments: Sequence[Judgment | None]) -> dict[str, Any]:
             "supported": sum(verdict.supported for verdict in verdicts),
         },
     }
+
+
+def judge_failure(judgments: Sequence[Judgment | None]) -> str | None:
+    """One line when every judged brief's judgment failed (:meth:`Judgment.failed`: no judge metric has a value
+    anywhere, so the judge measured nothing: a wrong server, no key, a timeout too short, a judge that never
+    answers in form), with the error most briefs share; ``None`` when no brief was judged or one judge metric
+    has a value."""
+    judged = [j for j in judgments if j is not None]
+    if not judged or not all(j.failed() for j in judged):
+        return None
+    reasons = Counter(reason for j in judged for reason in j.reasons())
+    reason, briefs = reasons.most_common(1)[0]
+    return (
+        f"every judgment failed ({len(judged)} of {len(judged)} briefs judged), so the run has no judge metric; "
+        f"most common error ({briefs} of {len(judged)} briefs): {reason}"
+    )

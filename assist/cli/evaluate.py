@@ -7,6 +7,7 @@ Thin: parse options, call :mod:`eval`, print. Human output is a rich table on st
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -224,7 +225,12 @@ def _print_judge(console: Console, run: runner.EvalRun) -> None:
 
 
 def _print_run(
-    console: Console, run: runner.EvalRun, *, db: str, baseline: dict[str, Any] | None = None
+    console: Console,
+    run: runner.EvalRun,
+    *,
+    db: str,
+    baseline: dict[str, Any] | None = None,
+    judge_seconds: float | None = None,
 ) -> None:
     if any(run.scored_counts().values()):
         console.print(_scores_table(run, baseline))
@@ -258,12 +264,36 @@ def _print_run(
     _print_judge(console, run)
     for prediction in [p for p in run.predictions if p.error][:5]:
         console.print(f"[yellow]failed[/yellow] {prediction.example_id}: {prediction.error}", markup=True)
-    seconds = run.generate_seconds + run.score_seconds
-    rate = f", {run.n / seconds:.0f} examples/s" if seconds > 0 else ""
     console.print(
         f"run [bold]{run.run_id}[/bold]: {run.n} examples ({run.n_failed} failed, {run.n_fallback} fallback, "
-        f"{run.n_score_errors} with scoring errors) in {seconds:.2f} s{rate}; stored in {db}"
+        f"{run.n_score_errors} with scoring errors); {escape(_timings(run, judge_seconds))}; stored in "
+        f"{escape(db)}"
     )
+
+
+def _timings(run: runner.EvalRun, judge_seconds: float | None) -> str:
+    """``generate G s, score S s, judge J s, R examples/s`` with ``R = n / (G + S + J)``.
+
+    ``judge_seconds`` is the wall clock of this command's judging; a stored run has none, so its judge time is
+    the sum of its briefs' judging times, and no rate (threads overlap them). A rescore generated nothing.
+    """
+    parts = [] if run.kind == "rescore" else [f"generate {_fmt_s(run.generate_seconds)}"]
+    parts.append(f"score {_fmt_s(run.score_seconds)}")
+    seconds: float | None = run.generate_seconds + run.score_seconds
+    if judge_seconds is not None:
+        parts.append(f"judge {_fmt_s(judge_seconds)}")
+        seconds = (seconds or 0.0) + judge_seconds
+    elif run.judgments and (run.kind != "rescore" or run.judge_calls):  # a rescore may keep its judgments
+        summed = sum(j.seconds for j in run.judgments if j is not None)
+        parts.append(f"judge {_fmt_s(summed)} summed over its briefs")
+        seconds = None
+    if seconds:
+        parts.append(f"{run.n / seconds:,.{0 if run.n / seconds >= 10 else 1}f} examples/s")
+    return ", ".join(parts)
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
 
 
 # --- dataset ------------------------------------------------------------------------------------------
@@ -558,6 +588,7 @@ def eval_(
             under_test=model.provenance()["lm"] if model is not None else None,
         )
         progress = _progress(len(data))
+        started = time.perf_counter()
         with progress:
             task = progress.add_task("generating", total=len(data))
             judging = progress.add_task("judging", total=len(data), visible=grader is not None)
@@ -573,11 +604,12 @@ def eval_(
                 judge_threads=threads or _MODEL_THREADS,
                 judge_progress=lambda done: progress.advance(judging, done),
             )
+        judge_seconds = _judge_seconds(run, time.perf_counter() - started) if grader is not None else None
         runs.save_run(con, run)
     document = run.to_json()
     if json_out:
         _write_json(document, json_out)
-    _print_run(console, run, db=db_path, baseline=before)
+    _print_run(console, run, db=db_path, baseline=before, judge_seconds=judge_seconds)
     failed = False
     if before is not None:
         result = gate.check(document, before, max_drop=max_drop, allow_mismatch=allow_baseline_mismatch)
@@ -587,8 +619,27 @@ def eval_(
     if too_many is not None:
         console.print(f"[red]FAIL[/red]: {escape(too_many)}")
         failed = True
+    if grader is not None and _judge_failed(console, run):
+        failed = True
     if failed:
         raise typer.Exit(1)
+
+
+def _judge_seconds(run: runner.EvalRun, wall: float) -> float:
+    """How long judging took: the command's wall clock less generating and scoring (what else a run does
+    takes milliseconds)."""
+    return max(0.0, wall - run.generate_seconds - run.score_seconds)
+
+
+def _judge_failed(console: Console, run: runner.EvalRun) -> bool:
+    """Print ``FAIL: every judgment failed …`` (one line, the most common error) when the judge asked for
+    measured nothing; ``True`` then."""
+    from eval.judgments import judge_failure
+
+    failure = judge_failure(run.judgments)
+    if failure is not None:
+        console.print(f"[red]FAIL[/red]: {escape(failure)}")
+    return failure is not None
 
 
 # --- runs ----------------------------------------------------------------------------------------------
@@ -982,6 +1033,7 @@ def rescore(
             under_test=original.lm,
         )
         progress = _progress(original.n if grader is not None else 0)
+        started = time.perf_counter()
         with progress:
             judging = progress.add_task("judging", total=original.n)
             run = runner.rescore(
@@ -992,12 +1044,15 @@ def rescore(
                 judge_threads=threads,
                 judge_progress=lambda done: progress.advance(judging, done),
             )
+        judge_seconds = _judge_seconds(run, time.perf_counter() - started) if grader is not None else None
         runs.save_run(con, run)
     if json_out:
         _write_json(run.to_json(), json_out)
     judged = f"; judged by {run.judge_lm}" if grader is not None else ""
     console.print(f"rescored {original.run_id} (predictions unchanged, no program called{judged})")
-    _print_run(console, run, db=db or Settings().assist_db)
+    _print_run(console, run, db=db or Settings().assist_db, judge_seconds=judge_seconds)
+    if grader is not None and _judge_failed(console, run):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

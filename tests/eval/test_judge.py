@@ -25,7 +25,7 @@ from assist.schema import AgentAssistPortal, LabelledExample
 from assist.store import connect
 from eval.dataset import Dataset, load_dataset
 from eval.judge import Judge, UnusableAnswer, _unit_scores, brief_text
-from eval.judgments import JUDGE_METRICS, JUDGED_SECTIONS, SUPPORTED_CLAIMS, Judgment
+from eval.judgments import JUDGE_METRICS, JUDGED_SECTIONS, SUPPORTED_CLAIMS, Judgment, judge_failure
 from eval.metrics import SECTIONS
 from eval.runner import EvalRun, rescore, run_eval
 from eval.runs import load_run, save_run
@@ -181,6 +181,9 @@ def test_judge_work_is_bounded_by_its_timeout_and_its_claim_cap(tmp_path: Path, 
     portal = rules_brief(example)
     slow = judge(scripted, "scripted-judge-slow", timeout_s=0.3).judge(portal, example)
     assert slow.claims is None and slow.claims_error is not None and "timed out" in slow.claims_error
+    # The advice is the option a user of assist has, not the model client's Python API.
+    assert "raise it with --judge-timeout (Python: Judge(timeout_s=...))" in slow.claims_error
+    assert "Timeouts(" not in slow.claims_error
     assert slow.seconds < 4 * 2.0  # four requests, each given up on at its timeout, not after the 2 s answer
 
     capped = judge(scripted, max_claims=2).judge(portal, example)
@@ -197,6 +200,31 @@ def test_a_side_without_words_is_not_sent_to_the_judge(tmp_path: Path, scripted:
     ideas = found.sections["suggested_next_steps"]
     assert (ideas.precision, ideas.recall, ideas.f1, ideas.error) == (0.0, 0.0, 0.0, None)
     assert found.requests == 4
+
+
+def test_a_judge_without_a_server_or_key_says_which_setting_is_missing(tmp_path: Path) -> None:
+    example = few(tmp_path).examples[0]
+    found = Judge("openai/scripted-judge").judge(rules_brief(example), example)  # no api_base, no key
+    assert found.claims_error is not None and found.requests == 0
+    assert found.claims_error.startswith("LMNotConfiguredError: [openai/scripted-judge] no API key found")
+    assert found.claims_error.endswith(
+        "Set OPENAI_API_KEY in the environment, or set ASSIST_JUDGE_API_BASE to the judge's own server."
+    )
+    assert found.failed() and found.reasons() == [found.claims_error]
+
+
+def test_a_run_whose_every_judgment_failed_says_so_in_one_line(tmp_path: Path, scripted: ScriptedLM) -> None:
+    data = few(tmp_path)
+    down = run_eval(RulesProgram(), data, judge=judge(scripted, "scripted-500"))
+    assert judge_failure(down.judgments) == (
+        "every judgment failed (4 of 4 briefs judged), so the run has no judge metric; most common error "
+        "(4 of 4 briefs): LMServerError: [openai/scripted-500] scripted internal error"
+    )
+    working = run_eval(RulesProgram(), data, judge=judge(scripted))
+    assert judge_failure(working.judgments) is None and judge_failure([]) is None
+    # One brief judged is enough: the judge works, the failures are that brief's own.
+    assert judge_failure([*down.judgments[:3], working.judgments[3]]) is None
+    assert judge_failure([None, None]) is None  # no brief to judge: nothing was asked of the judge
 
 
 def test_scores_must_be_fractions() -> None:
@@ -454,6 +482,10 @@ def test_assist_eval_judge_on_labelled_calls_then_a_cached_rerun(
     assert f"supported claims {rate:.3f} ({claims['supported']} of {claims['judged']} claims judged)" in out
     assert "judge metrics are not in overall (weight one in with --weight judge.<metric>=W)" in out
     assert "warning" not in out
+    # The run line counts judging too, beside generating and scoring.
+    assert re.search(
+        r"; generate \d+\.\d+ s, score \d+\.\d+ s, judge \d+\.\d+ s, [\d.,]+ examples/s; stored in ", out
+    )
 
     before = scripted.request_count
     again = json.loads(invoke(env, *args, "--json", "-").stdout)
@@ -461,8 +493,12 @@ def test_assist_eval_judge_on_labelled_calls_then_a_cached_rerun(
     assert again["judge_calls"] == 0 and again["judge"]["cached"] == 20 and again["lm_calls"] == 0
     assert again["metrics"] == document["metrics"]
 
-    shown = invoke(env, "runs", "show", again["run_id"], "--db", db).stdout
+    shown = " ".join(invoke(env, "runs", "show", again["run_id"], "--db", db).stdout.split())
     assert "4 briefs judged, 0 with a failed judgment; 0 requests, 20 answers from the cache" in shown
+    # A stored run has no wall clock of its judging: the briefs' judging times, summed, and no rate.
+    assert re.search(
+        r"; generate \d+\.\d+ s, score \d+\.\d+ s, judge \d+\.\d+ s summed over its briefs;", shown
+    )
 
 
 def test_assist_eval_judges_unlabelled_calls_with_the_judge_from_the_environment(
@@ -539,6 +575,7 @@ def test_assist_rescore_judge_adds_judge_scores_without_generating_again(
     )
     assert "4 briefs judged, 0 with a failed judgment; 20 requests, 0 answers from the cache" in result.stdout
     assert "judge metrics in overall: judge.call_summary.f1=1" in result.stdout
+    assert re.search(r"\); score \d+\.\d+ s, judge \d+\.\d+ s, [\d.,]+ examples/s; stored in ", result.stdout)
     with connect(db, read_only=True) as con:
         rescored = load_run(con, "latest")
     assert rescored.kind == "rescore" and rescored.parent_run_id == plain["run_id"]
@@ -550,12 +587,52 @@ def test_assist_rescore_judge_adds_judge_scores_without_generating_again(
     kept = invoke(env, "rescore", rescored.run_id, "--db", db)
     assert "20 requests (0 sent by this run), 0 answers from the cache" in kept.stdout
 
-    failing = invoke(env, "rescore", plain["run_id"], "--db", db, "--judge", "openai/scripted-judge-sloppy")
+    # A judge that never answers in form measured nothing: the rescore is stored, and exits 1 saying why.
+    failing = invoke(
+        env, "rescore", plain["run_id"], "--db", db, "--judge", "openai/scripted-judge-sloppy", code=1
+    )
     assert "4 briefs judged, 4 with a failed judgment" in failing.stdout
     assert (
         "judge failed on syn-001: transfer_reason: unreadable answer: Failed to parse field precision with value "
         "mostly from the LM response. Error message: 1 validation error for float (and 3 more)"
     ) in failing.stdout
+    fail_lines = [line for line in failing.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(fail_lines) == 1 and fail_lines[0].startswith(
+        "FAIL: every judgment failed (4 of 4 briefs judged), so the run has no judge metric; most common error "
+        "(4 of 4 briefs): unreadable answer: Failed to parse field precision"
+    )
+    assert load_run_of(db, "latest").judge_lm == "openai/scripted-judge-sloppy"  # stored all the same
+
+
+def test_assist_eval_with_a_judge_that_cannot_be_reached_fails_in_one_line(tmp_path: Path) -> None:
+    """``--judge`` with no ``ASSIST_JUDGE_API_BASE`` and no key: every judgment fails, the run is stored with its
+    --json written, and the command exits 1 (a real process)."""
+    few(tmp_path)
+    db, out = str(tmp_path / "e.duckdb"), tmp_path / "run.json"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ASSIST_") and k != "OPENAI_API_KEY"}
+    clean["ASSIST_CACHE_DIR"] = str(tmp_path / "cache")
+    done = subprocess.run(
+        [sys.executable, "-m", "assist", "eval", "-d", str(tmp_path / "few.jsonl"), "--db", db]
+        + ["--judge", "openai/scripted-judge", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    fail_lines = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
+    assert fail_lines == [
+        (
+            "FAIL: every judgment failed (4 of 4 briefs judged), so the run has no judge metric; most common "
+            "error (4 of 4 briefs): LMNotConfiguredError: [openai/scripted-judge] no API key found for provider "
+            "'openai-chat'. Set OPENAI_API_KEY in the environment, or set ASSIST_JUDGE_API_BASE to the judge's "
+            "own server."
+        )
+    ]
+    document = json.loads(out.read_text())
+    assert document["judge"]["failed"] == 4 and document["judge_calls"] == 0
+    assert load_run_of(db, document["run_id"]).judge_lm == "openai/scripted-judge"
 
 
 def test_judge_options_and_weights_fail_in_one_clear_line(tmp_path: Path, scripted: ScriptedLM) -> None:
