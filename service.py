@@ -169,8 +169,10 @@ class Service:
     async def brief_for_phone(self, org_id: str, phone_number: str) -> BriefResult:
         """A fresh brief of the caller's newest conversation.
 
-        rules runs in the same worker thread as the lookup (one hop per request); a model program gets
-        its own pool, and rules answers when it fails, raises, outlives the backstop, or the breaker is open.
+        rules runs in the same worker thread as the lookup (one hop per request), with no deadline: it reads at
+        most ``READ_CHARS`` of any call (``assist.programs.rules.reading``), so it answers in a fraction of a
+        second whatever the conversation. A model program gets its own pool, and rules answers when it fails,
+        raises, outlives the backstop, or the breaker is open.
         """
         if self.program is self.rules:
             return await run_in_threadpool(self._rules_for_phone, org_id, phone_number)
