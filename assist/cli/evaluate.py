@@ -696,23 +696,31 @@ def runs_show(
         return
     with _database(db) as con:
         run = runs.load_run(con, run_id)
-    console = _console(json_out)
     if json_out:
         _write_json(run.to_json(), json_out)
-    parent = f" of {run.parent_run_id}" if run.parent_run_id else ""
-    model = (
-        f"lm {run.lm or '-'} at {run.api_base or 'the provider'}, adapter {run.adapter or '-'}, "
-        f"prompt {run.prompt_version or '-'}, lm_calls {run.lm_calls}; "
-        if run.is_model_run
-        else ""
-    )
-    console.print(
-        f"{run.kind}{parent}, {run.created_at:%Y-%m-%d %H:%M:%S} UTC; program {run.program} "
-        f"(hash {(run.program_hash or '-')[:12]}); {model}"
-        f"dataset {run.dataset}@{run.dataset_hash[:12]}; git {run.git_commit or '-'}; weights {run.weights or 'equal'}",
-        markup=False,
-    )
+    # Not soft-wrapped: a long line (a server address, a judge's error) wraps at the terminal's width.
+    console = Console(stderr=json_out == "-", highlight=False)
+    for line in _provenance(run):
+        console.print(line, markup=False)
     _print_run(console, run, db=db or Settings().assist_db)
+
+
+def _provenance(run: runner.EvalRun) -> list[str]:
+    """What the run is, one short line per part: when and which program, the model, the dataset and weights."""
+    parent = f" of {run.parent_run_id}" if run.parent_run_id else ""
+    program = f"program {run.program} (hash {(run.program_hash or '-')[:12]})"
+    lines = [f"{run.kind}{parent}, {run.created_at:%Y-%m-%d %H:%M:%S} UTC; {program}"]
+    if run.is_model_run:
+        lines.append(
+            f"lm {run.lm or '-'} at {run.api_base or 'the provider'}, adapter {run.adapter or '-'}, "
+            f"prompt {run.prompt_version or '-'}, lm_calls {run.lm_calls}"
+        )
+    commit = run.git_commit or "-"  # the full commit is in --json
+    short = commit[:12] + ("+dirty" if commit.endswith("+dirty") and len(commit) > 18 else "")
+    lines.append(
+        f"dataset {run.dataset}@{run.dataset_hash[:12]}; git {short}; weights {run.weights or 'equal'}"
+    )
+    return lines
 
 
 def _show_example(run_id: str, example_id: str, *, db: str | None, json_out: str | None) -> None:

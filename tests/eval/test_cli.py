@@ -309,7 +309,7 @@ def test_a_model_run_records_who_wrote_what_its_cost_and_where_the_model_was(
         assert usage["n"] == 4 and usage["total"] > 0 and usage["mean"] == usage["total"] / 4
     assert "┃ model ┃ of ┃" in result.stderr and "fallback to rules 0/4 (0.0%)" in result.stderr
 
-    shown = invoke("runs", "show", document["run_id"], "--db", db)
+    shown = " ".join(invoke("runs", "show", document["run_id"], "--db", db).split())  # wrapped at 80 columns
     assert f"lm openai/scripted-gold-missing-section at {scripted.api_base}, adapter " in shown
     prompt = document["usage"]["prompt_tokens"]
     assert f"tokens: prompt {prompt['total']:,} ({prompt['mean']:,.0f} a brief), completion " in shown
@@ -389,6 +389,27 @@ def test_runs_compare_refuses_another_dataset_unless_shared_ids_are_asked_for(tm
     shared = invoke("runs", "compare", first, second, "--db", db, "--shared-ids")
     assert "compared on their 16 shared example ids" in shared
     assert "16 examples in both runs" in shared
+
+
+def test_runs_show_fits_80_columns(tmp_path: Path, scripted: ScriptedLM, few_calls: Path) -> None:
+    """A judged model run, with every judgment failed at length: its provenance, cost and judge lines wrap."""
+    db, data = str(tmp_path / "eval.duckdb"), load_dataset(few_calls)
+    sloppy = Judge("openai/scripted-judge-sloppy", api_base=scripted.api_base, cache=False)
+    run = run_eval(PatchyProgram(data.examples), data, judge=sloppy)
+    with connect(db) as con:
+        save_run(con, run)
+    shown = at_80_columns("runs", "show", run.run_id, "--db", db)
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    flat = " ".join(shown.split())
+    assert f"eval, {run.created_at:%Y-%m-%d %H:%M:%S} UTC; program patchy (hash " in flat
+    assert "lm gold/labels at the provider, adapter json, prompt gold-1, lm_calls 4" in flat
+    assert f"dataset {data.name}@{data.hash[:12]}; git " in flat and "; weights equal" in flat
+    assert "4 briefs judged, 4 with a failed judgment" in flat
+    assert (
+        "judge failed on syn-001: transfer_reason: unreadable answer: Failed to parse field precision" in flat
+    )
+    assert f"run {run.run_id}: 4 examples (0 failed, 1 fallback, " in flat
+    assert " judge " in flat and " s summed over its briefs; stored in " in flat
 
 
 def test_runs_show_example_puts_brief_gold_and_score_side_by_side(tmp_path: Path) -> None:
