@@ -106,7 +106,7 @@ class Judgment(BaseModel):
             values[SUPPORTED_CLAIMS] = self.supported_claims()
         return values
 
-    def failed(self) -> bool:
+    def failed_entirely(self) -> bool:
         """Every judge metric of this brief failed: it has at least one, and each has an error."""
         metrics = self.metrics()
         return bool(metrics) and set(self.errors()) == set(metrics)
@@ -233,12 +233,12 @@ def judge_summary(judgments: Sequence[Judgment | None]) -> dict[str, Any]:
 
 
 def judge_failure(judgments: Sequence[Judgment | None]) -> str | None:
-    """One line when every judged brief's judgment failed (:meth:`Judgment.failed`: no judge metric has a value
-    anywhere, so the judge measured nothing: a wrong server, no key, a timeout too short, a judge that never
-    answers in form), with the error most briefs share; ``None`` when no brief was judged or one judge metric
-    has a value."""
+    """One line when every judged brief's judgment failed (:meth:`Judgment.failed_entirely`: no judge metric has
+    a value anywhere, so the judge measured nothing: a wrong server, no key, a timeout too short, a judge that
+    never answers in form), with the error most briefs share; ``None`` when no brief was judged or one judge
+    metric has a value."""
     judged = [j for j in judgments if j is not None]
-    if not judged or not all(j.failed() for j in judged):
+    if not judged or not all(j.failed_entirely() for j in judged):
         return None
     reasons = Counter(reason for j in judged for reason in j.reasons())
     reason, briefs = reasons.most_common(1)[0]

@@ -210,7 +210,7 @@ def test_a_judge_without_a_server_or_key_says_which_setting_is_missing(tmp_path:
     assert found.claims_error.endswith(
         "Set OPENAI_API_KEY in the environment, or set ASSIST_JUDGE_API_BASE to the judge's own server."
     )
-    assert found.failed() and found.reasons() == [found.claims_error]
+    assert found.failed_entirely() and found.reasons() == [found.claims_error]
 
 
 def test_a_run_whose_every_judgment_failed_says_so_in_one_line(tmp_path: Path, scripted: ScriptedLM) -> None:
