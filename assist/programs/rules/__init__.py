@@ -10,6 +10,7 @@ against. One module per part of the brief, each named by what it produces:
 * ``topic`` and ``handoff`` what the call is about and who takes it over, from which ``reason``, ``summary``
   and ``next_steps`` write the prose sections, in the style of ``prose``;
 * ``text`` the helpers all of them share (one sentence splitter, one cleaner, the cue patterns' text);
+* ``reading`` how much of a call they read (all of it, up to a budget: opening and end of a longer one);
 * ``program`` assembles the brief and runs the shared grounding check.
 
 ``mask_long_numbers`` and ``luhn_ok`` are public: the model program applies the same rules to a model's brief.
