@@ -184,7 +184,9 @@ if LM:
     if dspy_result.fallback:
         print(f"the model failed, so this is the rules brief: {dspy_result.fallback_reason}")
     elif dspy_result.sections_from_rules:
-        print(f"the model's answer had nothing usable for: {', '.join(dspy_result.sections_from_rules)} (rules)")
+        print(
+            f"the model's answer had nothing usable for: {', '.join(dspy_result.sections_from_rules)} (rules)"
+        )
     usage = dspy_result.usage
     if usage is not None:
         print(
