@@ -361,13 +361,16 @@ _MONEY_KEYS = {"Order": "Order total", "Owe": "Balance", "Leaves": "Balance", "L
                "Short": "Shortfall"}  # fmt: skip
 _DATE_NOUNS = ("birth", "appointment", "surgery", "delivered", "mailed", "disconnect", "due", "flight", "travel",
                "expires", "expiration", "expired", "since", "born", "renewal", "shut", "cancel", "charge", "hold",
-               "payment", "transaction", "window")  # fmt: skip
+               "payment", "transaction", "window", "start", "begin", "effective")  # fmt: skip
 _DATE_NOUN = _nouns(_DATE_NOUNS)
+#: Words of a question's slot that ask for a date.
+_DATE_SLOT_WORDS = frozenset(("date", "birth", "birthday", "dob"))
 _PER_AT_END = re.compile(r"\s(?:a|per|each)$", re.IGNORECASE)
 _DATE_KEYS = {"window": "Window", "birth": "Date of birth", "born": "Date of birth", "delivered": "Delivery date",
               "mailed": "Mailed date", "disconnect": "Disconnection date", "shut": "Disconnection date",
               "due": "Due date", "since": "Start date", "expires": "Expiration date",
-              "expiration": "Expiration date", "expired": "Expiration date", "cancel": "Cancellation date"}  # fmt: skip
+              "expiration": "Expiration date", "expired": "Expiration date", "cancel": "Cancellation date",
+              "start": "Start date", "begin": "Start date", "effective": "Effective date"}  # fmt: skip
 #: "last four digits of your Social Security number?" -> the owner of the four digits the caller answers.
 _LAST_FOUR_OF = re.compile(
     r"\blast (?:four|4)(?: digits)? of (?:your |the )?([a-z ]+?)(?: number)?(?:\?|$| and|,)"
@@ -489,7 +492,10 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
     day_asked = _DAY_ASKED.search(question) is not None
     dated = _DATE_WORD.search(lower) or has_digit and ("/" in text or _YEAR_DIGITS.search(text))
     for match in _some(_DATE, text) if dated else ():
-        noun = "birth" if birth_asked else _context_key(text, match.start(), "", _DATE_NOUN).lower()
+        # A date the reply itself says is for something else ("my Part B starts November first") is that
+        # date even when a date of birth was asked: a date is filed only under the purpose the call gives it.
+        noun = _context_key(text, match.start(), "", _DATE_NOUN).lower()
+        noun = "birth" if birth_asked and noun in {"", "born"} else noun
         key = _DATE_KEYS.get(noun, f"{_key(noun)} date" if noun else "Date")
         if _WEEKDAY_ONLY.match(match.group(0)):
             # A weekday alone is a detail when it answers "what day?"; said in passing ("I called Tuesday",
@@ -740,6 +746,10 @@ def _answer_value(answer: str, slot: str) -> str | None:
         return None
     # An amount asked for is answered with a number ("I think I got back..." is not one).
     if not _MONEY_NOUNS_SET.isdisjoint(slot.split()) and not _HAS_NUMBER.search(text):
+        return None
+    # A date asked for is answered with one: "Sure, it's Dana Whitfield" to "your name and date of birth?"
+    # gives the name, which is no date of birth.
+    if not _DATE_SLOT_WORDS.isdisjoint(slot.split()) and not _DATE.search(text):
         return None
     # An address cut off after its house number ("nine three zero" ... next turn "first street") is no address.
     if "address" in slot.split() and (

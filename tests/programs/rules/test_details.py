@@ -421,3 +421,32 @@ def test_a_position_is_inside_the_spans_when_one_holds_it(
     spans = [(start, start + size) for start, size in first + second]
     merged = _union([(s, s + n) for s, n in first], [(s, s + n) for s, n in second])
     assert _inside(position, merged) == any(start <= position < end for start, end in spans)
+
+
+def test_a_date_said_for_another_purpose_is_not_a_date_of_birth_even_when_one_was_asked() -> None:
+    # A coverage start date given in reply to "date of birth?" keeps its own purpose; the birth date said
+    # later is the date of birth, and the name given first is no date at all.
+    found = items(
+        ("assistant", "Can I get your name and date of birth?"),
+        (
+            "user",
+            "Sure, it's Dana Whitfield. I'm turning sixty-five and my Part B starts November first, twenty twenty-six.",
+        ),
+        ("assistant", "Got it. And your date of birth?"),
+        ("user", "October twenty-ninth, nineteen sixty-one."),
+    )
+    assert found == {
+        "Start date": "November first, twenty twenty-six",
+        "Date of birth": "October twenty-ninth, nineteen sixty-one",
+    }
+
+
+def test_a_date_stated_as_a_birth_date_is_one_and_a_start_date_stays_a_start_date() -> None:
+    found = items(
+        ("assistant", "Can I get your date of birth?"),
+        (
+            "user",
+            "Well, my coverage starts November first, twenty twenty-six. My birthday is October 29th, 1961.",
+        ),
+    )
+    assert found == {"Start date": "November first, twenty twenty-six", "Date of birth": "October 29th, 1961"}
