@@ -132,6 +132,8 @@ _TAIL = re.compile(
     re.IGNORECASE,
 )
 LETTERS = re.compile(r"[a-z]+")
+#: The pronoun "i" of lowercase speech-to-text ("i've", "i took"): a quote writes it as the caller meant it.
+_LOWER_I = re.compile(r"(?<![\w'-])i(?=['\s,.!?]|$)")
 _SENTENCE_START = re.compile(r"(?<=[.!?] )([a-z])")
 
 
@@ -207,11 +209,12 @@ def capital(text: str) -> str:
 
 def as_sentence(text: str) -> str:
     text = text.strip(" ,;:")
-    return capital(text) + ("" if text.endswith((".", "!", "?")) else ".")
+    return capital(text) + ("" if text.endswith((".", "!", "?", '."', '?"', '!"', '..."')) else ".")
 
 
-def caller_clause(text: str) -> str:
-    """A caller sentence as a clause about "Caller": "I need to cancel" -> "Caller needs to cancel"."""
+def caller_clause(text: str, *, cut: bool = False) -> str:
+    """A caller sentence as a clause about "Caller": "I need to cancel" -> "Caller needs to cancel"; one no
+    template fits is quoted. ``cut``: ``text`` is the start of what the caller said."""
     text = text.rstrip(".!? ")
     lead = re.match(r"^(?:i|we)(?:'m| am| are|'re)? ([\w']+)", text, re.IGNORECASE)
     if re.match(r"^(?:i|we)'(?:m|re) ", text, re.IGNORECASE):
@@ -233,9 +236,9 @@ def caller_clause(text: str) -> str:
     elif re.match(r"^there(?:'s| is| are)\b", text, re.IGNORECASE):
         text = "Caller reports " + text.split(" ", 1)[1] if " " in text else "Caller reports a problem"
     else:
-        first = text.split(" ", 1)[0]
-        keep_case = any(c.isdigit() or c.isupper() for c in first[1:]) or first in {"I", "Dr.", "Mr.", "Ms."}
-        text = "Caller says " + (text if keep_case else text[:1].lower() + text[1:])
+        # No template fits the sentence: its pronouns swapped, it would read as nonsense ("Caller says are
+        # you kidding them ..."), so it is quoted in the caller's own words, marked as cut where it was.
+        return f'Caller said: "{capital(_LOWER_I.sub("I", text))}{"..." if cut else "."}"'
     return _third_person(text)
 
 

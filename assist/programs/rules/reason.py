@@ -40,9 +40,11 @@ def transfer_reason(
     ]
     emergency = next((i for i, said in demands if said.startswith("Caller reports an emergency")), None)
     if emergency is not None:
-        subject = caller_clause(_clip(_emergency_sentence(conversation.turns[emergency].content), 12))
+        said = _emergency_sentence(conversation.turns[emergency].content)
+        subject = caller_clause(clipped := _clip(said, 12), cut=clipped != said.rstrip(".!? "))
     elif topic.issue is not None:
-        subject = caller_clause(_clip(topic.issue[1], _REASON_WORDS))
+        said = topic.issue[1]
+        subject = caller_clause(clipped := _clip(said, _REASON_WORDS), cut=clipped != said.rstrip(".!? "))
     elif topic.intent is not None:
         subject = f"Caller needs help with {topic.intent.topic}"
     else:
@@ -66,7 +68,9 @@ def transfer_reason(
             [f"{demand} {asked[-1]}"] if asked else []
         )
         reasons.append("the caller " + " and ".join(wants) if wants else "the caller threatened to escalate")
-    return sentence_case(f"{subject}; {' and '.join(reasons[:2])}." if reasons else f"{subject}.")
+    # A quote ends the sentence with its own mark.
+    alone = subject if subject.endswith('"') else f"{subject}."
+    return sentence_case(f"{subject}; {' and '.join(reasons[:2])}." if reasons else alone)
 
 
 def _clip(text: str, limit: int) -> str:

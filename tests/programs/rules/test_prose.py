@@ -224,3 +224,37 @@ def test_rewrite_matches_applying_every_rule(
     for pattern, replacement, _ in rules:
         expected = pattern.sub(replacement, expected)
     assert prose._rewrite(text, rules) == expected
+
+
+def test_a_caller_sentence_no_template_fits_is_quoted_verbatim_and_attributed() -> None:
+    # Pronouns swapped, this read "Caller says are you kidding them standard mail nobody told them ...".
+    portal = brief(
+        ("assistant", "Hi, how can I help you today?"),
+        ("user", "My debit card was stolen and I filed a fraud claim yesterday."),
+        (
+            "assistant",
+            "I see the claim is open. Your new card goes out by standard mail in seven to ten days.",
+        ),
+        (
+            "user",
+            "are you kidding me standard mail nobody told me that i've got no card and my rent is late now",
+        ),
+        ("assistant", "I understand. I'll transfer you to a specialist who can expedite it."),
+    )
+    assert (
+        'Caller said: "Are you kidding me standard mail nobody told me that I\'ve got no card and my rent is late now."'
+        in portal.call_summary
+    )
+    assert not any("Caller says" in bullet for bullet in portal.call_summary)
+
+
+def test_a_quoted_reason_cut_short_says_so() -> None:
+    portal = brief(
+        ("assistant", "Thanks for calling, how can I help?"),
+        (
+            "user",
+            "Your technician never showed up this morning after I took the whole morning off work for it.",
+        ),
+        ("assistant", "I'm sorry. Let me transfer you to a supervisor."),
+    )
+    assert portal.transfer_reason.startswith('Caller said: "Your technician never showed up this morning..."')
