@@ -37,7 +37,7 @@ from assist.schema import (
     NextStep,
     SentimentLevel,
 )
-from eval import faithfulness
+from eval import faithfulness, sentences
 
 __all__ = [
     "KEY_MATCH_THRESHOLD",
@@ -53,6 +53,8 @@ __all__ = [
     "confidence_agreement",
     "grounding_rate",
     "information_collected_score",
+    "information_precision",
+    "information_recall",
     "information_values_score",
     "markers_by_type",
     "markers_score",
@@ -269,6 +271,18 @@ def _same_value(predicted: str, gold: str) -> bool:
     return p == g or p.replace(" ", "") == g.replace(" ", "")
 
 
+def _information_matches(predicted: Sequence[InfoItem], gold: Sequence[InfoItem]) -> int:
+    """``M``: a maximum one-to-one matching of items whose keys match fuzzily (rapidfuzz ``token_set_ratio`` ≥
+    :data:`KEY_MATCH_THRESHOLD` on normalized keys) and whose values are equal after normalizing."""
+    return _max_matching(
+        len(predicted),
+        len(gold),
+        lambda i, j: (
+            _same_value(predicted[i].value, gold[j].value) and _same_key(predicted[i].key, gold[j].key)
+        ),
+    )
+
+
 def information_collected_score(predicted: Sequence[InfoItem], gold: Sequence[InfoItem]) -> float:
     """Key/value F1: ``2·M / (|pred| + |gold|)`` where ``M`` is a maximum one-to-one matching of items
     whose keys match fuzzily (rapidfuzz ``token_set_ratio`` ≥ :data:`KEY_MATCH_THRESHOLD` on normalized
@@ -276,14 +290,25 @@ def information_collected_score(predicted: Sequence[InfoItem], gold: Sequence[In
     empty = _empty_rule(predicted, gold)
     if empty is not None:
         return empty
-    matches = _max_matching(
-        len(predicted),
-        len(gold),
-        lambda i, j: (
-            _same_value(predicted[i].value, gold[j].value) and _same_key(predicted[i].key, gold[j].key)
-        ),
-    )
-    return _f1_from_matches(matches, len(predicted), len(gold))
+    return _f1_from_matches(_information_matches(predicted, gold), len(predicted), len(gold))
+
+
+def information_precision(predicted: Sequence[InfoItem], gold: Sequence[InfoItem]) -> float:
+    """``M / |pred|``: the share of the brief's items that the gold has (``M`` as in
+    :func:`information_collected_score`). Empty sets as the F1: both empty 1.0, exactly one empty 0.0."""
+    empty = _empty_rule(predicted, gold)
+    if empty is not None:
+        return empty
+    return _information_matches(predicted, gold) / len(predicted)
+
+
+def information_recall(predicted: Sequence[InfoItem], gold: Sequence[InfoItem]) -> float:
+    """``M / |gold|``: the share of the gold's items that the brief has (``M`` as in
+    :func:`information_collected_score`). Empty sets as the F1: both empty 1.0, exactly one empty 0.0."""
+    empty = _empty_rule(predicted, gold)
+    if empty is not None:
+        return empty
+    return _information_matches(predicted, gold) / len(gold)
 
 
 def information_values_score(predicted: Sequence[InfoItem], gold: Sequence[InfoItem]) -> float:
@@ -437,6 +462,8 @@ def _score_information(portal: AgentAssistPortal, gold: Gold) -> dict[str, float
     predicted, expected = portal.information_collected, gold.information_collected
     return {
         "score": information_collected_score(predicted, expected),
+        "precision": information_precision(predicted, expected),
+        "recall": information_recall(predicted, expected),
         "values": information_values_score(predicted, expected),
     }
 
@@ -505,6 +532,11 @@ def unsupported_details_rates(portal: AgentAssistPortal, conversation: Conversat
     return rates
 
 
+#: Per-example share of the brief's free-text sentences that are finished (:func:`eval.sentences.complete_share`):
+#: needs no gold, not part of ``overall``.
+SENTENCES_COMPLETE = "sentences.complete"
+
+
 def score_example(
     portal: AgentAssistPortal, example: LabelledExample, *, weights: dict[str, float] | None = None
 ) -> ExampleScores:
@@ -534,6 +566,13 @@ def score_example(
         scores.details.update(unsupported_details_rates(portal, example.conversation))
     except Exception as exc:  # noqa: BLE001 - same rule as the sections
         scores.errors[UNSUPPORTED_DETAILS] = f"{type(exc).__name__}: {exc}"
+    try:
+        complete = sentences.complete_share(portal)
+    except Exception as exc:  # noqa: BLE001 - same rule as the sections
+        scores.errors[SENTENCES_COMPLETE] = f"{type(exc).__name__}: {exc}"
+    else:
+        if complete is not None:
+            scores.details[SENTENCES_COMPLETE] = complete
     failed = [name for name in SECTIONS if name in scores.errors]
     if failed:
         scores.errors["overall"] = f"not computed: scoring failed for {', '.join(failed)}"

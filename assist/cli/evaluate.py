@@ -246,6 +246,9 @@ def _print_run(
             ("schema valid", "schema_valid"),
             ("grounding", "grounding_rate"),
             ("unsupported details", "unsupported_details"),
+            ("complete sentences", "sentences.complete"),
+            ("information precision", "information_collected.precision"),
+            ("information recall", "information_collected.recall"),
             ("sentiment exact", "sentiment.exact"),
             ("compliance false positives", "compliance_flags.false_positive"),
         )

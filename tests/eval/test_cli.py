@@ -67,6 +67,13 @@ def test_eval_rules_writes_json_stores_the_run_and_passes_against_itself(tmp_pat
     assert document["n"] == len(document["per_example"]) == 61
     assert document["program"] == "rules" and document["dataset"] == "harper_valley/dev"
     assert "information_collected" in done.stdout and document["run_id"] in done.stdout
+    # information precision and recall beside its F1, and the share of finished sentences: shown and in --json
+    metrics = document["metrics"]
+    assert {"information_collected.precision", "information_collected.recall", "sentences.complete"} <= set(
+        metrics
+    )
+    shown = f"complete sentences {metrics['sentences.complete']:.3f}, information precision "
+    assert shown in done.stdout
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT program, n, n_failed FROM eval_runs").fetchall() == [("rules", 61, 0)]
         assert con.execute("SELECT count(*) FROM eval_predictions WHERE portal IS NOT NULL").fetchone() == (

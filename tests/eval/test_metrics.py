@@ -112,12 +112,29 @@ def test_set_sections_ignore_item_order(
     assert metrics.information_values_score(shuffled(predicted), shuffled(gold)) == pytest.approx(
         metrics.information_values_score(predicted, gold)
     )
+    for part in (metrics.information_precision, metrics.information_recall):
+        assert part(shuffled(predicted), shuffled(gold)) == pytest.approx(part(predicted, gold))
     assert metrics.suggested_next_steps_score(shuffled(steps), shuffled(gold_steps)) == pytest.approx(
         metrics.suggested_next_steps_score(steps, gold_steps)
     )
     assert metrics.compliance_flags_score(shuffled(flags), shuffled(gold_flags)) == pytest.approx(
         metrics.compliance_flags_score(flags, gold_flags)
     )
+
+
+@PROPERTY
+@given(predicted=st.lists(info_item, max_size=5), gold=st.lists(info_item, max_size=5))
+def test_information_f1_is_the_harmonic_mean_of_its_precision_and_recall(
+    predicted: list[InfoItem], gold: list[InfoItem]
+) -> None:
+    precision = metrics.information_precision(predicted, gold)
+    recall = metrics.information_recall(predicted, gold)
+    f1 = metrics.information_collected_score(predicted, gold)
+    assert 0.0 <= precision <= 1.0 and 0.0 <= recall <= 1.0
+    assert f1 == pytest.approx(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    # every predicted item that matches is one gold item found: M = P·|pred| = R·|gold|
+    if predicted and gold:
+        assert precision * len(predicted) == pytest.approx(recall * len(gold))
 
 
 # --- formulas and edge cases ------------------------------------------------------------------------
@@ -147,6 +164,8 @@ def test_caller_name_ignores_case_punctuation_and_word_order() -> None:
     ("score", "kind"),
     [
         (metrics.information_collected_score, InfoItem),
+        (metrics.information_precision, InfoItem),
+        (metrics.information_recall, InfoItem),
         (metrics.compliance_flags_score, ComplianceFlag),
     ],
 )
@@ -181,10 +200,31 @@ def test_information_keys_match_fuzzily_but_values_must_agree() -> None:
     assert metrics.information_collected_score(swapped, gold[1:]) == 0.0
     assert metrics.information_values_score(swapped, gold[1:]) == 1.0
     # "8 8 4 1 2" read out digit by digit is the number 88412; one of two found: F1 = 2/3
-    assert metrics.information_collected_score(
-        [InfoItem(key="order id", value="8 8 4 1 2")],
-        [InfoItem(key="Order ID", value="88412"), InfoItem(key="Day", value="monday")],
-    ) == pytest.approx(2 / 3)
+    found = [InfoItem(key="order id", value="8 8 4 1 2")]
+    wanted = [InfoItem(key="Order ID", value="88412"), InfoItem(key="Day", value="monday")]
+    assert metrics.information_collected_score(found, wanted) == pytest.approx(2 / 3)
+    # everything the brief says is right (precision 1), half of what the gold has is found (recall 1/2)
+    assert metrics.information_precision(found, wanted) == 1.0
+    assert metrics.information_recall(found, wanted) == 0.5
+    assert metrics.information_precision([*found, *swapped], wanted) == 0.5
+
+
+def test_information_precision_and_recall_are_sub_metrics_of_the_section() -> None:
+    gold = Gold(information_collected=[InfoItem(key="Order ID", value="88412")])
+    portal = brief_from_labels(
+        EXAMPLE.conversation,
+        Gold(
+            information_collected=[
+                InfoItem(key="Order ID", value="88412"),
+                InfoItem(key="Day", value="monday"),
+                InfoItem(key="Card", value="debit"),
+            ]
+        ),
+    )
+    scores = score_example(portal, labelled(gold))
+    assert scores.information_collected == pytest.approx(0.5)
+    assert scores.details["information_collected.precision"] == pytest.approx(1 / 3)
+    assert scores.details["information_collected.recall"] == 1.0
 
 
 def test_call_summary_combines_similarity_coverage_and_bullet_count() -> None:
