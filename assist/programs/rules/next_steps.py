@@ -21,7 +21,7 @@ from assist.programs.rules.prose import (
     shorten,
     tidy_action,
 )
-from assist.programs.rules.text import clean
+from assist.programs.rules.text import clean, sentences, word_set
 from assist.programs.rules.topic import Intent, Topic
 from assist.schema import Confidence, Conversation
 
@@ -56,6 +56,22 @@ _MONEY_WORD = re.compile(
 )
 _MONEY_VERB = re.compile(r"^(?:refund|credit|reverse|waive|dispute)\b", re.IGNORECASE)
 _NOT_DELIVERABLE = frozenset({"code", "passcode", "pin", "verification", "one-time", "caller"})
+#: The call saying something is done: "$122 has been transferred", "the claim is already open", "I filed a
+#: fraud claim yesterday". A negation ("hasn't been", "has not been", "I never filed") matches none of these.
+_DONE_SAID = re.compile(
+    r"\b(?:has|have|had|was|were|is|are|it's|i've|we've|i|we)(?: (?:already|just|now|been|successfully)){0,3} "
+    r"([a-z]+ed|open)\b"
+)
+_NEGATION = re.compile(r"\b(?:no|not|never|nothing|nobody|yet)\b|n't\b")
+#: Steps that carry out something the call may already have carried out ("Complete the transfer" after
+#: "$122 has been transferred"), and what such a step's verb or noun reads as once it is done.
+_FINISHING = frozenset({"complete", "process", "finish", "finalize", "make", "do", "carry"})
+_OPENING = frozenset({"file", "open", "submit", "start", "place", "set"})
+_OPENED = frozenset({"open", "opened", "filed", "submitted", "started", "placed"})
+#: Words of a step that name no particular thing.
+_PLAIN_WORDS = word_set(
+    "the a an to of for with and or caller their any it this that as is are on in by from"
+)
 
 
 def next_steps(
@@ -65,9 +81,10 @@ def next_steps(
     intent, amount = topic.intent, topic.amount
     flags = {kind for kind, _ in findings.flags}
     steps: list[tuple[str, Confidence]] = []
+    done = _done_said(conversation)
 
     def add(action: str | None, confidence: Confidence) -> None:
-        if action and not any(overlap(action, a) for a, _ in steps):
+        if action and not any(_same_step(action, a) for a, _ in steps) and not _already_done(action, done):
             steps.append((action, confidence))
 
     add(_concrete(handoff.action, intent, amount), "high")
@@ -94,14 +111,67 @@ def next_steps(
     if "sensitive_data_unverified" in flags and len(steps) < 3:
         add("Verify the caller's identity the approved way and do not record the sensitive data", "medium")
     if "regulatory_requirement" in flags and len(steps) < 3:
-        rule = next(text for kind, text in findings.flags if kind == "regulatory_requirement")
-        add(shorten("Review the compliance issue: " + rule.rstrip("."), 18), "medium")
+        # The flag's description is a sentence of its own and stays in the flags; glued after a template
+        # ("Review the compliance issue: The caller disputed ...") it reads as neither.
+        add("Review the regulatory requirement flagged on this call before acting", "medium")
     if len(steps) < 3:
         add("Confirm the resolution and any follow-up with the caller", "medium" if steps else "high")
     if steps and all(confidence != "high" for _, confidence in steps):
         # The first step is the one the human should take; it is never merely "likely useful".
         steps[0] = (steps[0][0], "high")
     return [(sentence_case(action), confidence) for action, confidence in steps[:3]]
+
+
+def _done_said(conversation: Conversation) -> list[tuple[str, frozenset[str]]]:
+    """Each thing the call says is done, as (the participle, the words of its sentence)."""
+    said: list[tuple[str, frozenset[str]]] = []
+    for turn in conversation.turns:
+        for sentence in sentences(turn.content):
+            lower = sentence.lower()
+            # "No fraud claim has been filed yet": a negation before the participle says it is not done.
+            negated = _NEGATION.search(lower)
+            cut = negated.start() if negated else len(lower)
+            participles = [match.group(1) for match in _DONE_SAID.finditer(lower) if match.start(1) < cut]
+            if participles:
+                words = frozenset(re.findall(r"[a-z]+", lower))
+                said.extend((participle, words) for participle in participles)
+    return said
+
+
+def _stems(step: str) -> tuple[str, list[str]]:
+    """The step's verb and the words naming what it acts on, each cut to a stem that its past form starts
+    with ("file" -> "fil" for "filed", "transfer" for "transferred")."""
+    words = [w for w in re.findall(r"[a-z]+", step.lower()) if w not in _PLAIN_WORDS]
+    stems = [w.removesuffix("e") for w in words]
+    return (stems[0], [w for w in stems[1:] if len(w) > 3]) if stems else ("", [])
+
+
+def _already_done(step: str, done: list[tuple[str, frozenset[str]]]) -> bool:
+    """Whether the call says the step is done: its verb in the past about the same thing ("File a fraud claim"
+    after "I filed a fraud claim yesterday"; "the claim is already open"), or its object done ("Complete the
+    transfer" after "$122 has been transferred")."""
+    verb, objects = _stems(step)
+    verb_word = step.split(" ", 1)[0].lower()
+    # Two of the step's words, when it has two, so "a fraud lock was placed" does not make "File a fraud
+    # claim" done.
+    needed = min(2, len(objects))
+    for participle, words in done:
+        about = needed > 0 and sum(any(word.startswith(stem) for word in words) for stem in objects) >= needed
+        if about and (participle.startswith(verb) or (verb_word in _OPENING and participle in _OPENED)):
+            return True
+        if verb_word in _FINISHING and any(participle.startswith(stem) for stem in objects):
+            return True
+    return False
+
+
+def _same_step(step: str, other: str) -> bool:
+    """Two steps say the same thing when their words mostly overlap, or when they take the same verb to the
+    same thing ("Process a refund of $486.20 for ..." and "Process a refund of $486.20 to ...")."""
+    if overlap(step, other):
+        return True
+    verb, objects = _stems(step)
+    other_verb, other_objects = _stems(other)
+    return verb == other_verb and not set(objects).isdisjoint(other_objects)
 
 
 def _concrete(action: str | None, intent: Intent | None, amount: str | None) -> str | None:

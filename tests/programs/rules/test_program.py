@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from assist.grounding import appears_in, normalize_text
 from assist.interchange import read_examples
 from assist.programs import load_program
+from assist.programs.rules.next_steps import _same_step
 from assist.programs.rules.text import digits_in, luhn_ok
 from assist.schema import AgentAssistPortal, LabelledExample
 from tests.conftest import SYNTHETIC
-from tests.programs.rules.conftest import PROGRAM, conversation
+from tests.programs.rules.conftest import PROGRAM, brief, conversation
 
 
 def marked(portal: AgentAssistPortal, kind: str) -> list[int]:
@@ -487,12 +488,12 @@ def test_deadline_on_an_outcome_is_an_unfulfillable_promise() -> None:
 
 @pytest.mark.skipif(not SYNTHETIC.exists(), reason="synthetic calls not written yet")
 def test_flagged_call_fills_its_third_step_with_the_flag() -> None:
-    # syn-014: the dispute's two steps, then the FDCPA flag's check (it used to be dropped after two steps),
-    # naming what the flag found rather than a generic "check the requirement".
+    # syn-014: the dispute's two steps, then the FDCPA flag's check (it used to be dropped after two steps), one
+    # sentence of its own: the flag's description glued after a template ("Review the compliance issue: The
+    # caller disputed the debt or asked for contact to stop") read as neither; the flag itself says what it found.
     steps = PROGRAM.brief(synthetic("syn-014").conversation).portal.suggested_next_steps
-    assert len(steps) == 3 and steps[2].action.startswith(
-        "Review the compliance issue: The caller disputed the debt"
-    )
+    assert len(steps) == 3
+    assert steps[2].action == "Review the regulatory requirement flagged on this call before acting"
 
 
 def test_prose_never_repeats_a_long_number_only_its_last_four() -> None:
@@ -514,3 +515,38 @@ def test_prose_never_repeats_a_long_number_only_its_last_four() -> None:
     brief = PROGRAM.brief(leaked).portal
     for text in (brief.transfer_reason, *brief.call_summary, *(s.action for s in brief.suggested_next_steps)):
         assert "1111-1112" not in text and "45-6789" not in text
+
+
+def test_no_next_step_for_what_the_call_says_is_done() -> None:
+    # "$122 has been transferred" then "Complete the transfer": a step for what is already done.
+    transferred = brief(
+        ("assistant", "How can I help?"),
+        ("user", "I want to transfer 122 dollars from savings to checking."),
+        ("assistant", "Done. The $122 has been transferred from savings to checking."),
+        ("user", "Thanks, can I talk to someone about a loan?"),
+    )
+    assert not any(s.action.startswith("Complete the transfer") for s in transferred.suggested_next_steps)
+    # "File a fraud claim" when the call says the claim is already open.
+    claimed = brief(
+        ("assistant", "How can I help?"),
+        ("user", "There are charges on my card I didn't make, about $500."),
+        ("assistant", "I see a fraud claim is already open for those charges."),
+        ("user", "Then why is nothing happening? Get me a person."),
+    )
+    assert not any(s.action.startswith("File a fraud claim") for s in claimed.suggested_next_steps)
+
+
+def test_a_step_stays_when_the_call_says_it_was_not_done_or_did_something_else() -> None:
+    not_done = brief(
+        ("assistant", "How can I help?"),
+        ("user", "There are charges on my card I didn't make, about $500."),
+        ("assistant", "No fraud claim has been filed yet. A fraud lock was placed on your card."),
+        ("user", "Okay, get me a person."),
+    )
+    assert any(s.action.startswith("File a fraud claim") for s in not_done.suggested_next_steps)
+
+
+def test_no_two_steps_take_the_same_verb_to_the_same_thing() -> None:
+    first = "Process a refund of $486.20 for the postponed event"
+    assert _same_step("Process a refund of $486.20 to the original payment method", first)
+    assert not _same_step("Confirm the refund timeline with the caller", first)
