@@ -177,6 +177,9 @@ _ASKS = Cue(_QUESTION.pattern)
 _SLOT_STOP = frozenset(
     words("full first last help reason problem issue else anything something way matter best one thing")
 )
+_PRONOUN_CONTRACTIONS = frozenset(
+    words("i'm i've i'll i'd we're we've we'll we'd you're you've you'll you'd they're they've it's that's")
+)
 _CALLER_NAME_SLOTS = frozenset({"name", "full name", "first name", "last name", "surname", "name please"})
 _FILLER_WORDS = frozenset({"um", "uh", "uhm", "umm", "er"})
 _AUXILIARIES = frozenset(
@@ -190,6 +193,12 @@ _FILLER_LEAD = re.compile(
 _FILLER_WORD = re.compile(r"um+|uh+|er|like", re.IGNORECASE)
 _ANSWER_BAD = re.compile(
     r"\b(?:repeat|sorry|what|pardon|hold on|hang on|i don't know|not sure|one (?:sec|second|moment))\b",
+    re.IGNORECASE,
+)
+#: A reply of courtesy alone.
+_COURTESY = re.compile(
+    r"(?:thanks|thank you|thank you so much|thanks so much|great|perfect|bye|goodbye|no|nope|yes|yeah|yep|"
+    r"all right|alright|ok|okay|cool|awesome|got it)[.!]?",
     re.IGNORECASE,
 )
 #: Slots whose value is an identifier, not a phrase.
@@ -619,6 +628,8 @@ def _question_slot(question: str) -> str | None:
             continue  # "do you have them with you?" asks about something already named
         if words[0] in {"can", "i", "you", "we", "it", "this", "would", "time", "day"} and len(words) > 1:
             continue
+        if words[0] in _PRONOUN_CONTRACTIONS:
+            continue  # "can you confirm we've covered everything?" asks a yes or no, not for a detail
         # A one-time code read back only proves identity; it is not a detail of the request.
         if {"digits", "code", "passcode"} & set(words) and code_sent:
             continue
@@ -744,6 +755,8 @@ def _answer_value(answer: str, slot: str) -> str | None:
     # A place is described, not named: "I-40 eastbound, just past mile marker 198, near Flagstaff".
     if not text or len(text.split()) > (12 if slot == "location" else 8) or _ANSWER_BAD.search(text):
         return None
+    if _COURTESY.fullmatch(text):
+        return None  # "Thanks." answers nothing that was asked
     # An amount asked for is answered with a number ("I think I got back..." is not one).
     if not _MONEY_NOUNS_SET.isdisjoint(slot.split()) and not _HAS_NUMBER.search(text):
         return None

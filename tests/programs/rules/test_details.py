@@ -450,3 +450,23 @@ def test_a_date_stated_as_a_birth_date_is_one_and_a_start_date_stays_a_start_dat
         ),
     )
     assert found == {"Start date": "November first, twenty twenty-six", "Date of birth": "October 29th, 1961"}
+
+
+def test_a_yes_or_no_question_and_a_courtesy_reply_collect_nothing() -> None:
+    # "We've covered → Thanks" was collected: no detail was asked for, and "Thanks." answers nothing.
+    assert (
+        items(
+            ("user", "My card was declined at the store."),
+            ("assistant", "I've unblocked it. Can you confirm we've covered everything?"),
+            ("user", "Thanks."),
+        )
+        == {}
+    )
+    assert (
+        items(
+            ("user", "My card was declined at the store."),
+            ("assistant", "What's the merchant name?"),
+            ("user", "Thanks."),
+        )
+        == {}
+    )
