@@ -2,7 +2,8 @@
 
 The brief's free-text sentences are its transfer reason, summary bullets, next-step actions and compliance-flag
 descriptions, each split at ``.``, ``!`` or ``?`` followed by a space (not after "Dr.", "Mr.", "No.", a single
-letter, …). A sentence is **incomplete** (:func:`incomplete_reason`) when
+letter, …, nor inside double quotes). Words in double quotes are someone's, as said: they stand for one word of
+the sentence and are not read for grammar. A sentence is **incomplete** (:func:`incomplete_reason`) when
 
 * it is cut off: it ends in "...", "…", a dash, a comma, a colon or a semicolon;
 * it ends in a word that cannot end an English sentence: an article or possessive ("the", "a", "their"), a
@@ -101,18 +102,29 @@ _ABBREVIATIONS = frozenset(
 )
 _SENTENCE_END = re.compile(r"[.!?]+[\"”')\]]*\s+")
 _TOKEN = re.compile(r"[^\W\d_][\w'’]*|\d(?:[\d,.:]*\d)?|[,;:)\]]")
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
 _CUT_OFF = ("...", "…", "-", "–", "—", ",", ":", ";")
+
+
+def _open_quote(text: str) -> bool:
+    """Whether ``text`` ends inside a double-quoted passage."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
 
 
 def split_sentences(text: str) -> list[str]:
     """``text`` split after ``.``, ``!`` or ``?`` (and closing quotes or brackets) followed by whitespace,
-    except after an abbreviation ("Dr.") or a single letter ("J."); empty parts dropped."""
+    except after an abbreviation ("Dr.") or a single letter ("J.") and inside double quotes; empty parts
+    dropped."""
     parts: list[str] = []
     start = 0
     for end in _SENTENCE_END.finditer(text):
         before = text[start : end.start()].split()
         last = before[-1].lower().rstrip(".") if before else ""
-        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+        if (
+            last in _ABBREVIATIONS
+            or (len(last) == 1 and last.isalpha())
+            or _open_quote(text[start : end.end()])
+        ):
             continue
         parts.append(text[start : end.end()].strip())
         start = end.end()
@@ -125,7 +137,12 @@ def incomplete_reason(sentence: str) -> str | None:
     stripped = sentence.strip()
     if stripped.endswith(_CUT_OFF):
         return f"cut off: ends in {stripped[-1]!r}"
-    tokens = _TOKEN.findall(stripped.rstrip(".!?\"”')] "))
+    if stripped.count("(") != stripped.count(")") or stripped.count("[") != stripped.count("]"):
+        return "unbalanced brackets"
+    if stripped.count('"') % 2 or stripped.count("“") != stripped.count("”"):
+        return "unbalanced quotes"
+    # Someone's words in double quotes are theirs, as said: one word of the sentence, not read for grammar.
+    tokens = _TOKEN.findall(_QUOTED.sub(" quoted ", stripped).rstrip(".!?\"”')] "))
     words = [token.lower().replace("’", "'") for token in tokens]
     if not any(word[0].isalpha() for word in words):
         return "no words"
@@ -143,10 +160,6 @@ def incomplete_reason(sentence: str) -> str | None:
             return f"{word!r} before {following!r}"
         if word in _MODALS and following in {"and", "or", "but"}:
             return f"{word!r} before {following!r}"
-    if stripped.count("(") != stripped.count(")") or stripped.count("[") != stripped.count("]"):
-        return "unbalanced brackets"
-    if stripped.count('"') % 2 or stripped.count("“") != stripped.count("”"):
-        return "unbalanced quotes"
     return None
 
 

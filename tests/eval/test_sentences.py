@@ -59,6 +59,7 @@ def test_an_unfinished_sentence_says_why(sentence: str, reason: str) -> None:
         "The wire is in status 'held for review' (a fraud callback hold).",
         "Dr. Anand's office must send the prior authorization by 5 p.m. on Friday",
         'The AI said "we will pay for all of it."',
+        "Caller said: \"Mail's slow. The PT place says they haven't gotten.\"",
         "Caller paid $46.75 for order 5893.",
     ],
 )
@@ -71,6 +72,10 @@ def test_texts_split_into_sentences_not_at_abbreviations_or_initials() -> None:
         "Caller is J. Smith.",
         "He called Dr. Lee at 5 p.m. today!",
         "Why?",
+    ]
+    assert split_sentences('Caller said: "It was denied! What now." AI could not help.') == [
+        'Caller said: "It was denied! What now."',
+        "AI could not help.",
     ]
     assert split_sentences("  ") == []
 
