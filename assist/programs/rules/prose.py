@@ -194,7 +194,8 @@ def shorten(text: str, limit: int) -> str:
     if len(parts) <= limit:
         return text
     head = " ".join(parts[:limit])
-    comma = max(head.rfind(","), head.rfind(". "))
+    # A comma inside a number ("the 60,000-mile service") is no clause boundary.
+    comma = max(f"{head} ".rfind(", "), head.rfind(". "))
     if comma >= 0 and len(head[:comma].split()) >= limit // 3:
         return head[:comma]
     kept = head.rstrip(",;:").split()

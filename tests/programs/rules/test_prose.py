@@ -258,3 +258,19 @@ def test_a_quoted_reason_cut_short_says_so() -> None:
         ("assistant", "I'm sorry. Let me transfer you to a supervisor."),
     )
     assert portal.transfer_reason.startswith('Caller said: "Your technician never showed up this morning..."')
+
+
+def test_a_comma_inside_a_number_is_not_where_a_sentence_is_cut() -> None:
+    # Cut there, "for the 60,000-mile service" left the bullet "... for the 60."
+    portal = brief(
+        ("assistant", "How can I help?"),
+        (
+            "user",
+            "I dropped my truck off this morning for the 60,000-mile service and now they want way more money.",
+        ),
+        ("assistant", "Let me look at the service order."),
+    )
+    assert not any(bullet.endswith(" 60.") for bullet in portal.call_summary)
+    assert prose.shorten(
+        "I brought it in for the 60,000-mile service last week and the light came on", 10
+    ) == ("I brought it in for the 60,000-mile service last week")
