@@ -177,7 +177,10 @@ _INTENTS = (
         "Confirm the payment date and amount with the caller",
     ),
     _intent(
-        r"\b(?:change|update) (?:my |the )?(?:address|phone number|email|name)|\bmoved\b",
+        # Moving is an update only when the caller ties it to their records: "I moved out of unit 204" about a
+        # deposit, or "we moved on Saturday" about a moving crew, changes no details.
+        r"\b(?:change|update) (?:my |the )?(?:address|phone number|email|name)|"
+        r"\bmoved\b.{0,60}\b(?:address|records?|on file)\b",
         "an account update",
         "the account details",
         "Update the caller's details on the account",

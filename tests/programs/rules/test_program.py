@@ -550,3 +550,22 @@ def test_no_two_steps_take_the_same_verb_to_the_same_thing() -> None:
     first = "Process a refund of $486.20 for the postponed event"
     assert _same_step("Process a refund of $486.20 to the original payment method", first)
     assert not _same_step("Confirm the refund timeline with the caller", first)
+
+
+def test_moving_out_is_no_request_to_update_the_callers_details() -> None:
+    # "Update the caller's details" though nothing about the caller's records changed.
+    portal = brief(
+        ("assistant", "How can I help?"),
+        (
+            "user",
+            "hi i moved out of unit 204 on january thirty first and i still haven't gotten my deposit back",
+        ),
+        ("assistant", "Let me look into the deposit for you."),
+    )
+    assert not any("details" in s.action for s in portal.suggested_next_steps)
+    updated = brief(
+        ("assistant", "How can I help?"),
+        ("user", "We moved last month, so the address on file is wrong."),
+        ("assistant", "I can help with that."),
+    )
+    assert any(s.action.startswith("Update the caller's details") for s in updated.suggested_next_steps)
