@@ -32,6 +32,13 @@ _LOOKUP = Cue(
     r"\b(?:i see|i can see|i've found|i found|i've pulled up|it shows|shows|that license|your (?:latest|current|last) "
     r"\w+ (?:is|was)|(?:is|are|was|were) (?:ready|on hold|rejected|denied|cancell?ed|delayed|scheduled|delivered))\b"
 )
+#: A word that makes a clause of what an agent read out ("the charge was declined", "it shows two charges").
+_VERB_SIGN = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|shows?|showed|says?|said|will|would|can|could|did|does|do|"
+    r"went|came|got|found|sees?|made|paid|sent|took|left|looks?|needs?|[a-z]+ed|[a-z]+n't)\b|'s (?:been|not|a|an|the|still|on|in|at|due|ready|past|"
+    r"scheduled|showing)\b",
+    re.IGNORECASE,
+)
 _DONE = re.compile(
     r"\b(?:i've|i have|we've|we have) (?:now |just |also )?(?:ordered|scheduled|blocked|booked|sent|submitted|"
     r"issued|credited|refunded|cancell?ed|set up|arranged|waived|filed|opened|placed|requested|processed|reversed|"
@@ -160,6 +167,10 @@ def _lookup_fact(conversation: Conversation, used: set[int]) -> tuple[int, str] 
                     flags=re.IGNORECASE,
                 )
                 if len(fact.split()) >= 4:
+                    # "I can see your account and yesterday's appointment" leaves only what was seen: said
+                    # alone it is no sentence, so the bullet says who found it.
+                    if not _VERB_SIGN.search(fact):
+                        fact = f"AI found {fact[:1].lower()}{fact[1:]}"
                     return index, shorten(fact, 28)
     return None
 

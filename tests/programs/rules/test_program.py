@@ -569,3 +569,16 @@ def test_moving_out_is_no_request_to_update_the_callers_details() -> None:
         ("assistant", "I can help with that."),
     )
     assert any(s.action.startswith("Update the caller's details") for s in updated.suggested_next_steps)
+
+
+def test_what_the_agent_saw_is_a_sentence_saying_who_found_it() -> None:
+    # "I can see your account and yesterday's appointment" stood as the bullet "The caller's account and
+    # yesterday's appointment."
+    portal = brief(
+        ("assistant", "How can I help?"),
+        ("user", "I missed my appointment yesterday and got charged a fee."),
+        ("assistant", "Okay, I can see your account and yesterday's appointment right here now."),
+        ("user", "So can you remove the fee?"),
+    )
+    assert "AI found the caller's account and yesterday's appointment right here now." in portal.call_summary
+    assert not any(bullet.startswith("The caller's account") for bullet in portal.call_summary)
