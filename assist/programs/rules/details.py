@@ -195,9 +195,9 @@ _ANSWER_BAD = re.compile(
     r"\b(?:repeat|sorry|what|pardon|hold on|hang on|i don't know|not sure|one (?:sec|second|moment))\b",
     re.IGNORECASE,
 )
-#: A reply of courtesy alone.
+#: A reply of courtesy or greeting alone.
 _COURTESY = re.compile(
-    r"(?:thanks|thank you|thank you so much|thanks so much|great|perfect|bye|goodbye|no|nope|yes|yeah|yep|"
+    r"(?:hi|hello|hey|thanks|thank you|thank you so much|thanks so much|great|perfect|bye|goodbye|no|nope|yes|yeah|yep|"
     r"all right|alright|ok|okay|cool|awesome|got it)[.!]?",
     re.IGNORECASE,
 )
@@ -756,7 +756,7 @@ def _answer_value(answer: str, slot: str) -> str | None:
     if not text or len(text.split()) > (12 if slot == "location" else 8) or _ANSWER_BAD.search(text):
         return None
     if _COURTESY.fullmatch(text):
-        return None  # "Thanks." answers nothing that was asked
+        return None  # "Thanks." or "Hi." answers nothing that was asked
     # An amount asked for is answered with a number ("I think I got back..." is not one).
     if not _MONEY_NOUNS_SET.isdisjoint(slot.split()) and not _HAS_NUMBER.search(text):
         return None

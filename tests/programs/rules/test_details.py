@@ -470,3 +470,5 @@ def test_a_yes_or_no_question_and_a_courtesy_reply_collect_nothing() -> None:
         )
         == {}
     )
+    # ("Going", "Hi") was collected from "What's going on ...?" answered with a greeting.
+    assert items(("assistant", "What's going on with the card today?"), ("user", "Hi.")) == {}
