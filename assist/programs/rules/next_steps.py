@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from assist._memo import text_cache
 from assist.programs.rules.compliance import Findings
 from assist.programs.rules.handoff import Handoff
 from assist.programs.rules.prose import (
@@ -122,31 +123,37 @@ def next_steps(
     return [(sentence_case(action), confidence) for action, confidence in steps[:3]]
 
 
-def _done_said(conversation: Conversation) -> list[tuple[str, frozenset[str]]]:
-    """Each thing the call says is done, as (the participle, the words of its sentence)."""
-    said: list[tuple[str, frozenset[str]]] = []
+def _done_said(conversation: Conversation) -> list[tuple[str, str]]:
+    """Each thing the call says is done, as (the participle, its sentence lowercased after a space)."""
+    said: list[tuple[str, str]] = []
     for turn in conversation.turns:
+        # One scan of the turn first: most turns say nothing is done, and need no splitting.
+        if not _DONE_SAID.search(clean(turn.content).lower()):
+            continue
         for sentence in sentences(turn.content):
             lower = sentence.lower()
             # "No fraud claim has been filed yet": a negation before the participle says it is not done.
             negated = _NEGATION.search(lower)
             cut = negated.start() if negated else len(lower)
-            participles = [match.group(1) for match in _DONE_SAID.finditer(lower) if match.start(1) < cut]
-            if participles:
-                words = frozenset(re.findall(r"[a-z]+", lower))
-                said.extend((participle, words) for participle in participles)
+            said.extend(
+                (match.group(1), f" {lower}") for match in _DONE_SAID.finditer(lower) if match.start(1) < cut
+            )
     return said
 
 
-def _stems(step: str) -> tuple[str, list[str]]:
+@text_cache(maxsize=1024)
+def _stems(step: str) -> tuple[str, tuple[str, ...]]:
     """The step's verb and the words naming what it acts on, each cut to a stem that its past form starts
-    with ("file" -> "fil" for "filed", "transfer" for "transferred")."""
+    with ("file" -> "fil" for "filed", "transfer" for "transferred").
+
+    Cached: each candidate step is compared with every step kept and every thing said done.
+    """
     words = [w for w in re.findall(r"[a-z]+", step.lower()) if w not in _PLAIN_WORDS]
     stems = [w.removesuffix("e") for w in words]
-    return (stems[0], [w for w in stems[1:] if len(w) > 3]) if stems else ("", [])
+    return (stems[0], tuple(w for w in stems[1:] if len(w) > 3)) if stems else ("", ())
 
 
-def _already_done(step: str, done: list[tuple[str, frozenset[str]]]) -> bool:
+def _already_done(step: str, done: list[tuple[str, str]]) -> bool:
     """Whether the call says the step is done: its verb in the past about the same thing ("File a fraud claim"
     after "I filed a fraud claim yesterday"; "the claim is already open"), or its object done ("Complete the
     transfer" after "$122 has been transferred")."""
@@ -155,8 +162,9 @@ def _already_done(step: str, done: list[tuple[str, frozenset[str]]]) -> bool:
     # Two of the step's words, when it has two, so "a fraud lock was placed" does not make "File a fraud
     # claim" done.
     needed = min(2, len(objects))
-    for participle, words in done:
-        about = needed > 0 and sum(any(word.startswith(stem) for word in words) for stem in objects) >= needed
+    for participle, sentence in done:
+        # A word of the sentence starts with the stem when the stem follows a space in it.
+        about = needed > 0 and sum(f" {stem}" in sentence for stem in objects) >= needed
         if about and (participle.startswith(verb) or (verb_word in _OPENING and participle in _OPENED)):
             return True
         if verb_word in _FINISHING and any(participle.startswith(stem) for stem in objects):
