@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence, Sized
-from typing import Literal, get_args
 
 from nltk.stem import porter
 from pydantic import BaseModel, Field
@@ -24,7 +23,7 @@ from rouge_score import rouge_scorer, tokenizers
 from rouge_score import tokenize as rouge_tokenize
 
 from assist.grounding import ground, normalize_text
-from assist.programs import _facts
+from assist.programs import BRIEF_SECTIONS, BriefSection, _facts
 from assist.schema import (
     SENTIMENT_LEVELS,
     AgentAssistPortal,
@@ -71,17 +70,9 @@ __all__ = [
     "unsupported_details_rates",
 ]
 
-Section = Literal[
-    "sentiment",
-    "caller_name",
-    "transfer_reason",
-    "call_summary",
-    "information_collected",
-    "suggested_next_steps",
-    "markers",
-    "compliance_flags",
-]
-SECTIONS: tuple[Section, ...] = get_args(Section)
+#: The sections scored are the sections a program writes: one list (``assist.programs.BRIEF_SECTIONS``).
+Section = BriefSection
+SECTIONS: tuple[Section, ...] = BRIEF_SECTIONS
 
 #: rapidfuzz ``token_set_ratio`` (0-100) from which two information keys are "the same key". 85 lets
 #: "Card type" match "Replacement card type" (a token subset scores 100) but keeps

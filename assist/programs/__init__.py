@@ -25,10 +25,11 @@ __all__ = [
 ]
 
 #: The parts of a brief a program writes (everything else, e.g. the phone number and the transcript's text, is
-#: copied by code). A model program reports each one that ``rules`` had to fill in.
+#: copied by code): the one list of section names. A model program reports each one that ``rules`` had to fill
+#: in; the eval harness scores each (``eval.metrics.SECTIONS`` is this list).
 BriefSection = Literal[
-    "caller_name",
     "sentiment",
+    "caller_name",
     "transfer_reason",
     "call_summary",
     "information_collected",

@@ -287,11 +287,12 @@ def _chat_fields(text: str, out: Salvaged) -> dict[str, Any]:
     return fields
 
 
-def _depth(text: str) -> int:
-    """The deepest bracket nesting of ``text`` outside strings (one linear pass)."""
-    depth = deepest = 0
+def _outside_strings(text: str) -> tuple[list[tuple[int, str]], bool]:
+    """The brackets and commas of ``text`` that are not inside a JSON string, with their positions, and whether
+    the text ends inside a string (one linear pass)."""
+    found: list[tuple[int, str]] = []
     in_string = escaped = False
-    for char in text:
+    for index, char in enumerate(text):
         if in_string:
             if escaped:
                 escaped = False
@@ -301,7 +302,16 @@ def _depth(text: str) -> int:
                 in_string = False
         elif char == '"':
             in_string = True
-        elif char in "[{":
+        elif char in "[]{},":
+            found.append((index, char))
+    return found, in_string
+
+
+def _depth(text: str) -> int:
+    """The deepest bracket nesting of ``text`` outside strings."""
+    depth = deepest = 0
+    for _, char in _outside_strings(text)[0]:
+        if char in "[{":
             depth += 1
             deepest = max(deepest, depth)
         elif char in "]}":
@@ -317,23 +327,14 @@ def _close_cut_answer(text: str, tries: int = 20) -> Any:
     """
     stack: list[str] = []
     cuts: list[tuple[int, str]] = []
-    in_string = escaped = False
-    for index, char in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    marks, in_string = _outside_strings(text)
+    for index, char in marks:
+        if char in "[{":
             stack.append("]" if char == "[" else "}")
         elif char in "]}":
             if stack:
                 stack.pop()
-        elif char == "," and stack:
+        elif stack:
             cuts.append((index, "".join(reversed(stack))))
     ends = "".join(reversed(stack))
     # Cut inside a value: end it where it stops (a string closed), then at the last commas before it.
