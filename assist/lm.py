@@ -13,11 +13,13 @@ import importlib.util
 import json
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import dspy
+from dspy.clients._deprecation import adapter_message_call
 from dspy.utils.usage_tracker import UsageTracker
 
 from assist.errors import AssistError
@@ -25,8 +27,10 @@ from assist.programs.budget import DEFAULT_CONTEXT_TOKENS
 from assist.settings import Settings
 
 __all__ = [
+    "Answer",
     "LMNotConfigured",
     "RequestCounter",
+    "ask",
     "cache_dir",
     "cache_request",
     "cached_answer",
@@ -74,6 +78,46 @@ class RequestCounter(UsageTracker):  # type: ignore[misc]
 
     def __deepcopy__(self, memo: dict[int, object]) -> RequestCounter:
         return self
+
+
+class _Usage(UsageTracker):  # type: ignore[misc]
+    """Collects the usage DSPy reports for one request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[dict[str, Any]] = []
+
+    def add_usage(self, lm: str, usage_entry: dict[str, Any]) -> None:
+        self.entries.append(dict(usage_entry))
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Usage:
+        return self
+
+
+def _token_total(entries: list[dict[str, Any]], key: str) -> int | None:
+    values = [entry[key] for entry in entries if isinstance(entry.get(key), int)]
+    return sum(values) if values else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one request to a model brought back: its text and the tokens it reported (``None``: not reported)."""
+
+    text: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+def ask(lm: dspy.BaseLM, messages: list[dict[str, Any]], lm_kwargs: dict[str, Any]) -> Answer:
+    """Send ``messages`` as an adapter does (DSPy's adapter boundary), and read the first output's text and the
+    usage reported for this request alone. The one way the kit's adapters (brief, judge) call a model."""
+    usage = _Usage()
+    with adapter_message_call(lm, messages), dspy.context(usage_tracker=usage):
+        outputs = lm(messages=messages, **lm_kwargs)
+    first = outputs[0] if outputs else ""
+    text = str(first.get("text") or "") if isinstance(first, dict) else str(first or "")
+    prompt, completion = (_token_total(usage.entries, k) for k in ("prompt_tokens", "completion_tokens"))
+    return Answer(text, prompt, completion)
 
 
 def public_address(url: str) -> str:

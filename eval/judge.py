@@ -28,7 +28,6 @@ from typing import Any
 
 import dspy
 from dspy.adapters.chat_adapter import ChatAdapter
-from dspy.clients._deprecation import adapter_message_call
 from dspy.clients.capabilities import with_capability_planning
 from dspy.evaluate import SemanticF1
 from dspy.evaluate.auto_evaluation import f1_score
@@ -38,6 +37,7 @@ from pydantic import BaseModel, Field
 from assist.grounding import normalize_text
 from assist.lm import (
     DEFAULT_TIMEOUT_S,
+    ask,
     cache_request,
     cached_answer,
     lm_for,
@@ -204,8 +204,7 @@ class _JudgeAdapter(ChatAdapter):  # type: ignore[misc]
             self.tally.cached += 1
         else:
             try:
-                with adapter_message_call(lm, messages):
-                    outputs = lm(messages=messages, **lm_kwargs)
+                text = ask(lm, messages, lm_kwargs).text
             except LMError as exc:
                 if not isinstance(
                     exc, LMConfigurationError
@@ -213,8 +212,6 @@ class _JudgeAdapter(ChatAdapter):  # type: ignore[misc]
                     self.tally.requests += 1
                 raise
             self.tally.requests += 1
-            first = outputs[0] if outputs else ""
-            text = str(first.get("text") or "") if isinstance(first, dict) else str(first or "")
         values: list[dict[str, Any]] = self._call_postprocess(processed, signature, [text], lm, lm_kwargs)
         self.check(inputs, values[0])
         if key is not None and not cached:

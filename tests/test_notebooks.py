@@ -98,6 +98,24 @@ def executed() -> Executed:
     return runs
 
 
+def execute_with(name: str, **env: str) -> nbformat.NotebookNode:
+    """Notebook ``name`` run once more, with no secrets in the environment but ``env`` (a scripted model)."""
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in SECRET_ENV:
+            patch.delenv(variable, raising=False)
+        for variable, value in env.items():
+            patch.setenv(variable, value)
+        client = NotebookClient(
+            nb,
+            timeout=BUDGET_SECONDS,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+        )
+        client.execute()
+    return nb
+
+
 def ran(executed: Executed, name: str) -> nbformat.NotebookNode:
     run = executed[name]
     if run.error is not None:
@@ -242,23 +260,16 @@ def test_eval_notebook_with_a_model_and_a_judge_shows_cost_salvage_and_what_the_
     judge's comparison with the gold and each claim."""
     from tests.scripted_lm import ScriptedLM
 
-    nb = nbformat.read(NOTEBOOKS_DIR / "03_eval_and_compare.ipynb", as_version=4)
-    with ScriptedLM() as server, pytest.MonkeyPatch.context() as patch:
+    with ScriptedLM() as server:
         server.add_gold(read_examples(ROOT / "datasets" / "synthetic" / "calls.jsonl"))
-        for variable in SECRET_ENV:
-            patch.delenv(variable, raising=False)
-        patch.setenv("ASSIST_LM", "openai/scripted-gold-fences")
-        patch.setenv("ASSIST_LM_API_BASE", server.api_base)
-        patch.setenv("ASSIST_JUDGE_LM", "openai/scripted-judge")
-        patch.setenv("ASSIST_JUDGE_API_BASE", server.api_base)
-        patch.setenv("ASSIST_CACHE_DIR", str(tmp_path / "cache"))
-        client = NotebookClient(
-            nb,
-            timeout=BUDGET_SECONDS,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+        nb = execute_with(
+            "03_eval_and_compare",
+            ASSIST_LM="openai/scripted-gold-fences",
+            ASSIST_LM_API_BASE=server.api_base,
+            ASSIST_JUDGE_LM="openai/scripted-judge",
+            ASSIST_JUDGE_API_BASE=server.api_base,
+            ASSIST_CACHE_DIR=str(tmp_path / "cache"),
         )
-        client.execute()
         assert server.requests["scripted-judge"] > 0
     views = [page for page in outputs(nb, "text/html") if "class='example-view'" in page]
     model = next(view for view in views if "(dspy on " in view)
@@ -285,20 +296,13 @@ def test_brief_playground_with_a_model_shows_what_salvage_did(tmp_path: Path) ->
     filled from rules, and the notebook says so, with every note, the adapter and the tokens."""
     from tests.scripted_lm import ScriptedLM
 
-    nb = nbformat.read(NOTEBOOKS_DIR / "02_brief_playground.ipynb", as_version=4)
-    with ScriptedLM() as server, pytest.MonkeyPatch.context() as patch:
-        for variable in SECRET_ENV:
-            patch.delenv(variable, raising=False)
-        patch.setenv("ASSIST_LM", "openai/scripted-invalid")
-        patch.setenv("ASSIST_LM_API_BASE", server.api_base)
-        patch.setenv("ASSIST_CACHE_DIR", str(tmp_path / "cache"))
-        client = NotebookClient(
-            nb,
-            timeout=BUDGET_SECONDS,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
+    with ScriptedLM() as server:
+        nb = execute_with(
+            "02_brief_playground",
+            ASSIST_LM="openai/scripted-invalid",
+            ASSIST_LM_API_BASE=server.api_base,
+            ASSIST_CACHE_DIR=str(tmp_path / "cache"),
         )
-        client.execute()
         assert server.request_count > 0
     text = all_text(nb)
     assert "program: dspy · model openai/scripted-invalid" in text

@@ -41,16 +41,15 @@ from typing import Any, Literal, get_args
 import dspy
 from dspy.adapters.chat_adapter import ChatAdapter
 from dspy.adapters.json_adapter import JSONAdapter, _get_structured_outputs_response_format
-from dspy.clients._deprecation import adapter_message_call
 from dspy.clients.capabilities import with_capability_planning
 from dspy.utils.exceptions import AdapterParseError
-from dspy.utils.usage_tracker import UsageTracker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assist.grounding import ground
 from assist.lm import (
     DEFAULT_TIMEOUT_S,
     RequestCounter,
+    ask,
     cache_request,
     cached_answer,
     configure_lm,
@@ -218,25 +217,6 @@ class _Exchange:
         self.key: dict[str, Any] | None = None
 
 
-class _Usage(UsageTracker):  # type: ignore[misc]
-    """Collects the usage DSPy reports for one request."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: list[dict[str, Any]] = []
-
-    def add_usage(self, lm: str, usage_entry: dict[str, Any]) -> None:
-        self.entries.append(dict(usage_entry))
-
-    def __deepcopy__(self, memo: dict[int, object]) -> _Usage:
-        return self
-
-
-def _token_total(entries: list[dict[str, Any]], key: str) -> int | None:
-    values = [entry[key] for entry in entries if isinstance(entry.get(key), int)]
-    return sum(values) if values else None
-
-
 def _is_brief(signature: type[dspy.Signature]) -> bool:
     return set(BRIEF_SECTIONS) <= set(signature.output_fields)
 
@@ -334,18 +314,17 @@ class _BriefFormat:
         if text is not None:
             exchange.cached = True
         else:
-            usage = _Usage()
             # Counted when sent: a request abandoned at the deadline still reached the model.
             exchange.requests += 1
             if self.counter is not None:
                 self.counter.add_request()
-            with adapter_message_call(lm, messages), dspy.context(usage_tracker=usage):
-                outputs = lm(messages=messages, **lm_kwargs)
+            answer = ask(lm, messages, lm_kwargs)
             exchange.key = key
-            exchange.prompt_tokens = _token_total(usage.entries, "prompt_tokens")
-            exchange.completion_tokens = _token_total(usage.entries, "completion_tokens")
-            first = outputs[0] if outputs else ""
-            text = str(first.get("text") or "") if isinstance(first, dict) else str(first or "")
+            exchange.prompt_tokens, exchange.completion_tokens = (
+                answer.prompt_tokens,
+                answer.completion_tokens,
+            )
+            text = answer.text
         exchange.text = text
         # Raises when nothing could be read. The answer is cached by the program, once a brief was made of it.
         return [self.parse(signature, text)]
