@@ -1,6 +1,6 @@
 """Who is calling: organizations, users, memberships and API secrets, in the same DuckDB file as the store.
 
-Two kinds of secret (``shared/spec/api.md``): organization keys ``ak_…`` carry their organization; user
+Two kinds of secret (``docs/api.md``): organization keys ``ak_…`` carry their organization; user
 personal access tokens ``pat_…`` must name one with ``X-Anyreach-Org`` and be a member of it. A secret is
 ``<prefix>_<key id>_<random>``: the key id is not secret and finds the row; only the SHA-256 of the whole
 secret is stored (the random part has 256 bits, so a slow password hash would add nothing) and it is
@@ -279,7 +279,7 @@ class AuthStore:
         """Resolve ``Authorization: Bearer <secret>`` plus optional ``X-Anyreach-Org`` to a :class:`Caller`.
 
         Raises :class:`Unauthenticated` (401), :class:`OrgHeaderRequired` (400) or :class:`Forbidden` (403)
-        exactly as ``shared/spec/api.md`` orders them.
+        exactly as ``docs/api.md`` orders them.
         """
         secret = _bearer(authorization)
         key_id = self._key_id_of(secret)

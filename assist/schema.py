@@ -1,6 +1,6 @@
 """The data contract: the handoff brief (``AgentAssistPortal``) and the conversations it is built from.
 
-Field names and enums follow ``shared/spec/portal.md`` and ``shared/spec/labelled-transcripts.md``
+Field names and enums follow ``docs/brief.md`` and ``docs/transcripts.md``
 exactly; nothing here knows how a brief is produced or stored.
 """
 
@@ -163,7 +163,7 @@ class ComplianceFlag(_Strict):
 
 
 class AgentAssistPortal(_Strict):
-    """The handoff brief, exactly as ``portal.md`` shapes it."""
+    """The handoff brief, exactly as ``docs/brief.md`` shapes it."""
 
     header: Header
     transfer_reason: NonEmpty

@@ -79,7 +79,7 @@ SECTIONS: tuple[Section, ...] = BRIEF_SECTIONS
 #: "Transfer source account" apart from "Transfer destination account" (82).
 KEY_MATCH_THRESHOLD = 85.0
 _CONFIDENCE_LEVEL: dict[Confidence, int] = {"low": 0, "medium": 1, "high": 2}
-#: ``portal.md``: 3 to 5 summary bullets, 1 to 3 next steps.
+#: ``docs/brief.md``: 3 to 5 summary bullets, 1 to 3 next steps.
 _SUMMARY_BULLETS = (3, 5)
 _NEXT_STEPS = (1, 3)
 
@@ -234,7 +234,7 @@ def call_summary_score(predicted: Sequence[str], gold: Sequence[str]) -> dict[st
 
     * ``similarity`` = ROUGE-L F1 of all predicted bullets joined vs all gold bullets joined,
     * ``coverage`` = :func:`summary_coverage`,
-    * ``valid`` = :func:`bullet_count_valid` with 3–5 bullets (``portal.md``).
+    * ``valid`` = :func:`bullet_count_valid` with 3–5 bullets (``docs/brief.md``).
 
     Returns the score under ``"score"`` and the parts under their names.
     """
@@ -324,7 +324,7 @@ def suggested_next_steps_score(predicted: Sequence[NextStep], gold: Sequence[Nex
     * ``action`` = mean over gold steps of the best ROUGE-L F1 against any predicted action,
     * ``confidence`` = mean over gold steps of :func:`confidence_agreement` with that best-matching
       predicted step (ties: the most agreeing one, so item order never matters),
-    * ``valid`` = :func:`bullet_count_valid` with 1–3 steps (``portal.md``).
+    * ``valid`` = :func:`bullet_count_valid` with 1–3 steps (``docs/brief.md``).
     """
     valid = bullet_count_valid(predicted, low=_NEXT_STEPS[0], high=_NEXT_STEPS[1])
     empty = _empty_rule(predicted, gold)

@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
-#: ``portal.md``: 3 to 5 summary bullets, 1 to 3 next steps.
+#: ``docs/brief.md``: 3 to 5 summary bullets, 1 to 3 next steps.
 MIN_BULLETS, MAX_BULLETS = 3, 5
 MAX_STEPS = 3
 UNKNOWN_CALLER = "Unknown Caller"
