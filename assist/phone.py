@@ -21,12 +21,39 @@ def normalize_phone(raw: str, *, default_region: str = "US") -> str:
     not a possible phone number, so a typo is an error rather than an empty search.
     """
     text = unquote(raw).strip()
-    if not text or len(text) > 64:
-        raise InvalidPhoneNumber(f"not a phone number: {raw[:64]!r}")
+    if not text:
+        raise _invalid(text, "is empty")
+    if len(text) > 64:
+        raise _invalid(text, "is far too long")
     try:
         parsed = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(f"not a phone number: {raw!r} ({exc})") from None
+        raise _invalid(text, _PARSE_REASONS.get(exc.error_type, "does not look like one")) from None
     if not phonenumbers.is_possible_number(parsed):
-        raise InvalidPhoneNumber(f"not a possible phone number: {raw!r}")
+        reason = phonenumbers.is_possible_number_with_reason(parsed)
+        raise _invalid(text, _LENGTH_REASONS.get(reason, "has the wrong number of digits"))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# The library's reasons as a person would say them: its own messages ("(1) The string supplied did not seem to be
+# a phone number.") would reach the handoff page and API clients otherwise.
+_PARSE_REASONS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "has a country code no country uses",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "does not look like one",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "has too few digits",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "has too few digits",
+    phonenumbers.NumberParseException.TOO_LONG: "has too many digits",
+}
+_LENGTH_REASONS = {
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "has a country code no country uses",
+    phonenumbers.ValidationResult.TOO_SHORT: "has too few digits",
+    phonenumbers.ValidationResult.TOO_LONG: "has too many digits",
+}
+
+
+def _invalid(text: str, reason: str) -> InvalidPhoneNumber:
+    """The one sentence every unreadable number gets: what was given, why it is not a number, what would be."""
+    shown = repr(text if len(text) <= 40 else f"{text[:40]}…")
+    return InvalidPhoneNumber(
+        f"not a phone number: {shown} {reason}. Write it with its country code, like +15551234567"
+    )

@@ -1,7 +1,9 @@
 """HTML of a handoff brief: the one renderer behind the handoff page, the API's ``text/html`` answer and
 ``AgentAssistPortal._repr_html_`` in notebooks.
 
-Every string from a brief passes through :func:`html.escape` (transcripts are untrusted caller speech).
+Every string from a brief passes through :func:`html.escape` (transcripts are untrusted caller speech). Card
+numbers and SSNs read out in a call are masked on screen: the brief's own "Show" checkbox reveals them, by CSS
+alone, so it works in a notebook and under the page's script policy alike (the JSON API is unchanged).
 Styles are scoped under ``.aap`` so the fragment can sit inside a notebook or the page shell.
 """
 
@@ -9,9 +11,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+from datetime import UTC, datetime
 from html import escape
+from typing import Literal
 
-from assist.schema import SENTIMENT_LEVELS, AgentAssistPortal, TranscriptTurn
+from assist.programs.rules.text import digit_runs
+from assist.schema import SENTIMENT_LEVELS, AgentAssistPortal, MarkerType, TranscriptTurn
 
 __all__ = ["HANDOFF_PAGE", "HANDOFF_PAGE_CSP", "STYLESHEET", "portal_html"]
 
@@ -22,6 +28,7 @@ STYLESHEET = """
 .aap *{box-sizing:border-box}
 .aap h1{font-size:20px;margin:0}
 .aap h2{font-size:12px;letter-spacing:.06em;text-transform:uppercase;color:var(--mute);margin:0 0 6px}
+.aap a{color:var(--accent)}
 .aap-header{display:flex;flex-wrap:wrap;align-items:center;gap:8px 16px;background:var(--card);
  border:1px solid var(--line);border-radius:8px;padding:10px 14px;margin-bottom:10px}
 .aap-meta{color:var(--mute);font-variant-numeric:tabular-nums}
@@ -29,6 +36,12 @@ STYLESHEET = """
 .aap-s-calm{background:#e3f4e8;color:#17612f}.aap-s-slightly_frustrated{background:#fff4d6;color:#7a5600}
 .aap-s-frustrated{background:#ffe6cc;color:#8a3d00}.aap-s-angry{background:#ffd9d9;color:#9b1c1c}
 .aap-s-escalated{background:#7a1212;color:#fff}
+.aap-live{background:#c62828;color:#fff;letter-spacing:.06em}
+.aap-elapsed{font-weight:600;color:#c62828}
+.aap-verified{border-radius:999px;padding:2px 10px;font-size:12px;font-weight:600;text-decoration:none}
+.aap-verified-yes{background:#e3f4e8;color:#17612f!important;border:1px solid #bfe3ca}
+.aap-verified-no{background:#fff4d6;color:#7a5600;border:1px solid #f0dc9c}
+.aap-reveal{font-size:12px;color:var(--mute);cursor:pointer;user-select:none}
 .aap-grid{display:grid;grid-template-columns:minmax(280px,5fr) minmax(300px,6fr);gap:10px;align-items:start}
 @media (max-width:800px){.aap-grid{grid-template-columns:1fr}}
 .aap-card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px;margin-bottom:10px}
@@ -42,9 +55,19 @@ STYLESHEET = """
 .aap-flags{border-color:#e7a3a3;background:#fff7f7}
 .aap-flag-type{font-weight:600;color:#9b1c1c}
 .aap-none{color:var(--mute);font-style:italic}
-.aap-transcript{max-height:calc(100vh - 120px);overflow:auto}
-.aap-turn{padding:5px 0;border-top:1px solid var(--line)}
-.aap-turn:first-of-type{border-top:0}
+.aap-transcript{display:flex;flex-direction:column;max-height:calc(100vh - 120px);min-height:240px}
+.aap-jumps{display:flex;flex-wrap:wrap;align-items:center;gap:4px 10px;font-size:12px;color:var(--mute);
+ padding-bottom:6px}
+.aap-jump a{display:inline-block;min-width:22px;margin-left:2px;padding:0 5px;border-radius:4px;text-align:center;
+ text-decoration:none;font-variant-numeric:tabular-nums;border:1px solid #cdd8f3;background:#eef2fb}
+.aap-jump.aap-m-frustration a,.aap-jump.aap-m-escalation_trigger a{background:#fdecec;color:#8f1d1d;border-color:#f2c2c2}
+.aap-jump.aap-m-ai_commitment a{background:#fff4d6;color:#7a5600;border-color:#f0dc9c}
+.aap-turns{overflow:auto;min-height:0;overscroll-behavior:contain;border-top:1px solid var(--line)}
+.aap-turn{padding:5px 4px 5px 0;border-top:1px solid var(--line);scroll-margin-top:4px}
+.aap-turn:first-child{border-top:0}
+.aap-turn:target{background:#fff8e1;box-shadow:inset 3px 0 #e0a800}
+.aap-n{display:inline-block;min-width:2.4em;padding-left:4px;color:var(--mute);font-size:11px;
+ font-variant-numeric:tabular-nums}
 .aap-role{font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.05em;margin-right:6px}
 .aap-role-user{color:#2456c7}.aap-role-assistant{color:#6b4bb8}
 .aap-content{white-space:pre-wrap;overflow-wrap:anywhere}
@@ -53,6 +76,11 @@ STYLESHEET = """
 .aap-m-frustration,.aap-m-escalation_trigger{background:#fdecec;color:#8f1d1d;border-color:#f2c2c2}
 .aap-m-identity_verified{background:#e3f4e8;color:#17612f;border-color:#bfe3ca}
 .aap-m-ai_commitment{background:#fff4d6;color:#7a5600;border-color:#f0dc9c}
+.aap-mask{font-family:ui-monospace,monospace;font-size:.92em;background:#eceef1;color:#4a525c;border-radius:3px;
+ padding:0 3px}
+.aap-clear{display:none;background:#fff4d6;border-radius:3px;outline:1px dashed #e0a800}
+.aap:has(.aap-reveal input:checked) .aap-clear{display:inline}
+.aap:has(.aap-reveal input:checked) .aap-mask{display:none}
 """
 
 _MARKER_LABELS = {
@@ -64,69 +92,195 @@ _MARKER_LABELS = {
     "sentiment_shift": "Sentiment shift",
 }
 _ROLE_LABELS = {"user": "Caller", "assistant": "AI agent"}
+#: The transcript's jump links, in this order: (marker, label, every turn with it or only the first).
+_JUMPS: tuple[tuple[MarkerType, str, bool], ...] = (
+    ("escalation_trigger", "First escalation", False),
+    ("frustration", "Frustration", True),
+    ("ai_commitment", "Commitment", True),
+)
+
+Secret = Literal["card", "ssn"]
+#: A nine-digit number is an SSN when the turn, or the agent's turn before it, says so.
+_SSN_WORDS = re.compile(r"\b(?:social|ssn)\b", re.IGNORECASE)
+#: ... or when it is written in an SSN's own shape, which no other number has.
+_SSN_SHAPE = re.compile(r"\d{3}[ -]\d{2}[ -]\d{4}")
+_SECRET_TITLES: dict[Secret, str] = {"card": "Card number hidden", "ssn": "Social Security number hidden"}
 
 
 def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "duration unknown"
-    minutes, secs = divmod(seconds, 60)
-    return f"{minutes}:{secs:02d}"
+    return "duration unknown" if seconds is None else _clock(seconds)
 
 
-def _turn(index: int, turn: TranscriptTurn) -> str:
+def _secrets(text: str, context: str) -> list[tuple[int, int, Secret, str]]:
+    """Card numbers (13 to 19 digits, a card's length) and SSNs in ``text``: ``(start, end, kind, digits)``.
+
+    Written or spoken, the spans of the rules' one digit reader. Generous on purpose: a long account number shown
+    masked costs a click, a card number shown in full on a shared screen cannot be taken back.
+    """
+    found: list[tuple[int, int, Secret, str]] = []
+    for start, end, digits in digit_runs(text):
+        if 13 <= len(digits) <= 19:
+            found.append((start, end, "card", digits))
+        elif len(digits) == 9 and (_SSN_SHAPE.fullmatch(text[start:end]) or _SSN_WORDS.search(context)):
+            found.append((start, end, "ssn", digits))
+    return found
+
+
+def _mask(kind: Secret, digits: str) -> str:
+    # A card keeps its last four (what a person confirms with "the card ending 7716"); an SSN keeps nothing, its
+    # last four being a common identity check.
+    return f"•••• {digits[-4:]}" if kind == "card" else "•••-••-••••"
+
+
+def _text(text: str, *, context: str = "") -> str:
+    """``text`` as HTML: escaped, its card numbers and SSNs masked, their digits kept for the reveal."""
+    parts: list[str] = []
+    done = 0
+    for start, end, kind, digits in _secrets(text, f"{context} {text}"):
+        parts.append(_e(text[done:start]))
+        parts.append(
+            f'<span class="aap-secret" title="{_SECRET_TITLES[kind]}"><span class="aap-mask">'
+            f'{_mask(kind, digits)}</span><span class="aap-clear">{_e(text[start:end])}</span></span>'
+        )
+        done = end
+    parts.append(_e(text[done:]))
+    return "".join(parts)
+
+
+def _attr(text: str) -> str:
+    """``text`` for an attribute (a tooltip): escaped, its card numbers and SSNs masked with no way to reveal."""
+    for start, end, kind, digits in reversed(_secrets(text, text)):
+        text = f"{text[:start]}{_mask(kind, digits)}{text[end:]}"
+    return _e(text)
+
+
+def _turn(index: int, turn: TranscriptTurn, before: str) -> str:
     chips = "".join(
-        f'<span class="aap-chip aap-m-{_e(m.type)}" title="{_e(m.description)}">'
-        f"{_e(_MARKER_LABELS.get(m.type, m.type))}: {_e(m.description)}</span>"
+        f'<span class="aap-chip aap-m-{_e(m.type)}" title="{_attr(m.description)}">'
+        f"{_e(_MARKER_LABELS.get(m.type, m.type))}: {_text(m.description)}</span>"
         for m in turn.markers
     )
     return (
-        f'<div class="aap-turn" id="turn-{index}"><span class="aap-role aap-role-{_e(turn.role)}">'
-        f"{_e(_ROLE_LABELS.get(turn.role, turn.role))}</span>"
-        f'<span class="aap-content">{_e(turn.content)}</span>{f"<div>{chips}</div>" if chips else ""}</div>'
+        f'<div class="aap-turn" id="turn-{index}"><span class="aap-n">{index + 1}</span>'
+        f'<span class="aap-role aap-role-{_e(turn.role)}">{_e(_ROLE_LABELS.get(turn.role, turn.role))}</span>'
+        f'<span class="aap-content">{_text(turn.content, context=before)}</span>'
+        f"{f'<div>{chips}</div>' if chips else ''}</div>"
     )
 
 
-def portal_html(portal: AgentAssistPortal, *, standalone: bool = False) -> str:
-    """The brief as one screen of HTML: a ``<div class="aap">`` fragment, or a whole document."""
+def _turns_with(portal: AgentAssistPortal, kind: MarkerType) -> list[int]:
+    return [i for i, turn in enumerate(portal.transcript) if any(m.type == kind for m in turn.markers)]
+
+
+def _jumps(portal: AgentAssistPortal) -> str:
+    """One-click links to the turns a person taking over looks for first, and back to the latest turn."""
+    links: list[str] = []
+    for kind, label, every in _JUMPS:
+        turns = _turns_with(portal, kind)
+        if turns:
+            numbers = "".join(
+                f'<a href="#turn-{i}" title="Turn {i + 1}">{i + 1}</a>'
+                for i in (turns if every else turns[:1])
+            )
+            links.append(f'<span class="aap-jump aap-m-{kind}">{label}{numbers}</span>')
+    if portal.transcript:
+        links.append(f'<span class="aap-jump"><a href="#turn-{len(portal.transcript) - 1}">Latest</a></span>')
+    return f'<nav class="aap-jumps" aria-label="Jump to a turn">Jump to turn {"".join(links)}</nav>'
+
+
+def _verified(portal: AgentAssistPortal) -> str:
+    turns = _turns_with(portal, "identity_verified")
+    if not turns:
+        return (
+            '<span class="aap-verified aap-verified-no" title="No turn of this call is marked as verifying '
+            'the caller">Identity not verified</span>'
+        )
+    first = turns[0]
+    why = next(m.description for m in portal.transcript[first].markers if m.type == "identity_verified")
+    return (
+        f'<a class="aap-verified aap-verified-yes" href="#turn-{first}" title="{_attr(why)}">'
+        f"✓ Identity verified · turn {first + 1}</a>"
+    )
+
+
+def portal_html(
+    portal: AgentAssistPortal, *, live_since: datetime | None = None, standalone: bool = False
+) -> str:
+    """The brief as one screen of HTML: a ``<div class="aap">`` fragment, or a whole document.
+
+    ``live_since`` is the start of a call still going on: the header then shows LIVE and the time elapsed since
+    (counted on by the handoff page) instead of a duration.
+    """
     header = portal.header
     level = header.sentiment.level if header.sentiment.level in SENTIMENT_LEVELS else "calm"
     info_rows = "".join(
-        f"<tr><th>{_e(item.key)}</th><td>{_e(item.value)}</td></tr>" for item in portal.information_collected
+        f"<tr><th>{_text(item.key)}</th><td>{_text(item.value, context=item.key)}</td></tr>"
+        for item in portal.information_collected
     )
     steps = "".join(
-        f'<li>{_e(step.action)} <span class="aap-badge aap-c-{_e(step.confidence)}">'
+        f'<li>{_text(step.action)} <span class="aap-badge aap-c-{_e(step.confidence)}">'
         f"{_e(step.confidence)} confidence</span></li>"
         for step in portal.suggested_next_steps
     )
     flags = "".join(
-        f'<li><span class="aap-flag-type">{_e(flag.type)}</span>: {_e(flag.description)}</li>'
+        f'<li><span class="aap-flag-type">{_e(flag.type)}</span>: {_text(flag.description)}</li>'
         for flag in portal.compliance_flags
+    )
+    if live_since is None:
+        timing = f'<span class="aap-meta aap-duration">{_e(_duration(header.call_duration_seconds))}</span>'
+    else:
+        elapsed = max(0, int((datetime.now(UTC) - live_since).total_seconds()))
+        timing = (
+            '<span class="aap-badge aap-live">● LIVE</span>'
+            f'<span class="aap-meta aap-elapsed" data-elapsed="{elapsed}" title="Time since the call started">'
+            f"{_clock(elapsed)}</span>"
+        )
+    turns = "".join(
+        _turn(i, turn, portal.transcript[i - 1].content if i else "")
+        for i, turn in enumerate(portal.transcript)
+    )
+    so_far = " so far" if live_since is not None else ""
+    cards = (
+        '<div class="aap-grid"><div>'
+        '<section class="aap-card aap-transfer" data-section="transfer_reason"><h2>Transfer reason</h2>'
+        f'<p class="aap-reason">{_text(portal.transfer_reason)}</p></section>'
+        f'<section class="aap-card aap-compliance{" aap-flags" if flags else ""}" data-section="compliance_flags">'
+        f"<h2>Compliance flags</h2>{f'<ul>{flags}</ul>' if flags else '<p class=aap-none>None</p>'}</section>"
+        '<section class="aap-card aap-summary" data-section="call_summary"><h2>Summary</h2><ul>'
+        + "".join(f"<li>{_text(bullet)}</li>" for bullet in portal.call_summary)
+        + "</ul></section>"
+        '<section class="aap-card aap-info" data-section="information_collected"><h2>Information collected</h2>'
+        f"{f'<table>{info_rows}</table>' if info_rows else '<p class=aap-none>Nothing collected</p>'}</section>"
+        '<section class="aap-card aap-next" data-section="suggested_next_steps"><h2>Suggested next steps</h2>'
+        f"<ol>{steps}</ol></section>"
+        "</div>"
+        '<section class="aap-card aap-transcript" data-section="markers">'
+        f"<h2>Transcript ({len(portal.transcript)} turns{so_far})</h2>{_jumps(portal)}"
+        f'<div class="aap-turns">{turns}</div></section></div>'
+    )
+    hidden = cards.count('class="aap-secret"')
+    reveal = (
+        f'<label class="aap-reveal"><input type="checkbox"> Show {hidden} hidden card/SSN '
+        f"number{'s' if hidden > 1 else ''}</label>"
+        if hidden
+        else ""
     )
     body = (
         f'<div class="aap"><style>{STYLESHEET}</style>'
-        f'<header class="aap-header"><h1 class="aap-caller">{_e(header.caller_name)}</h1>'
-        f'<span class="aap-meta aap-phone">{_e(header.phone_number)}</span>'
-        f'<span class="aap-meta aap-duration">{_e(_duration(header.call_duration_seconds))}</span>'
-        f'<span class="aap-badge aap-sentiment aap-s-{_e(level)}">{_e(header.sentiment.label)}</span></header>'
-        '<div class="aap-grid"><div>'
-        f'<section class="aap-card aap-transfer"><h2>Transfer reason</h2>'
-        f'<p class="aap-reason">{_e(portal.transfer_reason)}</p></section>'
-        f'<section class="aap-card aap-compliance{" aap-flags" if flags else ""}"><h2>Compliance flags</h2>'
-        f"{f'<ul>{flags}</ul>' if flags else '<p class=aap-none>None</p>'}</section>"
-        '<section class="aap-card aap-summary"><h2>Summary</h2><ul>'
-        + "".join(f"<li>{_e(bullet)}</li>" for bullet in portal.call_summary)
-        + "</ul></section>"
-        f'<section class="aap-card aap-info"><h2>Information collected</h2>'
-        f"{f'<table>{info_rows}</table>' if info_rows else '<p class=aap-none>Nothing collected</p>'}</section>"
-        f'<section class="aap-card aap-next"><h2>Suggested next steps</h2><ol>{steps}</ol></section>'
-        "</div>"
-        f'<section class="aap-card aap-transcript"><h2>Transcript ({len(portal.transcript)} turns)</h2>'
-        + "".join(_turn(i, turn) for i, turn in enumerate(portal.transcript))
-        + "</section></div></div>"
+        f'<header class="aap-header"><h1 class="aap-caller" data-section="caller_name">{_e(header.caller_name)}</h1>'
+        f'<span class="aap-meta aap-phone">{_e(header.phone_number)}</span>{timing}'
+        f'<span class="aap-badge aap-sentiment aap-s-{_e(level)}" data-section="sentiment">'
+        f"{_e(header.sentiment.label)}</span>{_verified(portal)}{reveal}</header>{cards}</div>"
     )
     if not standalone:
         return body
@@ -143,15 +297,20 @@ def portal_html(portal: AgentAssistPortal, *, standalone: bool = False) -> str:
 # tab and never appears in a URL or a server log), then fetches the brief from the API as text/html, i.e.
 # rendered by portal_html above. The script only sets textContent; the only innerHTML is the server's
 # escaped fragment. A CSP pinned to this script's hash keeps any injected markup inert.
+#
+# A live call's brief is asked for again every POLL seconds while the tab is visible, with the ETag of the
+# brief on screen: the service answers 304 without making a brief while the conversation is unchanged, so a
+# page left open costs no model calls. The elapsed time counts on in the page between answers.
 
 _SCRIPT = r"""
 (() => {
-  const KEY = "assist.secret", ORG = "assist.org";
+  const KEY = "assist.secret", ORG = "assist.org", POLL_MS = 5000;
   const segment = location.pathname.slice(location.pathname.lastIndexOf("/") + 1);
   let number = segment;
   try { number = decodeURIComponent(segment); } catch (e) {}
   const $ = (id) => document.getElementById(id);
   const show = (id) => { for (const s of ["login", "status", "brief"]) $(s).hidden = s !== id; };
+  let etag = null, live = false, timer = null, shownAt = 0;
   $("number").textContent = number;
   function state(title, text) {
     $("status-title").textContent = title;
@@ -160,31 +319,72 @@ _SCRIPT = r"""
     show("status");
   }
   function askKey(message) {
+    stopPolling();
     $("login-msg").textContent = message || "";
     $("org").value = sessionStorage.getItem(ORG) || "";
+    document.title = "Sign in - Agent assist";
     show("login");
     $("secret").focus();
   }
-  async function load() {
+  function stopPolling() { clearTimeout(timer); timer = null; live = false; }
+  function pollLater() { clearTimeout(timer); timer = setTimeout(() => { if (!document.hidden) load(true); }, POLL_MS); }
+  function clock(seconds) {
+    const h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
+    const mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+  function tick() {
+    const elapsed = $("brief").querySelector(".aap-elapsed");
+    if (elapsed) elapsed.textContent = clock(Number(elapsed.dataset.elapsed) + Math.floor((Date.now() - shownAt) / 1000));
+  }
+  function render(html) {
+    // A refreshed live brief keeps the reader where they were: at the latest turn if they were there (or this is
+    // the first brief), else at the same place.
+    const before = $("brief").querySelector(".aap-turns");
+    const atEnd = !before || before.scrollHeight - before.scrollTop - before.clientHeight < 24;
+    const kept = before ? before.scrollTop : 0;
+    const revealed = $("brief").querySelector(".aap-reveal input:checked") !== null;
+    $("brief").innerHTML = html;
+    const turns = $("brief").querySelector(".aap-turns");
+    if (turns) turns.scrollTop = atEnd ? turns.scrollHeight : kept;
+    const reveal = $("brief").querySelector(".aap-reveal input");
+    if (reveal) reveal.checked = revealed;
+    shownAt = Date.now();
+    live = $("brief").querySelector(".aap-live") !== null;
+    tick();
+  }
+  async function load(quiet) {
     const secret = sessionStorage.getItem(KEY);
     if (!secret) { askKey(""); return; }
-    state("Loading\u2026", "Building a fresh brief for " + number);
+    if (!quiet) state("Loading\u2026", "Building a fresh brief for " + number);
     const headers = { "Authorization": "Bearer " + secret, "Accept": "text/html" };
     const org = sessionStorage.getItem(ORG);
     if (org) headers["X-Anyreach-Org"] = org;
+    if (quiet && etag) headers["If-None-Match"] = etag;
     let response;
     try {
       response = await fetch("../core/agent-assist/" + segment, { headers, cache: "no-store" });
     } catch (e) {
+      if (quiet) { $("updated").textContent = "Not updated: service unreachable"; pollLater(); return; }
       state("Service unreachable", String(e)); return;
     }
-    if (response.ok) {
-      $("brief").innerHTML = await response.text();
-      $("program").textContent = "Brief by " + (response.headers.get("X-Assist-Program") || "unknown");
-      document.title = number + " - Agent assist";
-      show("brief");
+    if (response.status === 304) {
+      $("updated").textContent = "Checked " + new Date().toLocaleTimeString();
+      pollLater();
       return;
     }
+    if (response.ok) {
+      render(await response.text());
+      etag = response.headers.get("ETag");
+      $("program").textContent = "Brief by " + (response.headers.get("X-Assist-Program") || "unknown");
+      $("updated").textContent = live ? "Updated " + new Date().toLocaleTimeString() : "";
+      document.title = (live ? "LIVE " : "") + number + " - Agent assist";
+      show("brief");
+      if (live) pollLater(); else stopPolling();
+      return;
+    }
+    stopPolling();
+    etag = null;
     let detail = "";
     try { detail = (await response.json()).detail || ""; } catch (e) {}
     if (response.status === 404) {
@@ -192,6 +392,9 @@ _SCRIPT = r"""
     } else if (response.status === 401) {
       sessionStorage.removeItem(KEY);
       askKey("That key was not accepted: " + detail);
+    } else if (response.status === 400 && (org || !secret.startsWith("pat_"))) {
+      // The contract's only other 400 is a pat_ sent without its organization, which this request was not.
+      state("Not a phone number", detail + ". Check the link you opened: it should end in the caller's number.");
     } else if (response.status === 400 || response.status === 403) {
       askKey(detail);
     } else {
@@ -204,29 +407,33 @@ _SCRIPT = r"""
     const org = $("org").value.trim();
     if (org) sessionStorage.setItem(ORG, org); else sessionStorage.removeItem(ORG);
     $("secret").value = "";
-    load();
+    load(false);
   });
-  $("reload").addEventListener("click", load);
+  $("reload").addEventListener("click", () => load(false));
   $("forget").addEventListener("click", () => { sessionStorage.removeItem(KEY); askKey("Key forgotten."); });
-  load();
+  document.addEventListener("visibilitychange", () => { if (live && !document.hidden) load(true); });
+  setInterval(tick, 1000);
+  load(false);
 })();
 """
 
 _SHELL_STYLE = """
 body{margin:0;background:#f6f7f9;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24}
-.bar{display:flex;gap:12px;align-items:center;padding:6px 12px;background:#1b2a4a;color:#fff;font-size:13px}
+.bar{display:flex;flex-wrap:wrap;gap:4px 12px;align-items:center;padding:6px 12px;background:#1b2a4a;color:#fff;
+ font-size:13px}
 .bar b{font-weight:600}.bar .grow{flex:1}.bar button{font:inherit;font-size:12px;padding:2px 8px}
-#program{opacity:.8}
+#program,#updated{opacity:.8}
 .panel{max-width:440px;margin:48px auto;background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:18px 22px}
 .panel h1{font-size:22px;margin:0 0 6px}.panel label{display:block;margin:10px 0 2px;color:#5b6470}
 .panel input{width:100%;font:inherit;padding:6px 8px;box-sizing:border-box}
 .panel button{margin-top:14px;font:inherit;padding:6px 14px}
 #login-msg{color:#9b1c1c;min-height:1em}
+@media (max-width:480px){.panel{margin:16px 10px}}
 """
 
 _SHELL_BODY = """<div class="bar"><b>Agent assist</b><span id="number"></span><span class="grow"></span>
-<span id="program"></span><button id="reload" type="button">Refresh</button>
-<button id="forget" type="button">Forget key</button></div>
+<span id="program"></span><span id="updated" aria-live="polite"></span>
+<button id="reload" type="button">Refresh</button><button id="forget" type="button">Forget key</button></div>
 <form id="login" class="panel" hidden autocomplete="off"><h1>Sign in</h1>
 <p>Paste an API key (ak_) or personal access token (pat_) with the conversations:read_sensitive scope.
 It is kept in this tab only.</p><p id="login-msg" role="alert"></p>

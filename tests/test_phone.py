@@ -50,3 +50,23 @@ def test_arbitrary_text_either_normalizes_or_raises_the_typed_error(raw: str) ->
     except InvalidPhoneNumber:
         return
     assert result.startswith("+") and result[1:].isdigit()
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("hello", "does not look like one"),
+        ("12", "has too few digits"),
+        ("+1555123456789012345", "has too many digits"),
+        ("+999 123", "has a country code no country uses"),
+        ("", "is empty"),
+    ],
+)
+def test_an_unreadable_number_gets_one_plain_sentence(raw: str, why: str) -> None:
+    """The handoff page and API clients show this message: the library's own text ("(1) The string supplied
+    did not seem to be ...") never reaches them."""
+    with pytest.raises(InvalidPhoneNumber) as caught:
+        normalize_phone(raw)
+    assert str(caught.value) == (
+        f"not a phone number: {raw!r} {why}. Write it with its country code, like +15551234567"
+    )

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
+import pytest
+
+from assist.interchange import read_examples
 from assist.programs import load_program
+from assist.programs.rules.text import digits_in
 from assist.render import HANDOFF_PAGE, portal_html
 from assist.schema import AgentAssistPortal, LabelledExample, Marker
+from tests.conftest import (
+    HARPER_VALLEY,
+    HARPER_VALLEY_HELDOUT,
+    SYNTHETIC,
+    SYNTHETIC_DEV2,
+    SYNTHETIC_DEV3,
+    SYNTHETIC_DEV4,
+    SYNTHETIC_HELDOUT,
+    SYNTHETIC_HELDOUT2,
+    SYNTHETIC_HELDOUT3,
+)
 
 HOSTILE = "</div><script>alert(1)</script><img src=x onerror=alert(2)>\"' & <b>"
 
@@ -73,3 +92,116 @@ def test_the_page_shell_is_static() -> None:
     parsed = parse(HANDOFF_PAGE)
     assert parsed.tags.count("script") == 1 and "form" in parsed.tags
     assert "innerHTML" in HANDOFF_PAGE and HANDOFF_PAGE.count("innerHTML") == 1  # only the server's fragment
+
+
+# --- what a person needs in ten seconds ---------------------------------------------------------------
+
+ALL_SETS = [
+    SYNTHETIC,
+    SYNTHETIC_DEV2,
+    SYNTHETIC_DEV3,
+    SYNTHETIC_DEV4,
+    SYNTHETIC_HELDOUT,
+    SYNTHETIC_HELDOUT2,
+    SYNTHETIC_HELDOUT3,
+    HARPER_VALLEY,
+    HARPER_VALLEY_HELDOUT,
+]
+#: What the reveal shows: the digits as said, inside the masked span.
+CLEAR = re.compile(r'<span class="aap-clear">.*?</span>')
+
+
+def example(path: Path, example_id: str) -> LabelledExample:
+    return next(e for e in read_examples(path) if e.id == example_id)
+
+
+def on_screen(markup: str) -> str:
+    """The text a person sees before pressing the reveal: tags, and the revealed digits, taken out."""
+    return html.unescape(re.sub(r"<[^>]+>", "|", re.sub(r"<style>.*?</style>", "", CLEAR.sub("", markup))))
+
+
+@pytest.mark.parametrize(
+    ("path", "example_id", "said", "masked"),
+    [
+        (SYNTHETIC, "syn-002", "4265 3188 0294 7716", "•••• 7716"),  # a card, written in groups
+        (
+            SYNTHETIC_DEV2,
+            "dev2-015",
+            "4 9 1 6 3 3 0 2 7 7 1 8 5 0 4 2",
+            "•••• 5042",
+        ),  # a card, digit by digit
+        (SYNTHETIC, "syn-019", "512-44-8093", "•••-••-••••"),  # an SSN in its own shape
+        (
+            SYNTHETIC_HELDOUT3,
+            "hold3-007",
+            "nine-one-two, four-four, eight-zero-six-one",
+            "•••-••-••••",
+        ),  # spoken
+    ],
+)
+def test_card_numbers_and_ssns_are_masked_until_revealed(
+    path: Path, example_id: str, said: str, masked: str
+) -> None:
+    markup = portal_html(real_brief(example(path, example_id)))
+    assert said in markup and said not in on_screen(markup)  # kept for the reveal, not shown
+    assert masked in on_screen(markup)
+    assert f'<span class="aap-clear">{html.escape(said)}</span>' in markup
+    assert re.search(
+        r'<label class="aap-reveal"><input type="checkbox"> Show \d+ hidden card/SSN number', markup
+    )
+
+
+def test_no_card_number_or_ssn_of_any_bundled_call_is_on_screen() -> None:
+    for path in ALL_SETS:
+        for labelled in read_examples(path):
+            markup = portal_html(real_brief(labelled))
+            shown = on_screen(markup)
+            assert not [d for d in digits_in(shown) if 13 <= len(d) <= 19], labelled.id
+            assert not re.search(r"\b\d{3}-\d{2}-\d{4}\b", shown), labelled.id
+            assert ('class="aap-secret"' in markup) == ('<label class="aap-reveal">' in markup), labelled.id
+
+
+def test_jump_links_lead_to_each_marker_a_person_looks_for() -> None:
+    portal = real_brief(example(SYNTHETIC_DEV3, "dev3-004"))
+    markup = portal_html(portal)
+    at = {
+        kind: [i for i, turn in enumerate(portal.transcript) if any(m.type == kind for m in turn.markers)]
+        for kind in ("escalation_trigger", "frustration", "ai_commitment", "identity_verified")
+    }
+    assert at["escalation_trigger"] and len(at["frustration"]) >= 2 and at["ai_commitment"]
+    nav = markup[markup.index('<nav class="aap-jumps"') : markup.index("</nav>")]
+
+    def linked(kind: str) -> list[int]:
+        group = re.search(rf'<span class="aap-jump aap-m-{kind}">(.*?)</span>', nav)
+        assert group, kind
+        return [int(n) for n in re.findall(r'href="#turn-(\d+)"', group.group(1))]
+
+    assert linked("escalation_trigger") == at["escalation_trigger"][:1]
+    assert linked("frustration") == at["frustration"]
+    assert linked("ai_commitment") == at["ai_commitment"]
+    assert f'href="#turn-{len(portal.transcript) - 1}">Latest</a>' in nav
+    for turns in at.values():
+        assert all(f'id="turn-{i}"' in markup for i in turns)
+    first = at["identity_verified"][0]
+    assert (
+        f'href="#turn-{first}" title="' in markup and f"✓ Identity verified · turn {first + 1}</a>" in markup
+    )
+
+
+def test_a_call_without_a_check_says_so(harper_valley: list[LabelledExample]) -> None:
+    unverified = next(
+        portal
+        for portal in map(real_brief, harper_valley)
+        if not any(m.type == "identity_verified" for turn in portal.transcript for m in turn.markers)
+    )
+    assert ">Identity not verified</span>" in portal_html(unverified)
+
+
+def test_a_live_call_shows_live_and_the_time_since_it_started(harper_valley: list[LabelledExample]) -> None:
+    portal = real_brief(harper_valley[3])
+    live = portal_html(portal, live_since=datetime.now(UTC) - timedelta(minutes=62, seconds=5))
+    assert "● LIVE" in live and "aap-duration" not in live and "turns so far)" in live
+    elapsed = re.search(r'data-elapsed="(\d+)"[^>]*>([\d:]+)<', live)
+    assert elapsed and 3725 <= int(elapsed.group(1)) < 3735 and elapsed.group(2).startswith("1:02:0")
+    ended = portal_html(portal)
+    assert "LIVE" not in ended and "aap-duration" in ended

@@ -30,6 +30,7 @@ __all__ = [
     "agent_before",
     "call_text",
     "clean",
+    "digit_runs",
     "digits_in",
     "luhn_ok",
     "mask_long_numbers",
@@ -235,12 +236,20 @@ class SuffixAutomaton:
 
 def digits_in(text: str) -> list[str]:
     """Every digit string the text spells out, written (``4111 1111``) or spoken (``four one one one``)."""
-    found: list[str] = []
+    return [digits for _, _, digits in digit_runs(text)]
+
+
+def digit_runs(text: str) -> Iterator[tuple[int, int, str]]:
+    """Where the text spells out each digit string of :func:`digits_in`: ``(start, end, digits)``.
+
+    The handoff page masks card numbers and SSNs by these spans (``assist.render``)."""
     for match in _DIGIT_RUN.finditer(text):
         chunk = match.group(0).lower()
         if chunk[0].isdigit():
-            found.append(_NON_DIGIT.sub("", chunk))
+            yield match.start(), match.end(), _NON_DIGIT.sub("", chunk)
             continue
+        # A spoken run's match takes the separators after its last word ("nine one two, "); its span does not.
+        end = match.start() + len(chunk.rstrip(" \t\n,-"))
         digits: list[str] = []
         repeat = 1
         for token in LETTERS.findall(chunk):
@@ -249,8 +258,7 @@ def digits_in(text: str) -> list[str]:
                 continue
             digits.append(DIGIT_WORDS[token] * repeat)
             repeat = 1
-        found.append("".join(digits))
-    return found
+        yield match.start(), end, "".join(digits)
 
 
 def luhn_ok(number: str) -> bool:
