@@ -17,6 +17,7 @@ The model's deadline is the program's own (``ASSIST_BRIEF_TIMEOUT_SECONDS``); a 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import time
@@ -35,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assist import __version__
 from assist.auth import (
     BRIEF_SCOPES,
     INGEST_SCOPES,
@@ -166,8 +168,10 @@ class Service:
     )
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def brief_for_phone(self, org_id: str, phone_number: str) -> BriefResult:
-        """A fresh brief of the caller's newest conversation.
+    async def brief_for_phone(
+        self, org_id: str, phone_number: str, *, media: str, if_none_match: str | None = None
+    ) -> PortalAnswer:
+        """A fresh brief of the caller's newest conversation, unless ``if_none_match`` names the brief it would get.
 
         rules runs in the same worker thread as the lookup (one hop per request), with no deadline: it reads at
         most ``READ_CHARS`` of any call (``assist.programs.rules.reading``), so it answers in a fraction of a
@@ -175,8 +179,22 @@ class Service:
         raises, outlives the backstop, or the breaker is open.
         """
         if self.program is self.rules:
-            return await run_in_threadpool(self._rules_for_phone, org_id, phone_number)
-        conversation = await run_in_threadpool(self.store.newest_for_phone, org_id, phone_number)
+            return await run_in_threadpool(self._rules_for_phone, org_id, phone_number, media, if_none_match)
+        conversation, etag = await run_in_threadpool(self._newest, org_id, phone_number, media)
+        if _matches(if_none_match, etag):
+            return PortalAnswer(conversation, etag, None)
+        result = await self._model_brief(conversation)
+        return PortalAnswer(conversation, _tag_of(org_id, conversation, result, media), result)
+
+    def _newest(self, org_id: str, phone_number: str, media: str) -> tuple[Conversation, str]:
+        """The caller's newest conversation and the ETag of the brief the configured program would make of it."""
+        conversation = self.store.newest_for_phone(org_id, phone_number)
+        version = getattr(self.program, "prompt_version", None)
+        return conversation, _brief_tag(
+            org_id, conversation, program=self.program.name, prompt_version=version, media=media
+        )
+
+    async def _model_brief(self, conversation: Conversation) -> BriefResult:
         permit = self.breaker.admit()
         if permit is None:  # the breaker logged when it opened; one line per request would drown that
             return await self._rules_instead(
@@ -222,8 +240,54 @@ class Service:
         result = await run_in_threadpool(self.rules.brief, conversation)
         return result.model_copy(update={"fallback": True, "fallback_reason": reason})
 
-    def _rules_for_phone(self, org_id: str, phone_number: str) -> BriefResult:
-        return self.rules.brief(self.store.newest_for_phone(org_id, phone_number))
+    def _rules_for_phone(
+        self, org_id: str, phone_number: str, media: str, if_none_match: str | None
+    ) -> PortalAnswer:
+        conversation, etag = self._newest(org_id, phone_number, media)
+        if _matches(if_none_match, etag):
+            return PortalAnswer(conversation, etag, None)
+        return PortalAnswer(conversation, etag, self.rules.brief(conversation))
+
+
+@dataclass(frozen=True)
+class PortalAnswer:
+    """A caller's newest conversation and the ETag of its brief, with the brief unless the client has it."""
+
+    conversation: Conversation
+    etag: str
+    #: None when the request's ``If-None-Match`` named ``etag``: no program ran.
+    result: BriefResult | None
+
+
+def _brief_tag(
+    org_id: str, conversation: Conversation, *, program: str, prompt_version: str | None, media: str
+) -> str:
+    """A weak ETag of a brief, from what it is made of (the stored conversation, the program and its prompt, the
+    kit that renders it, the media type) rather than from the brief, so a request can be answered 304 before any
+    program runs. Weak: two briefs of one conversation by a model may differ in wording, not in meaning."""
+    digest = hashlib.sha256()
+    for part in (__version__, org_id, media, program, prompt_version or "", conversation.model_dump_json()):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")
+    return f'W/"{digest.hexdigest()[:32]}"'
+
+
+def _tag_of(org_id: str, conversation: Conversation, result: BriefResult, media: str) -> str:
+    """The ETag of the brief made: a rules fallback's differs from the model's, so the next poll asks again."""
+    return _brief_tag(
+        org_id, conversation, program=result.program, prompt_version=result.prompt_version, media=media
+    )
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """``If-None-Match`` (a list of tags, or ``*``) against ``etag``, by weak comparison as RFC 9110 says."""
+    if not if_none_match:
+        return False
+    wanted = etag.removeprefix("W/")
+    return any(
+        tag == "*" or tag.removeprefix("W/") == wanted
+        for tag in (t.strip() for t in if_none_match.split(","))
+    )
 
 
 def _deadline_of(program: BriefProgram) -> float | None:
@@ -455,6 +519,10 @@ def _add_routes(app: FastAPI) -> None:
                 "description": "A fresh brief; `text/html` (its rendering) when the request asks for it",
                 "content": {"text/html": {"schema": {"type": "string"}}},
                 "headers": {
+                    "ETag": {
+                        "description": "Weak tag of what the brief is made of; send it as `If-None-Match`",
+                        "schema": {"type": "string"},
+                    },
                     "X-Assist-Program": {
                         "description": "The program that produced this brief: rules when the model failed, "
                         "was too slow or is resting after failures (circuit breaker open)",
@@ -468,24 +536,44 @@ def _add_routes(app: FastAPI) -> None:
                     },
                 },
             },
+            304: {"description": "The brief named by `If-None-Match` is current; no brief was made"},
             **_errors(400, 401, 403, 404, 422),
         },
         tags=["brief"],
     )
     async def agent_assist(
-        phone_number: str, caller: CallerDep, service: ServiceDep, request: Request
+        phone_number: str,
+        caller: CallerDep,
+        service: ServiceDep,
+        request: Request,
+        if_none_match: Annotated[
+            str | None,
+            Header(description="The `ETag` of a brief you hold: 304, and no brief made, while it is current"),
+        ] = None,
     ) -> Response:
         """A fresh brief of the newest conversation whose caller is `phone_number`; never stored or cached.
 
         Scope `conversations:read_sensitive`. The `+` may arrive percent-encoded; formatting is ignored.
+        The `ETag` names what the brief is made of (the conversation as stored, the program and its prompt);
+        with `If-None-Match` naming it, the answer is 304 and no program runs, so polling a live call costs
+        a brief only when the conversation changed.
         """
         caller.require(BRIEF_SCOPES)
-        result = await service.brief_for_phone(caller.org_id, phone_number)
-        headers = {"X-Assist-Program": result.program, "Vary": "Accept", **_NO_STORE}
+        media = "text/html" if _wants_html(request) else "application/json"
+        answer = await service.brief_for_phone(
+            caller.org_id, phone_number, media=media, if_none_match=if_none_match
+        )
+        headers = {"ETag": answer.etag, "Vary": "Accept", **_NO_STORE}
+        result = answer.result
+        if result is None:
+            return Response(status_code=304, headers=headers)
+        headers["X-Assist-Program"] = result.program
         if result.sections_from_rules and not result.fallback:
             headers["X-Assist-Rules-Sections"] = ",".join(result.sections_from_rules)
-        if _wants_html(request):
-            return HTMLResponse(portal_html(result.portal), headers=headers)
+        if media == "text/html":
+            conversation = answer.conversation
+            live_since = conversation.created_at if conversation.is_active else None
+            return HTMLResponse(portal_html(result.portal, live_since=live_since), headers=headers)
         return Response(result.portal.model_dump_json(), media_type="application/json", headers=headers)
 
     @app.get(
