@@ -18,9 +18,14 @@ from typing import Literal
 from assist.errors import NotFound
 from eval.dataset import Dataset, load_dataset
 
-__all__ = ["BUNDLED", "DATASETS_DIR", "BundledSet", "bundled_set", "load_bundled"]
+__all__ = ["BUNDLED", "DATASETS_DIR", "BundledSet", "Source", "bundled_set", "load_bundled"]
 
 DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
+_BASELINES_DIR = Path(__file__).resolve().parent / "baseline"
+
+
+#: ``real``: recorded calls with partial gold; ``synthetic``: written calls with full gold.
+Source = Literal["real", "synthetic"]
 
 
 @dataclass(frozen=True)
@@ -31,14 +36,18 @@ class BundledSet:
     file: str
     _: KW_ONLY
     held_out: bool
-    #: ``real``: recorded calls with partial gold; ``synthetic``: written calls with full gold.
-    source: Literal["real", "synthetic"]
+    source: Source
     #: Who wrote (or recorded) the calls and what the labels followed, in a few words.
     origin: str
 
     @property
     def path(self) -> Path:
         return DATASETS_DIR / self.file
+
+    @property
+    def baseline(self) -> Path:
+        """The committed ``rules`` run on this set that CI gates against (``assist eval --baseline``)."""
+        return _BASELINES_DIR / f"{self.name}.json"
 
     @property
     def label(self) -> str:

@@ -17,106 +17,56 @@
 # %% [markdown]
 # # 01 · Dataset tour
 #
-# The kit ships two labelled datasets in the interchange format (`shared/spec/labelled-transcripts.md`):
+# The kit ships nine labelled datasets in the interchange format ([docs/transcripts.md](../docs/transcripts.md)):
+# real bank calls from the Harper Valley Bank corpus with **partial** gold (caller name, information collected,
+# task type), and contact-center calls written by seven writers with **full** gold (sentiment, transfer reason,
+# markers, compliance flags, …). Four of the sets are **held out**: nobody read them or tuned a program on them,
+# so their scores say how a program does on calls its developers never saw. Charts hatch them and label them
+# "(held out)", and this notebook counts them but quotes no call from them.
 #
-# | dataset | file | what it is |
-# |---|---|---|
-# | `harper_valley` | `datasets/harper_valley/dev.jsonl` | 61 real bank calls (Harper Valley Bank corpus), **partial** gold: caller name, information collected, task type |
-# | `synthetic` | `datasets/synthetic/calls.jsonl` | written contact-center calls with **full** gold: sentiment, transfer reason, markers, compliance flags, … |
-#
-# This notebook loads both into DuckDB — the conversations into the kit's own `ConversationStore`, the gold
-# labels into flat tables next to it — and then counts, charts and queries them with SQL.
-# Everything runs offline; the DuckDB file lives in a temporary directory, never in the repository.
+# `start` sets the plotting defaults, makes a temporary work directory and loads every set (`eval.bundled`
+# lists them). The conversations then go into the kit's own `ConversationStore` and the gold labels into flat
+# tables next to it, in one DuckDB file, to be counted, charted and queried with SQL. Everything runs offline.
 
 # %%
-import tempfile
-from pathlib import Path
-
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
-from pandas.io.formats.style import Styler
 
-from assist.interchange import read_examples
-from assist.schema import MARKER_TYPES, SENTIMENT_LEVELS, Gold
-from assist.store import ConversationStore
+from assist.programs import BRIEF_SECTIONS
+from assist.schema import COMPLIANCE_FAMILIES, MARKER_TYPES, SENTIMENT_LEVELS
+from assist.store import ConversationStore, connect
+from eval.bundled import bundled_set
+from eval.notebook import (
+    SOURCE_COLORS,
+    flat_tables,
+    hatch_held_out,
+    set_bars,
+    set_heatmap,
+    sets_legend,
+    start,
+    table,
+)
 
-# The notebook may be started from notebooks/ or from the repository root: find the root by its pyproject.toml.
-REPO = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "pyproject.toml").exists())
-DATASETS = {
-    "harper_valley": REPO / "datasets/harper_valley/dev.jsonl",
-    "synthetic": REPO / "datasets/synthetic/calls.jsonl",
-}
-WORKDIR = Path(tempfile.mkdtemp(prefix="assist-tour-"))
-pd.set_option("display.max_colwidth", 90)
-print("repository:", REPO)
-print("DuckDB file:", WORKDIR / "tour.duckdb")
+session = start("tour")  # plotting defaults, a temporary work directory, every bundled set loaded
 
 # %% [markdown]
 # ## Load
 #
-# `read_examples` validates every line against the schema (a bad line stops with its line number and field), so
-# what lands in DuckDB is exactly what the eval harness and the brief programs see.
+# `start` read every line through the schema (a bad line stops with its line number and field), so what lands
+# in DuckDB is exactly what the eval harness and the brief programs see: the conversations in the store's
+# `conversations` table (one organization per set), and one row per set, example, turn, labelled section,
+# marker, compliance flag and collected item in `datasets`, `examples`, `turns`, `gold_sections`,
+# `gold_markers`, `gold_flags` and `gold_info` (`flat_tables`).
 
 # %%
-examples = {name: [example for example in read_examples(path)] for name, path in DATASETS.items()}
-
-store = ConversationStore(WORKDIR / "tour.duckdb")
-for name, items in examples.items():
-    store.add_many(name, [example.conversation for example in items])  # one organization per dataset
-con = store.cursor()
-
-# Flat tables next to the store: one row per example / turn / labelled section / marker / flag / collected item.
-con.execute("""
-    CREATE OR REPLACE TABLE examples (
-        dataset VARCHAR, id VARCHAR, conversation_id VARCHAR, tags VARCHAR, turns INTEGER, caller_turns INTEGER,
-        duration_seconds INTEGER, caller_name VARCHAR, sentiment VARCHAR, transfer_reason VARCHAR);
-    CREATE OR REPLACE TABLE turns (dataset VARCHAR, id VARCHAR, turn INTEGER, role VARCHAR, content VARCHAR);
-    CREATE OR REPLACE TABLE gold_sections (dataset VARCHAR, id VARCHAR, section VARCHAR);
-    CREATE OR REPLACE TABLE gold_markers (dataset VARCHAR, id VARCHAR, turn INTEGER, type VARCHAR);
-    CREATE OR REPLACE TABLE gold_flags (dataset VARCHAR, id VARCHAR, type VARCHAR, description VARCHAR);
-    CREATE OR REPLACE TABLE gold_info (dataset VARCHAR, id VARCHAR, key VARCHAR, value VARCHAR);
-""")
-# The brief sections gold can label (extra gold keys such as Harper Valley's task_types are not sections).
-BRIEF_SECTIONS = set(Gold.model_fields)
-rows: dict[str, list[tuple[object, ...]]] = {
-    "examples": [],
-    "turns": [],
-    "gold_sections": [],
-    "gold_markers": [],
-    "gold_flags": [],
-    "gold_info": [],
-}
-for name, items in examples.items():
-    for ex in items:
-        conv, gold = ex.conversation, ex.gold
-        rows["examples"].append(
-            (
-                name,
-                ex.id,
-                conv.id,
-                ", ".join(ex.tags),
-                len(conv.turns),
-                sum(turn.role == "user" for turn in conv.turns),
-                conv.duration_seconds,
-                gold.caller_name if gold else None,
-                gold.sentiment if gold else None,
-                gold.transfer_reason if gold else None,
-            )
-        )
-        rows["turns"] += [
-            (name, ex.id, index, turn.role, turn.content) for index, turn in enumerate(conv.turns)
-        ]
-        if gold is None:
-            continue
-        rows["gold_sections"] += [
-            (name, ex.id, section) for section in sorted(gold.labelled() & BRIEF_SECTIONS)
-        ]
-        rows["gold_markers"] += [(name, ex.id, m.turn, m.type) for m in gold.markers or []]
-        rows["gold_flags"] += [(name, ex.id, f.type, f.description) for f in gold.compliance_flags or []]
-        rows["gold_info"] += [(name, ex.id, i.key, i.value) for i in gold.information_collected or []]
-for table, table_rows in rows.items():
-    if table_rows:
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(table_rows[0]))})", table_rows)
+database = session.workdir / "tour.duckdb"
+with ConversationStore(database) as store:
+    for name, data in session.datasets.items():
+        store.add_many(name, [example.conversation for example in data.examples])
+con = connect(database)
+flat_tables(con, session.datasets)
+print("DuckDB file:", database)
 
 
 def sql(query: str) -> pd.DataFrame:
@@ -124,91 +74,128 @@ def sql(query: str) -> pd.DataFrame:
     return con.sql(query).df()
 
 
-def table(frame: pd.DataFrame) -> Styler:
-    """A query result as a readable table: text left-aligned, no row numbers."""
-    text = frame.select_dtypes(exclude="number").columns
-    return (
-        frame.style.hide(axis="index")
-        .format(precision=1, na_rep="")
-        .set_properties(subset=text, **{"text-align": "left"})
-        .set_table_styles([{"selector": "th", "props": "text-align: left"}])
-    )
-
-
-table(sql("SELECT table_name, estimated_size AS row_count FROM duckdb_tables() ORDER BY table_name"))
+tables = sorted(con.sql("SELECT table_name FROM duckdb_tables()").df()["table_name"])
+table(pd.DataFrame({"table": tables, "rows": [len(con.table(name)) for name in tables]}))
 
 # %% [markdown]
 # ## At a glance
+#
+# The development sets first, then the held-out ones.
 
 # %%
-table(
-    sql("""
-    SELECT dataset,
+overview = sql("""
+    SELECT dataset, CASE WHEN held_out THEN 'held out' ELSE 'development' END AS use, source, origin,
            count(*)                          AS calls,
            sum(turns)::INTEGER               AS turns,
            round(avg(turns), 1)              AS turns_per_call,
            round(avg(duration_seconds))      AS avg_duration_s,
            count(DISTINCT caller_name)       AS distinct_gold_names
-    FROM examples GROUP BY dataset ORDER BY dataset
+    FROM examples JOIN datasets USING (dataset)
+    GROUP BY dataset, held_out, source, origin ORDER BY held_out, source, dataset
 """)
+table(overview)
+
+# %%
+names = list(overview["dataset"])
+labels = [bundled_set(name).label for name in names]
+lengths = sql("SELECT dataset, turns FROM examples")
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True, width_ratios=(1, 2))
+boxes = right.boxplot(
+    [lengths.loc[lengths["dataset"] == name, "turns"] for name in names],
+    positions=range(len(names)),
+    orientation="horizontal",
+    patch_artist=True,
+    widths=0.6,
+    medianprops={"color": "white", "linewidth": 2},
 )
+for box, source in zip(boxes["boxes"], overview["source"]):
+    box.set_facecolor(SOURCE_COLORS[source])
+hatch_held_out(boxes["boxes"], names)
+right.set_xlabel("turns per call")
+right.set_title("Call length")
+# The bars after the boxes: the boxplot numbers the shared axis its own way, the bars label it with the sets.
+left.bar_label(set_bars(left, names, overview["calls"]), padding=3, fontsize=9)
+left.set_xlabel("calls")
+left.set_title("Calls per set")
+sets_legend(fig)
+plt.show()
 
 # %% [markdown]
 # ## Which sections have gold?
 #
 # Gold is partial: a section absent from an example's gold is not scored for it. This is why the eval report
-# shows `n` next to every section score.
+# shows `n` next to every section score. Each cell counts the set's calls with gold for the section; its colour
+# is their share of the set. The red line separates the development sets from the held-out ones.
 
 # %%
-coverage = (
-    sql("""
+with_gold = sql("""
     SELECT section, dataset, count(*) AS examples
     FROM gold_sections GROUP BY ALL
-""")
-    .pivot(index="section", columns="dataset", values="examples")
-    .fillna(0)
-    .astype(int)
-)
-coverage = coverage.sort_values(list(coverage.columns), ascending=False)
-ax = coverage.plot.barh(figsize=(8, 4), title="Examples with gold, per section")
-ax.invert_yaxis()
-ax.set_xlabel("examples")
-plt.tight_layout()
+""").pivot(index="section", columns="dataset", values="examples")
+coverage = with_gold.reindex(index=list(BRIEF_SECTIONS), columns=names).fillna(0).astype(int)
+share = coverage / overview.set_index("dataset")["calls"]
+
+fig, ax = plt.subplots(figsize=(11, 4.8))
+image = set_heatmap(ax, share, text=coverage)
+ax.set_title("Calls with gold, per section and set")
+fig.colorbar(image, ax=ax, label="share of the set's calls", shrink=0.8)
 plt.show()
-coverage
+coverage.rename(columns=dict(zip(names, labels)))
 
 # %% [markdown]
 # ## Sentiment, markers, compliance flags
+#
+# Only the written sets label these (Harper Valley's gold has no sentiment, markers or flags).
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+written = [name for name in names if bundled_set(name).source == "synthetic"]
+sentiment = sql("SELECT dataset, sentiment, count(*) AS calls FROM examples GROUP BY ALL")
+sentiment = sentiment.pivot(index="dataset", columns="sentiment", values="calls")
+sentiment = sentiment.reindex(index=written, columns=SENTIMENT_LEVELS).fillna(0)
+shares = sentiment.div(sentiment.sum(axis=1), axis=0)
 
-sentiment = sql("SELECT sentiment, count(*) AS calls FROM examples WHERE sentiment IS NOT NULL GROUP BY ALL")
-sentiment = sentiment.set_index("sentiment").reindex(SENTIMENT_LEVELS, fill_value=0)
-sentiment["calls"].plot.bar(ax=axes[0], color=["#4caf50", "#cddc39", "#ffc107", "#ff5722", "#b71c1c"])
-axes[0].set_title("Gold caller sentiment (calm → escalated)")
-axes[0].set_xlabel("")
-axes[0].tick_params(axis="x", rotation=30)
-
-markers = sql("SELECT type, count(*) AS markers FROM gold_markers GROUP BY ALL")
-markers = markers.set_index("type").reindex(MARKER_TYPES, fill_value=0)
-markers["markers"].plot.barh(ax=axes[1], color="#3f51b5")
-axes[1].set_title("Gold transcript markers by type")
-axes[1].set_ylabel("")
-axes[1].invert_yaxis()
-
-flags = sql("SELECT type, count(*) AS flags FROM gold_flags GROUP BY ALL ORDER BY flags DESC")
-flags.set_index("type")["flags"].plot.barh(ax=axes[2], color="#e91e63")
-axes[2].set_title("Gold compliance flags by type")
-axes[2].set_ylabel("")
-axes[2].invert_yaxis()
-
-plt.tight_layout()
+fig, ax = plt.subplots(figsize=(11, 4))
+start_at = np.zeros(len(shares))
+for level, color in zip(SENTIMENT_LEVELS, ("#4caf50", "#cddc39", "#ffc107", "#ff5722", "#b71c1c")):
+    bars = ax.barh(range(len(shares)), shares[level], left=start_at, color=color, label=level)
+    hatch_held_out(bars, list(shares.index))
+    start_at += shares[level].to_numpy()
+ax.set_yticks(range(len(shares)), [bundled_set(name).label for name in shares.index])
+ax.invert_yaxis()
+ax.set_xlim(0, 1)
+ax.set_xlabel("share of the set's calls")
+ax.set_title("Gold caller sentiment (calm → escalated)")
+fig.legend(loc="outside right upper", title="sentiment")
 plt.show()
-sentiment.T
+sentiment.astype(int).rename(index=lambda name: bundled_set(name).label)
 
 # %% [markdown]
-# Where in a call do the markers sit? Position 0 is the first turn, 1 the last.
+# Markers and flags per call, so that sets of different sizes compare. Flag types are an open set: a type
+# outside the three documented families would count as `other` (a row shown only when there is one).
+
+# %%
+calls = overview.set_index("dataset")["calls"]
+markers = sql("SELECT type, dataset, count(*) AS markers FROM gold_markers GROUP BY ALL")
+markers = markers.pivot(index="type", columns="dataset", values="markers")
+markers = markers.reindex(index=list(MARKER_TYPES), columns=written).fillna(0) / calls[written]
+families = ", ".join(f"'{family}'" for family in COMPLIANCE_FAMILIES)
+flags = sql(f"""
+    SELECT CASE WHEN type IN ({families}) THEN type ELSE 'other' END AS family, dataset, count(*) AS flags
+    FROM gold_flags GROUP BY ALL
+""").pivot(index="family", columns="dataset", values="flags")
+other = ["other"] if "other" in flags.index else []
+flags = flags.reindex(index=[*COMPLIANCE_FAMILIES, *other], columns=written).fillna(0) / calls[written]
+
+fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 8), height_ratios=(len(markers), len(flags)))
+set_heatmap(top, markers, text=markers.map("{:.1f}".format), cmap="Purples", vmax=markers.max().max())
+top.set_title("Gold markers per call, by type")
+set_heatmap(bottom, flags, text=flags.map("{:.2f}".format), cmap="RdPu", vmax=flags.max().max())
+bottom.set_title("Gold compliance flags per call, by family")
+plt.show()
+
+# %% [markdown]
+# Where in a call do the markers sit? Position 0 is the first turn, 1 the last (all the written sets together).
 
 # %%
 positions = sql("""
@@ -222,30 +209,15 @@ ax.set_yticks(range(1, len(present) + 1), present)
 ax.invert_yaxis()
 ax.set_xlabel("relative position in the call")
 ax.set_title("Marker position within the call")
-plt.tight_layout()
-plt.show()
-
-# %% [markdown]
-# ## Call length
-
-# %%
-lengths = sql("SELECT dataset, turns FROM examples")
-fig, ax = plt.subplots(figsize=(8, 3.5))
-for name, group in lengths.groupby("dataset"):
-    ax.hist(group["turns"], bins=range(0, int(lengths["turns"].max()) + 3, 2), alpha=0.6, label=name)
-ax.set_xlabel("turns per call")
-ax.set_ylabel("calls")
-ax.legend()
-ax.set_title("Call length")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
 # ## SQL over the tables
 #
-# The tables are ordinary DuckDB tables: `examples`, `turns`, `gold_sections`, `gold_markers`, `gold_flags`,
-# `gold_info`, plus the store's own `conversations` (one organization per dataset). A few questions an analyst
-# might ask:
+# The tables are ordinary DuckDB tables: `datasets`, `examples`, `turns`, `gold_sections`, `gold_markers`,
+# `gold_flags`, `gold_info`, plus the store's own `conversations` (one organization per set). A few questions
+# an analyst might ask. The ones that quote calls or labels ask the development sets only: reading a held-out
+# set's calls is how it stops being held out.
 #
 # **What did callers actually say when the gold marks frustration?**
 
@@ -253,48 +225,56 @@ plt.show()
 table(
     sql("""
     SELECT m.dataset, m.id, m.turn, t.content AS caller_said
-    FROM gold_markers m JOIN turns t USING (dataset, id, turn)
-    WHERE m.type = 'frustration'
+    FROM gold_markers m JOIN turns t USING (dataset, id, turn) JOIN datasets d USING (dataset)
+    WHERE m.type = 'frustration' AND NOT d.held_out
     ORDER BY m.dataset, m.id, m.turn
     LIMIT 10
 """)
 )
 
 # %% [markdown]
-# **Which compliance flags come with which sentiment?**
+# **Which compliance flags come with which sentiment?** (every written set, flags by family)
 
 # %%
 table(
-    sql("""
-    SELECT f.type AS flag, e.sentiment, count(*) AS calls
-    FROM gold_flags f JOIN examples e USING (dataset, id)
-    GROUP BY ALL ORDER BY flag, calls DESC
+    sql(f"""
+    SELECT CASE WHEN f.type IN ({families}) THEN f.type ELSE 'other' END AS flag, e.sentiment,
+           count(*) FILTER (WHERE NOT d.held_out) AS development_calls,
+           count(*) FILTER (WHERE d.held_out) AS held_out_calls
+    FROM gold_flags f JOIN examples e USING (dataset, id) JOIN datasets d USING (dataset)
+    GROUP BY ALL ORDER BY flag, development_calls + held_out_calls DESC, e.sentiment
 """)
 )
 
 # %% [markdown]
-# **What do callers give the agent?** The most common information-collected keys, per dataset.
+# **What do callers give the agent?** The most common information-collected keys of each development set.
 
 # %%
 table(
     sql("""
     SELECT dataset, key, count(*) AS times, any_value(value) AS example_value
-    FROM gold_info GROUP BY ALL ORDER BY dataset, times DESC, key
+    FROM gold_info JOIN datasets USING (dataset)
+    WHERE NOT held_out
+    GROUP BY ALL ORDER BY dataset, times DESC, key
 """)
     .groupby("dataset")
-    .head(6)
+    .head(4)
 )
 
 # %% [markdown]
-# **Harper Valley tasks** (the `tags` of the real calls) and how long each kind of call runs.
+# **Harper Valley tasks** (the `tags` of the real calls) and how long each kind of call runs, in the
+# development calls and the held-out ones.
 
 # %%
 table(
     sql("""
-    SELECT tags AS task, count(*) AS calls, round(avg(duration_seconds)) AS avg_duration_s,
+    SELECT tags AS task,
+           count(*) FILTER (WHERE dataset = 'harper_valley') AS development_calls,
+           count(*) FILTER (WHERE dataset = 'harper_valley_heldout') AS held_out_calls,
+           round(avg(duration_seconds)) AS avg_duration_s,
            round(avg(caller_turns), 1) AS avg_caller_turns
-    FROM examples WHERE dataset = 'harper_valley'
-    GROUP BY ALL ORDER BY calls DESC
+    FROM examples JOIN datasets USING (dataset) WHERE source = 'real'
+    GROUP BY ALL ORDER BY development_calls + held_out_calls DESC, task
 """)
 )
 
@@ -308,9 +288,10 @@ table(
     SELECT org_id, count(DISTINCT user_id) AS callers, count(*) AS conversations,
            max(json_array_length(turns)) AS longest_call_turns,
            min(created_at) AS first_call, max(created_at) AS last_call
-    FROM conversations GROUP BY org_id ORDER BY org_id
+    FROM conversations JOIN datasets ON org_id = dataset
+    GROUP BY org_id, held_out ORDER BY held_out, org_id
 """)
 )
 
 # %%
-store.close()
+con.close()

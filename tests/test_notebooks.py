@@ -25,6 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from assist.interchange import read_examples
+from eval.bundled import BUNDLED, load_bundled
 from eval.metrics import SECTIONS
 from tests.conftest import HARPER_VALLEY, ROOT
 
@@ -185,13 +186,38 @@ def test_notebook_runs_within_budget_on_the_test_interpreter(name: str, executed
     assert errors == []
 
 
-def test_dataset_tour_counts_and_charts_both_datasets(executed: Executed) -> None:
+def test_dataset_tour_counts_and_charts_every_bundled_set_and_quotes_no_held_out_call(
+    executed: Executed,
+) -> None:
     nb = ran(executed, "01_dataset_tour")
-    assert len(outputs(nb, "image/png")) >= 4
-    overview = next(html for html in outputs(nb, "text/html") if "distinct_gold_names" in html)
-    assert "harper_valley" in overview and "synthetic" in overview
-    assert re.search(r"harper_valley</td>\s*<td[^>]*>61</td>", overview)  # the real calls, all of them
-    assert any("caller_said" in html and "<tbody>" in html for html in outputs(nb, "text/html"))
+    assert len(outputs(nb, "image/png")) >= 5
+    pages = outputs(nb, "text/html")
+    overview = {
+        cells[0]: cells for cells in _rows(next(page for page in pages if "distinct_gold_names" in page))
+    }
+    for bundled, data in zip(BUNDLED, load_bundled().values(), strict=True):
+        # dataset, use, source, origin, calls: every call of every set, the held-out ones said to be
+        assert overview[bundled.name][1:5] == [
+            "held out" if bundled.held_out else "development",
+            bundled.source,
+            bundled.origin,
+            str(len(data)),
+        ]
+    coverage = next(page for page in pages if "compliance_flags" in page and "(held out)" in page)
+    assert all(f">{bundled.label}</th>" in coverage for bundled in BUNDLED)
+    quoted = [page for page in pages if "caller_said" in page or "example_value" in page]
+    assert len(quoted) == 2 and all("<tbody>" in page for page in quoted)
+    held_out = [bundled.name for bundled in BUNDLED if bundled.held_out]
+    assert not [name for page in quoted for name in held_out if f">{name}</td>" in page]
+
+
+def _rows(page: str) -> list[list[str]]:
+    """The cells of each body row of an HTML table, as text."""
+    body = page.split("<tbody>", 1)[1]
+    return [
+        [html.unescape(cell.strip()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)
+    ]
 
 
 def test_brief_playground_renders_the_chosen_callers_brief(executed: Executed) -> None:
@@ -224,6 +250,13 @@ def test_eval_notebook_charts_scores_drills_into_an_example_and_compares_stored_
 ) -> None:
     nb = ran(executed, "03_eval_and_compare")
     assert len(outputs(nb, "image/png")) >= 3
+    # rules on every bundled set, the held-out ones said to be, and each gated against its committed baseline
+    tables = outputs(nb, "text/html")
+    runs = {cells[0]: cells for cells in _rows(next(page for page in tables if "schema valid" in page))}
+    gates = {cells[0]: cells for cells in _rows(next(page for page in tables if "today overall" in page))}
+    for bundled, data in zip(BUNDLED, load_bundled().values(), strict=True):
+        assert runs[bundled.label][1:4] == [f"{data.name}@{data.hash[:12]}", str(len(data)), "0"]
+        assert gates[bundled.label][3] == "PASS", gates[bundled.label]
     pages = "\n".join(outputs(nb, "text/html"))
     text = all_text(nb)
     for section in ("caller_name", "information_collected", "overall"):

@@ -37,9 +37,7 @@ def test_the_held_out_sets_are_the_ones_never_tuned_on() -> None:
 def test_the_names_are_ci_gate_names_and_baseline_stems() -> None:
     gated = re.findall(r"[\w/]+\.jsonl:(\w+)", (ROOT / ".ci" / "run").read_text(encoding="utf-8"))
     assert sorted(gated) == sorted(s.name for s in BUNDLED)
-    assert sorted(p.stem for p in (ROOT / "eval" / "baseline").glob("*.json")) == sorted(
-        s.name for s in BUNDLED
-    )
+    assert sorted(s.baseline for s in BUNDLED) == sorted((ROOT / "eval" / "baseline").glob("*.json"))
 
 
 def test_load_bundled_reads_every_set_under_the_name_its_baseline_has() -> None:
@@ -57,7 +55,7 @@ def test_load_bundled_reads_every_set_under_the_name_its_baseline_has() -> None:
         "synthetic_heldout3": 20,
     }
     for name, data in loaded.items():
-        baseline = json.loads((ROOT / "eval" / "baseline" / f"{name}.json").read_text(encoding="utf-8"))
+        baseline = json.loads(bundled_set(name).baseline.read_text(encoding="utf-8"))
         assert baseline["dataset"] == data.name
     for bundled in BUNDLED:
         expected = "harper_valley" if bundled.source == "real" else "synthetic"
