@@ -171,7 +171,7 @@ def _turn(index: int, turn: TranscriptTurn, before: str) -> str:
         for m in turn.markers
     )
     return (
-        f'<div class="aap-turn" id="turn-{index}"><span class="aap-n">{index + 1}</span>'
+        f'<div class="aap-turn" id="turn-{index}"><span class="aap-n">{index}</span>'
         f'<span class="aap-role aap-role-{_e(turn.role)}">{_e(_ROLE_LABELS.get(turn.role, turn.role))}</span>'
         f'<span class="aap-content">{_text(turn.content, context=before)}</span>'
         f"{f'<div>{chips}</div>' if chips else ''}</div>"
@@ -183,14 +183,16 @@ def _turns_with(portal: AgentAssistPortal, kind: MarkerType) -> list[int]:
 
 
 def _jumps(portal: AgentAssistPortal) -> str:
-    """One-click links to the turns a person taking over looks for first, and back to the latest turn."""
+    """One-click links to the turns a person taking over looks for first, and back to the latest turn.
+
+    Turns are numbered from 0 on the page, as the brief's own text counts them ("shared a card number (turn 7)")
+    and as a model is shown them."""
     links: list[str] = []
     for kind, label, every in _JUMPS:
         turns = _turns_with(portal, kind)
         if turns:
             numbers = "".join(
-                f'<a href="#turn-{i}" title="Turn {i + 1}">{i + 1}</a>'
-                for i in (turns if every else turns[:1])
+                f'<a href="#turn-{i}" title="Turn {i}">{i}</a>' for i in (turns if every else turns[:1])
             )
             links.append(f'<span class="aap-jump aap-m-{kind}">{label}{numbers}</span>')
     if portal.transcript:
@@ -209,7 +211,7 @@ def _verified(portal: AgentAssistPortal) -> str:
     why = next(m.description for m in portal.transcript[first].markers if m.type == "identity_verified")
     return (
         f'<a class="aap-verified aap-verified-yes" href="#turn-{first}" title="{_attr(why)}">'
-        f"✓ Identity verified · turn {first + 1}</a>"
+        f"✓ Identity verified · turn {first}</a>"
     )
 
 
@@ -345,6 +347,7 @@ _SCRIPT = r"""
     const kept = before ? before.scrollTop : 0;
     const revealed = $("brief").querySelector(".aap-reveal input:checked") !== null;
     $("brief").innerHTML = html;
+    show("brief");  // before scrolling: a hidden element has nothing to scroll
     const turns = $("brief").querySelector(".aap-turns");
     if (turns) turns.scrollTop = atEnd ? turns.scrollHeight : kept;
     const reveal = $("brief").querySelector(".aap-reveal input");
@@ -379,7 +382,6 @@ _SCRIPT = r"""
       $("program").textContent = "Brief by " + (response.headers.get("X-Assist-Program") || "unknown");
       $("updated").textContent = live ? "Updated " + new Date().toLocaleTimeString() : "";
       document.title = (live ? "LIVE " : "") + number + " - Agent assist";
-      show("brief");
       if (live) pollLater(); else stopPolling();
       return;
     }
@@ -428,7 +430,7 @@ body{margin:0;background:#f6f7f9;font:14px/1.45 system-ui,-apple-system,"Segoe U
 .panel input{width:100%;font:inherit;padding:6px 8px;box-sizing:border-box}
 .panel button{margin-top:14px;font:inherit;padding:6px 14px}
 #login-msg{color:#9b1c1c;min-height:1em}
-@media (max-width:480px){.panel{margin:16px 10px}}
+@media (max-width:480px){.panel{margin:16px 10px}.bar b,.bar #number{display:none}}
 """
 
 _SHELL_BODY = """<div class="bar"><b>Agent assist</b><span id="number"></span><span class="grow"></span>

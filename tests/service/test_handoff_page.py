@@ -1,19 +1,29 @@
-"""The handoff page in headless Chromium against the real server: sign in, every section, Not Found, no XSS.
+"""The handoff page in headless Chromium against the real server: sign in, every section, Not Found, no XSS; and
+what a person taking over needs in ten seconds (a long call opened at its end with jumps to its markers, a live
+call that refreshes itself without a new brief while nothing changed, a bad number, masked card numbers), at
+desktop width and as a 420 px side panel.
 
 Uses Debian's ``/usr/bin/chromium`` (``apt-get install chromium``). Without it the tests skip, except under
-``CI`` where a missing browser is a failure.
+``CI`` where a missing browser is a failure. Screenshots go to ``artifacts/handoff_*.png``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from assist.interchange import read_examples
+from assist.programs import load_program
+from assist.schema import AgentAssistPortal, LabelledExample
+from tests.conftest import SYNTHETIC, SYNTHETIC_DEV3
 from tests.service.conftest import ORG_A, World
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,6 +39,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>"><b>bold</b>'
+#: The two widths a person reads the page at: a desktop window and a side panel beside the softphone.
+WIDTHS = {"desktop": 1366, "panel": 420}
+#: The page asks a live call's brief again every 5 s; a poll is awaited this long.
+POLL_WAIT_MS = 12_000
 
 if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
     message = f"headless Chromium not found at {CHROMIUM}: apt-get install -y chromium"
@@ -36,7 +50,7 @@ if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
         pytest.fail(message, pytrace=False)
     pytest.skip(message, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +61,86 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+OpenPage = Callable[[int], Page]
+
+
 @pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()
+def open_page(browser: Browser) -> Iterator[OpenPage]:
+    """``open_page(width)``: a fresh tab (its own sessionStorage) at that width, 900 px high."""
+    contexts = []
+
+    def open_(width: int) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        contexts.append(context)
+        opened = context.new_page()
+        opened.set_default_timeout(15_000)
+        return opened
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture()
+def page(open_page: OpenPage) -> Page:
+    return open_page(WIDTHS["desktop"])
 
 
 def sign_in(page: Page, secret: str, org: str = "") -> None:
     page.fill("#secret", secret)
     page.fill("#org", org)
     page.click("button[type=submit]")
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"handoff_{name}.png"))
+
+
+def open_brief(page: Page, world: World, phone: str) -> None:
+    page.goto(f"{world.base_url}/agent-assist/{phone.replace('+', '%2B')}")
+    sign_in(page, world.keys["a_sensitive"])
+    expect(page.locator("#brief .aap")).to_be_visible()
+
+
+def bundled(path: Path, example_id: str) -> LabelledExample:
+    return next(example for example in read_examples(path) if example.id == example_id)
+
+
+def add_call(
+    world: World, example: LabelledExample, *, conversation_id: str, phone: str, **changes: Any
+) -> None:
+    """A bundled call ingested into org A over HTTP as the platform would, under its own id and number."""
+    body = {
+        **example.conversation.model_dump(mode="json"),
+        "id": conversation_id,
+        "user_id": phone,
+        **changes,
+    }
+    created = httpx.post(f"{world.base_url}/core/conversations", json=body, headers=world.headers("a_manage"))
+    assert created.status_code == 201, created.text
+
+
+def rules_brief(example: LabelledExample) -> AgentAssistPortal:
+    return load_program("rules").brief(example.conversation).portal
+
+
+def turns_with(portal: AgentAssistPortal, kind: str) -> list[int]:
+    return [i for i, turn in enumerate(portal.transcript) if any(m.type == kind for m in turn.markers)]
+
+
+def in_transcript_view(page: Page, turn: int) -> bool:
+    """Whether turn ``turn`` is inside the transcript's scrolled view (not just somewhere on the page)."""
+    return bool(
+        page.evaluate(
+            """(id) => {
+                const box = document.querySelector(".aap-turns").getBoundingClientRect();
+                const turn = document.getElementById(id).getBoundingClientRect();
+                return turn.top >= box.top - 1 && turn.bottom <= box.bottom + 1;
+            }""",
+            f"turn-{turn}",
+        )
+    )
 
 
 def test_the_brief_on_one_screen(page: Page, world: World) -> None:
@@ -91,8 +172,7 @@ def test_the_brief_on_one_screen(page: Page, world: World) -> None:
     assert world.keys["a_sensitive"] not in page.url
     assert page.evaluate("sessionStorage.getItem('assist.secret')") == world.keys["a_sensitive"]
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "handoff_page.png"), full_page=False)
+    shot(page, "page")
 
     page.reload()  # the key survives a reload of the tab
     expect(page.locator("#brief .aap")).to_be_visible()
@@ -104,8 +184,7 @@ def test_not_found_state(page: Page, world: World) -> None:
     expect(page.locator("#status-title")).to_have_text("Not Found")
     expect(page.locator("#status-text")).to_contain_text("+15550000000")
     assert page.title().startswith("Not Found")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "handoff_not_found.png"))
+    shot(page, "not_found")
 
 
 def test_a_wrong_key_asks_again(page: Page, world: World) -> None:
@@ -145,3 +224,176 @@ def test_the_page_shell_holds_no_data(world: World) -> None:
     assert world.examples[0].conversation.turns[0].content not in response.text
     assert "script-src 'sha256-" in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+# --- what a person taking over needs in ten seconds ---------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_long_call_opens_at_its_latest_turn_with_jumps_to_its_markers(
+    open_page: OpenPage, world: World, width: str
+) -> None:
+    example = bundled(
+        SYNTHETIC_DEV3, "dev3-004"
+    )  # 20 turns: an escalation, frustration, commitments, a check
+    phone = f"+1555000420{list(WIDTHS).index(width)}"
+    add_call(world, example, conversation_id=f"page-long-{width}", phone=phone)
+    portal = rules_brief(example)
+    last = len(portal.transcript) - 1
+    page = open_page(WIDTHS[width])
+    open_brief(page, world, phone)
+
+    scroller = page.locator(".aap-turns")
+    overflow = page.evaluate("(el) => el.scrollHeight - el.clientHeight", scroller.element_handle())
+    assert overflow > 100, "the call must be longer than the transcript's view for this test to mean anything"
+    assert in_transcript_view(page, last) and not in_transcript_view(page, 0)
+
+    verified = turns_with(portal, "identity_verified")[0]
+    expect(page.locator(".aap-verified")).to_have_text(f"✓ Identity verified · turn {verified}")
+    frustrations = turns_with(portal, "frustration")
+    expect(page.locator(".aap-jump.aap-m-frustration a")).to_have_text([str(i) for i in frustrations])
+    expect(page.locator(".aap-jump.aap-m-ai_commitment a")).to_have_count(
+        len(turns_with(portal, "ai_commitment"))
+    )
+    shot(page, f"long_{width}")
+    if width == "panel":  # the transcript sits below the brief in a side panel
+        page.locator(".aap-transcript").scroll_into_view_if_needed()
+        shot(page, "long_panel_transcript")
+
+    escalation = turns_with(portal, "escalation_trigger")[0]
+    page.click(".aap-jump.aap-m-escalation_trigger a")
+    assert page.evaluate("document.querySelector(':target').id") == f"turn-{escalation}"
+    assert in_transcript_view(page, escalation)
+    page.click(f".aap-jump.aap-m-frustration a >> nth={len(frustrations) - 1}")
+    assert in_transcript_view(page, frustrations[-1])
+    page.click(f'.aap-verified[href="#turn-{verified}"]')
+    assert in_transcript_view(page, verified)
+    expect(page.locator(f"#turn-{verified}")).to_have_css("background-color", "rgb(255, 248, 225)")  # :target
+    shot(page, f"long_jump_{width}")
+    page.click(".aap-jumps >> text=Latest")
+    assert in_transcript_view(page, last)
+
+
+def test_a_live_call_refreshes_itself_without_a_new_brief_while_nothing_changes(
+    open_page: OpenPage, world: World
+) -> None:
+    example = bundled(SYNTHETIC_DEV3, "dev3-016")  # in progress
+    turns = example.conversation.model_dump(mode="json")["turns"]
+    phone, conversation_id = "+15550004210", "page-live"
+    started = datetime.now(UTC) - timedelta(minutes=4, seconds=10)
+    add_call(
+        world,
+        example,
+        conversation_id=conversation_id,
+        phone=phone,
+        status="in_progress",
+        created_at=started.isoformat(),
+        turns=turns[:-2],
+    )
+    page = open_page(WIDTHS["desktop"])
+    answers: list[Response] = []
+    page.on("response", lambda r: answers.append(r) if "/core/agent-assist/" in r.url else None)
+    open_brief(page, world, phone)
+
+    expect(page.locator(".aap-live")).to_have_text("● LIVE")
+    expect(page.locator(".aap-duration")).to_have_count(0)
+    assert page.title().startswith("LIVE +15550004210")
+    elapsed = page.locator(".aap-elapsed")
+    expect(elapsed).to_have_text(re.compile(r"^4:1\d$"))
+    expect(page.locator(".aap-transcript h2")).to_have_text(f"Transcript ({len(turns) - 2} turns so far)")
+    shot(page, "live_desktop")
+
+    # Nothing changed: the page asks again with its ETag and gets 304, no brief; the clock still runs.
+    before = elapsed.text_content()
+    with page.expect_response(
+        lambda r: "/core/agent-assist/" in r.url and r.status == 304, timeout=POLL_WAIT_MS
+    ):
+        pass
+    expect(elapsed).not_to_have_text(before or "")
+    assert page.evaluate("document.querySelectorAll('.aap-turn').length") == len(turns) - 2
+
+    # The caller speaks: the next poll brings a new brief with the new turns, still at the latest turn.
+    patch = {"append_turns": turns[-2:]}
+    headers = world.headers("a_manage")
+    assert httpx.patch(
+        f"{world.base_url}/core/conversations/{conversation_id}", json=patch, headers=headers
+    ).is_success
+    with page.expect_response(
+        lambda r: "/core/agent-assist/" in r.url and r.status == 200, timeout=POLL_WAIT_MS
+    ):
+        pass
+    expect(page.locator(".aap-turn")).to_have_count(len(turns))
+    assert in_transcript_view(page, len(turns) - 1)
+
+    # The call ends: the last brief shows its duration and the page stops asking.
+    end = {"status": "ended", "ended_at": datetime.now(UTC).isoformat(), "duration_seconds": 262}
+    assert httpx.patch(
+        f"{world.base_url}/core/conversations/{conversation_id}", json=end, headers=headers
+    ).is_success
+    expect(page.locator(".aap-duration")).to_have_text("4:22", timeout=POLL_WAIT_MS)
+    expect(page.locator(".aap-live")).to_have_count(0)
+    asked = len(answers)
+    page.wait_for_timeout(6_500)
+    assert len(answers) == asked, "an ended call is not polled"
+    statuses = [r.status for r in answers]
+    assert statuses[0] == 200 and 304 in statuses and statuses.count(200) == 3, statuses
+
+
+def test_a_live_call_in_a_side_panel(open_page: OpenPage, world: World) -> None:
+    example = bundled(SYNTHETIC_DEV3, "dev3-016")
+    phone = "+15550004211"
+    started = (datetime.now(UTC) - timedelta(minutes=12, seconds=3)).isoformat()
+    add_call(
+        world,
+        example,
+        conversation_id="page-live-panel",
+        phone=phone,
+        status="in_progress",
+        created_at=started,
+    )
+    page = open_page(WIDTHS["panel"])
+    open_brief(page, world, phone)
+    expect(page.locator(".aap-live")).to_be_visible()
+    expect(page.locator(".aap-elapsed")).to_have_text(re.compile(r"^12:0\d$"))
+    assert (
+        page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["panel"]
+    )  # nothing sticks out sideways
+    shot(page, "live_panel")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_bad_number_has_its_own_state(open_page: OpenPage, world: World, width: str) -> None:
+    page = open_page(WIDTHS[width])
+    page.goto(f"{world.base_url}/agent-assist/call-me-maybe")
+    assert page.title() == "Sign in - Agent assist"
+    sign_in(page, world.keys["a_sensitive"])
+    expect(page.locator("#status-title")).to_have_text("Not a phone number")
+    expect(page.locator("#status-text")).to_contain_text("'call-me-maybe' does not look like one")
+    expect(page.locator("#login")).to_be_hidden()
+    assert page.title() == "Not a phone number - Agent assist"
+    assert "seem" not in (page.locator("#status-text").text_content() or "")  # the phone library's own words
+    shot(page, f"bad_number_{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_card_numbers_are_masked_until_revealed(open_page: OpenPage, world: World, width: str) -> None:
+    example = bundled(SYNTHETIC, "syn-002")  # the caller reads out a whole card number
+    card = "4265 3188 0294 7716"
+    phone = f"+1555000422{list(WIDTHS).index(width)}"
+    add_call(world, example, conversation_id=f"page-card-{width}", phone=phone)
+    page = open_page(WIDTHS[width])
+    open_brief(page, world, phone)
+
+    transcript = page.locator(".aap-turns")
+    assert card not in transcript.inner_text() and "•••• 7716" in transcript.inner_text()
+    reveal = page.locator(".aap-reveal")
+    expect(reveal).to_contain_text("Show 1 hidden card/SSN number")
+    page.locator(".aap-secret").first.scroll_into_view_if_needed()
+    shot(page, f"card_{width}")
+    reveal.click()
+    assert card in transcript.inner_text() and "•••• 7716" not in transcript.inner_text()
+    if width == "desktop":
+        shot(page, "card_revealed_desktop")
+    # The API is unchanged: its JSON has the transcript as said.
+    answer = httpx.get(f"{world.base_url}/core/agent-assist/{phone}", headers=world.headers("a_sensitive"))
+    assert card in answer.text
