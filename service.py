@@ -51,8 +51,8 @@ from assist.auth import (
 from assist.breaker import CircuitBreaker, Outcome
 from assist.errors import (
     AssistError,
+    ConversationExists,
     ConversationNotActive,
-    ConversationNotFound,
     InvalidPhoneNumber,
     NotFound,
     field_path,
@@ -61,7 +61,7 @@ from assist.programs import BriefProgram, BriefResult, load_program
 from assist.render import HANDOFF_PAGE, HANDOFF_PAGE_CSP, portal_html
 from assist.schema import AgentAssistPortal, Conversation, NonEmpty, Seconds, Timestamp, Turn
 from assist.settings import Settings
-from assist.store import ConversationStore
+from assist.store import Store, open_store
 from assist.tokens import ListenerToken, LiveKitCredentials, mint_listener_token
 
 __all__ = ["create_app"]
@@ -141,16 +141,12 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}
 
 
-class ConversationExists(AssistError):
-    """Ingest of an id this organization already has (409)."""
-
-
 # --- the service ---------------------------------------------------------------------------------
 
 
 @dataclass
 class Service:
-    store: ConversationStore
+    store: Store
     auth: AuthStore
     credentials: LiveKitCredentials
     token_ttl: timedelta
@@ -307,11 +303,11 @@ async def _service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(_service)]
 
 
-async def _store(service: ServiceDep) -> ConversationStore:
+async def _store(service: ServiceDep) -> Store:
     return service.store
 
 
-StoreDep = Annotated[ConversationStore, Depends(_store)]
+StoreDep = Annotated[Store, Depends(_store)]
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -428,7 +424,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     credentials: LiveKitCredentials | None = None,
-    store: ConversationStore | None = None,
+    store: Store | None = None,
     program: BriefProgram | None = None,
 ) -> FastAPI:
     """The service app. Refuses to build without LiveKit credentials (``assist serve --dev`` makes some).
@@ -452,10 +448,10 @@ def create_app(
     deadline = _deadline_of(program)
     backstop = settings.assist_brief_timeout_seconds if deadline is None else deadline + _BACKSTOP_GRACE_S
     owns_store = store is None
-    store = store or ConversationStore(settings.assist_db)
+    store = store or open_store(settings.assist_db)
     service = Service(
         store=store,
-        auth=AuthStore(store.cursor()),
+        auth=AuthStore(store, cache_seconds=settings.assist_auth_cache_seconds),
         credentials=credentials,
         token_ttl=settings.token_ttl,
         program=program,
@@ -489,8 +485,8 @@ def create_app(
 def _add_routes(app: FastAPI) -> None:
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz(store: StoreDep) -> Health:
-        """Up, and the DuckDB store answers."""
-        store.cursor().execute("SELECT 1").fetchone()
+        """Up, and the store answers."""
+        store.ping()
         return Health()
 
     @app.post(
@@ -602,12 +598,9 @@ def _add_routes(app: FastAPI) -> None:
         Ids are per organization: the same id in another organization is a different conversation.
         """
         caller.require(INGEST_SCOPES)
-        with service.ingest_lock:  # the existence check and the insert must not interleave
-            try:
-                service.store.get(caller.org_id, conversation.id)
-            except ConversationNotFound:
-                return ConversationInfo.of(service.store.add(caller.org_id, conversation))
-        raise ConversationExists(f"conversation {conversation.id!r} already exists; PATCH it instead")
+        # the store refuses an id the organization has (409) atomically, across service workers too
+        with service.ingest_lock:  # DuckDB: one writing thread at a time
+            return ConversationInfo.of(service.store.insert(caller.org_id, conversation))
 
     @app.patch(
         "/core/conversations/{conversation_id}",

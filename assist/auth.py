@@ -1,4 +1,4 @@
-"""Who is calling: organizations, users, memberships and API secrets, in the same DuckDB file as the store.
+"""Who is calling: organizations, users, memberships and API secrets, kept in the store (``assist.store``).
 
 Two kinds of secret (``docs/api.md``): organization keys ``ak_…`` carry their organization; user
 personal access tokens ``pat_…`` must name one with ``X-Anyreach-Org`` and be a member of it. A secret is
@@ -15,18 +15,20 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from typing import Generic, Literal, TypeVar, get_args
 
-import duckdb
 from pydantic import BaseModel, ConfigDict
 
 from assist.errors import AssistError
+from assist.store import KeyKind, KeyRow, Store
 
 __all__ = [
     "BRIEF_SCOPES",
     "INGEST_SCOPES",
     "LISTEN_SCOPES",
+    "MAX_CACHE_SECONDS",
     "READ_SCOPES",
     "SCOPES",
     "AuthStore",
@@ -40,7 +42,6 @@ __all__ = [
 ]
 
 Scope = Literal["conversations:read", "conversations:read_sensitive", "conversations:manage"]
-KeyKind = Literal["org", "user"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 #: Any one of these is enough. The brief exposes the full transcript, so plain read is not.
@@ -57,35 +58,9 @@ _PREFIXES: dict[str, KeyKind] = {"ak": "org", "pat": "user"}
 _KEY_ID_CHARS = 12  # hex: 48 bits, enough to never collide in practice; collisions are rejected anyway
 _ID_MAX = 128
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS orgs (
-    id          VARCHAR PRIMARY KEY,
-    name        VARCHAR NOT NULL,
-    created_at  TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS users (
-    id          VARCHAR PRIMARY KEY,
-    name        VARCHAR NOT NULL,
-    created_at  TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS memberships (
-    org_id      VARCHAR NOT NULL,
-    user_id     VARCHAR NOT NULL,
-    created_at  TIMESTAMP NOT NULL,
-    PRIMARY KEY (org_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id       VARCHAR PRIMARY KEY,
-    kind         VARCHAR NOT NULL,      -- org (ak_) | user (pat_)
-    org_id       VARCHAR,               -- set for kind = org
-    user_id      VARCHAR,               -- set for kind = user
-    scopes       VARCHAR[] NOT NULL,
-    secret_hash  VARCHAR NOT NULL,      -- sha256 hex of the whole secret
-    name         VARCHAR NOT NULL,
-    created_at   TIMESTAMP NOT NULL,
-    revoked_at   TIMESTAMP
-);
-"""
+#: The longest a process may remember a found key or membership: the bound on how long a key revoked by
+#: another process (``assist keys revoke`` while the service runs) keeps working in this one.
+MAX_CACHE_SECONDS = 10.0
 
 
 class Unauthenticated(AssistError):
@@ -156,64 +131,85 @@ def _check_id(kind: str, value: str) -> str:
 _NO_SUCH_HASH = _hash("no such key")
 
 
-class AuthStore:
-    """Organizations, users, memberships and keys on a DuckDB connection (usually the conversation store's).
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
-    Thread-safe like the store: one cursor per thread on the shared connection.
+
+class _Remembered(Generic[K, V]):
+    """Values found recently, each kept ``seconds``; what was not found is asked again every time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._found: dict[K, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K, load: Callable[[], V | None]) -> V | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._found.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if value is not None and self.seconds > 0:
+            with self._lock:
+                self._found[key] = (now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+
+class AuthStore:
+    """The rules of organizations, users, memberships and keys, over the rows of a :class:`~assist.store.Store`.
+
+    Found keys and memberships are remembered for ``cache_seconds`` (at most :data:`MAX_CACHE_SECONDS`): every
+    API request authenticates, and a database round trip costs more than the rest of a token request. A key
+    revoked through this object stops working here at once; revoked by another process (another service
+    worker, ``assist keys revoke`` beside a PostgreSQL-backed service) within ``cache_seconds``. Thread-safe.
     """
 
-    def __init__(
-        self, connection: duckdb.DuckDBPyConnection, *, read_only: bool = False, cache_seconds: float = 10.0
-    ) -> None:
-        self._con = connection
-        self._local = threading.local()
-        # Found keys and memberships are remembered briefly: every API request authenticates, and a DuckDB
-        # point query costs more than the rest of a token request. DuckDB's single writer means another
-        # process cannot revoke while the service holds the file; revocations in this process clear it.
-        self._cache_seconds = cache_seconds
-        self._cache: dict[tuple[str, str], tuple[float, tuple[Any, ...]]] = {}
-        self._cache_lock = threading.Lock()
-        if not read_only:
-            self._con.execute(_SCHEMA)
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cur is None:
-            cur = self._con.cursor()
-            self._local.cursor = cur
-        return cur
+    def __init__(self, store: Store, *, cache_seconds: float = MAX_CACHE_SECONDS) -> None:
+        if not 0 <= cache_seconds <= MAX_CACHE_SECONDS:
+            raise ValueError(
+                f"cache_seconds must be between 0 and {MAX_CACHE_SECONDS:g}, got {cache_seconds}"
+            )
+        self._store = store
+        self._keys: _Remembered[str, KeyRow] = _Remembered(cache_seconds)
+        self._members: _Remembered[tuple[str, str], bool] = _Remembered(cache_seconds)
 
     # --- organizations and users ---------------------------------------------------------------
 
     def create_org(self, org_id: str, *, name: str | None = None) -> str:
         org_id = _check_id("organization", org_id)
-        if self._exists("orgs", org_id):
+        if not self._store.insert_org(org_id, name=name or org_id):
             raise ValueError(f"organization {org_id!r} already exists")
-        self._cursor().execute("INSERT INTO orgs VALUES (?, ?, ?)", [org_id, name or org_id, _now()])
         return org_id
 
     def create_user(self, user_id: str, *, name: str | None = None) -> str:
         user_id = _check_id("user", user_id)
-        if self._exists("users", user_id):
+        if not self._store.insert_user(user_id, name=name or user_id):
             raise ValueError(f"user {user_id!r} already exists")
-        self._cursor().execute("INSERT INTO users VALUES (?, ?, ?)", [user_id, name or user_id, _now()])
         return user_id
 
+    def require_org(self, org_id: str) -> None:
+        """A ``ValueError`` saying how to create ``org_id`` unless it exists."""
+        if not self._store.org_exists(org_id):
+            raise ValueError(f"no organization {org_id!r} (create it with `assist orgs create {org_id}`)")
+
+    def require_user(self, user_id: str) -> None:
+        if not self._store.user_exists(user_id):
+            raise ValueError(f"no user {user_id!r} (create it with `assist users create {user_id}`)")
+
     def add_member(self, org_id: str, user_id: str) -> None:
-        self._need("orgs", org_id, "organization")
-        self._need("users", user_id, "user")
-        self._cursor().execute(
-            "INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", [org_id, user_id, _now()]
-        )
+        self.require_org(org_id)
+        self.require_user(user_id)
+        self._store.add_membership(org_id, user_id)
 
     def is_member(self, org_id: str, user_id: str) -> bool:
-        return (
-            self._cached(
-                ("member", f"{org_id}\0{user_id}"),
-                "SELECT 1 FROM memberships WHERE org_id = ? AND user_id = ?",
-                [org_id, user_id],
-            )
-            is not None
+        # a non-member is not remembered (None): adding them takes effect at once
+        return bool(
+            self._members.get((org_id, user_id), lambda: self._store.is_member(org_id, user_id) or None)
         )
 
     # --- keys ------------------------------------------------------------------------------------
@@ -234,44 +230,53 @@ class AuthStore:
             raise ValueError("a key belongs to exactly one of an organization (--org) or a user (--user)")
         if not scopes or any(scope not in SCOPES for scope in scopes):
             raise ValueError(f"scopes must be a non-empty subset of {', '.join(SCOPES)}")
+        kind: KeyKind
         if org_id is not None:
-            self._need("orgs", org_id, "organization")
+            self.require_org(org_id)
             prefix, kind = "ak", "org"
         else:
             assert user_id is not None
-            self._need("users", user_id, "user")
+            self.require_user(user_id)
             prefix, kind = "pat", "user"
         key_id = secrets.token_hex(_KEY_ID_CHARS // 2)
         secret = f"{prefix}_{key_id}_{secrets.token_urlsafe(32)}"
-        self._cursor().execute(
-            "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [key_id, kind, org_id, user_id, list(scopes), _hash(secret), name, _now()],
+        self._store.insert_key(
+            KeyRow(
+                key_id=key_id,
+                kind=kind,
+                org_id=org_id,
+                user_id=user_id,
+                scopes=tuple(scopes),
+                secret_hash=_hash(secret),
+                name=name,
+                created_at=_now(),
+                revoked_at=None,
+            )
         )
         return key_id, secret
 
-    def revoke_key(self, key_id: str) -> None:
-        """Revoke by key id (the part after the prefix) or by the full secret."""
-        looks_like_secret = "_" in key_id
-        key_id = self._key_id_of(key_id) or key_id
-        row = self._cursor().execute("SELECT revoked_at FROM api_keys WHERE key_id = ?", [key_id]).fetchone()
-        if row is None:
-            # never echo what may be a secret
-            raise ValueError("no such key" if looks_like_secret else f"no key {key_id!r}")
-        if row[0] is None:
-            self._cursor().execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", [_now(), key_id])
-        with self._cache_lock:
-            self._cache.clear()
+    def revoke_key(self, key: str) -> None:
+        """Revoke by key id (the part after the prefix) or by the full secret; again is no change."""
+        # never echo what was given: it may be a secret
+        if not self._store.revoke_key(self._key_id_of(key) or key):
+            raise ValueError("no such key (`assist keys list` shows the key ids)")
+        self._keys.clear()
 
     def list_keys(self, *, org_id: str | None = None) -> list[KeyInfo]:
         """Keys of ``org_id`` (its ``ak_`` keys and its members' tokens), or all keys."""
-        sql = "SELECT key_id, kind, org_id, user_id, scopes, name, created_at, revoked_at FROM api_keys"
-        params: list[str] = []
-        if org_id is not None:
-            sql += " WHERE org_id = ? OR user_id IN (SELECT user_id FROM memberships WHERE org_id = ?)"
-            params = [org_id, org_id]
-        rows = self._cursor().execute(sql + " ORDER BY created_at, key_id", params).fetchall()
-        fields = ("key_id", "kind", "org_id", "user_id", "scopes", "name", "created_at", "revoked_at")
-        return [KeyInfo.model_validate(dict(zip(fields, row, strict=True))) for row in rows]
+        return [
+            KeyInfo(
+                key_id=row.key_id,
+                kind=row.kind,
+                org_id=row.org_id,
+                user_id=row.user_id,
+                scopes=list(row.scopes),
+                name=row.name,
+                created_at=row.created_at,
+                revoked_at=row.revoked_at,
+            )
+            for row in self._store.list_keys(org_id=org_id)
+        ]
 
     # --- the request path ------------------------------------------------------------------------
 
@@ -283,44 +288,25 @@ class AuthStore:
         """
         secret = _bearer(authorization)
         key_id = self._key_id_of(secret)
-        row = None
-        if key_id is not None:
-            row = self._cached(
-                ("key", key_id),
-                "SELECT kind, org_id, user_id, scopes, secret_hash, revoked_at FROM api_keys WHERE key_id = ?",
-                [key_id],
-            )
-        stored_hash = row[4] if row is not None else _NO_SUCH_HASH
-        if not hmac.compare_digest(_hash(secret), stored_hash) or row is None or row[5] is not None:
+        row = None if key_id is None else self._keys.get(key_id, lambda: self._store.find_key(key_id))
+        stored_hash = row.secret_hash if row is not None else _NO_SUCH_HASH
+        if not hmac.compare_digest(_hash(secret), stored_hash) or row is None or row.revoked_at is not None:
             raise Unauthenticated("unknown or revoked secret")
-        kind, key_org, user_id, scopes = row[0], row[1], row[2], frozenset(row[3])
+        scopes = frozenset(scope for scope in SCOPES if scope in row.scopes)
         org = (org_header or "").strip() or None
-        if kind == "org":
-            if org is not None and org != key_org:
+        if row.kind == "org":
+            if org is not None and org != row.org_id:
                 raise Forbidden("X-Anyreach-Org names a different organization than this key's")
-            return Caller(org_id=key_org, key_id=key_id or "", kind="org", user_id=None, scopes=scopes)
+            assert row.org_id is not None
+            return Caller(org_id=row.org_id, key_id=row.key_id, kind="org", user_id=None, scopes=scopes)
         if org is None:
             raise OrgHeaderRequired(
                 "a personal access token (pat_) must send X-Anyreach-Org: <organization id>"
             )
-        if not self.is_member(org, user_id):
+        assert row.user_id is not None
+        if not self.is_member(org, row.user_id):
             raise Forbidden("this user is not a member of the organization in X-Anyreach-Org")
-        return Caller(org_id=org, key_id=key_id or "", kind="user", user_id=user_id, scopes=scopes)
-
-    # --- helpers ---------------------------------------------------------------------------------
-
-    def _cached(self, cache_key: tuple[str, str], sql: str, params: list[str]) -> tuple[Any, ...] | None:
-        """The first row of ``sql``; a found row is reused for ``cache_seconds`` (misses are not cached)."""
-        now = time.monotonic()
-        with self._cache_lock:
-            hit = self._cache.get(cache_key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        row = self._cursor().execute(sql, params).fetchone()
-        if row is not None and self._cache_seconds > 0:
-            with self._cache_lock:
-                self._cache[cache_key] = (now + self._cache_seconds, row)
-        return row
+        return Caller(org_id=org, key_id=row.key_id, kind="user", user_id=row.user_id, scopes=scopes)
 
     @staticmethod
     def _key_id_of(secret: str) -> str | None:
@@ -328,14 +314,6 @@ class AuthStore:
         if prefix not in _PREFIXES or len(rest) <= _KEY_ID_CHARS or rest[_KEY_ID_CHARS] != "_":
             return None
         return rest[:_KEY_ID_CHARS]
-
-    def _exists(self, table: Literal["orgs", "users"], row_id: str) -> bool:
-        return self._cursor().execute(f"SELECT 1 FROM {table} WHERE id = ?", [row_id]).fetchone() is not None
-
-    def _need(self, table: Literal["orgs", "users"], row_id: str, what: str) -> None:
-        if not self._exists(table, row_id):
-            create = "assist orgs create" if table == "orgs" else "assist users create"
-            raise ValueError(f"no {what} {row_id!r} (create it with `{create} {row_id}`)")
 
 
 def _bearer(authorization: str | None) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "AssistError",
+    "ConversationExists",
     "ConversationNotActive",
     "ConversationNotFound",
     "InvalidPhoneNumber",
@@ -30,6 +31,10 @@ class ConversationNotFound(NotFound):
 
 class NoLiveKitRoom(NotFound):
     """The conversation is active but no LiveKit room is associated with it."""
+
+
+class ConversationExists(AssistError):
+    """Ingest of an id this organization already has (409)."""
 
 
 class ConversationNotActive(AssistError):

@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assist.auth import MAX_CACHE_SECONDS
 from assist.errors import AssistError
+from assist.store import is_postgres_url
 from assist.tokens import DEFAULT_TTL, MAX_TTL, LiveKitCredentials
 
 __all__ = ["MissingLiveKitCredentials", "Settings"]
@@ -21,7 +23,22 @@ class MissingLiveKitCredentials(AssistError):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
-    assist_db: str = Field(default="assist.duckdb", description="DuckDB file of conversations, keys and runs")
+    assist_db: str = Field(
+        default="assist.duckdb",
+        description="the store of conversations, organizations and keys: a DuckDB file, or a postgresql:// URL",
+    )
+    assist_eval_db: str | None = Field(
+        default=None,
+        description="DuckDB file of eval runs and datasets (default: ASSIST_DB when it is a DuckDB file, else "
+        "assist.duckdb)",
+    )
+    assist_auth_cache_seconds: float = Field(
+        default=MAX_CACHE_SECONDS,
+        ge=0,
+        le=MAX_CACHE_SECONDS,
+        description="how long a service worker remembers a found key or membership: a key revoked by another "
+        "process stops working within this time",
+    )
     livekit_url: str | None = None
     livekit_api_key: str | None = None
     livekit_api_secret: str | None = Field(default=None, repr=False)
@@ -69,6 +86,13 @@ class Settings(BaseSettings):
     @property
     def token_ttl(self) -> timedelta:
         return timedelta(seconds=self.assist_token_ttl_seconds)
+
+    @property
+    def eval_db(self) -> str:
+        """Where eval runs are kept: always DuckDB (analytics), also when the store is on PostgreSQL."""
+        if self.assist_eval_db:
+            return self.assist_eval_db
+        return "assist.duckdb" if is_postgres_url(self.assist_db) else self.assist_db
 
     @property
     def brief_program(self) -> str:

@@ -50,7 +50,7 @@ def prepare(db: Path) -> tuple[str, list[str], list[str]]:
     ]
     with ConversationStore(db) as store:
         store.add_many(ORG, [*conversations, *live])
-        auth = AuthStore(store.cursor())
+        auth = AuthStore(store)
         auth.create_org(ORG)
         _, secret = auth.create_key(org_id=ORG, scopes=("conversations:read_sensitive",), name="bench")
     return secret, [c.id for c in live], sorted({c.user_id for c in conversations})

@@ -1,47 +1,50 @@
 """Credentials: secrets stored as hashes only, the organization from the key or a checked membership, and the
-``assist keys|users|orgs|serve`` commands."""
+``assist keys|users|orgs|serve|conversations import`` commands; the same tests against each store backend."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from assist.auth import SCOPES, AuthStore, Forbidden, OrgHeaderRequired, Unauthenticated, parse_scopes
 from assist.cli import _register, app
 from assist.errors import AssistError
-from assist.store import connect
+from assist.settings import Settings
+from assist.store import ConversationStore, Store, open_store
+from tests import postgres
+from tests.conftest import HARPER_VALLEY
+
+
+@pytest.fixture(params=postgres.BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with postgres.opened_store(request.param, tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture()
-def con() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = connect(":memory:")
-    yield connection
-    connection.close()
+def auth(store: Store) -> AuthStore:
+    auth = AuthStore(store)
+    auth.create_org("acme")
+    auth.create_org("globex")
+    auth.create_user("ana@acme.test")
+    auth.add_member("acme", "ana@acme.test")
+    return auth
 
 
-@pytest.fixture()
-def auth(con: duckdb.DuckDBPyConnection) -> AuthStore:
-    store = AuthStore(con)
-    store.create_org("acme")
-    store.create_org("globex")
-    store.create_user("ana@acme.test")
-    store.add_member("acme", "ana@acme.test")
-    return store
-
-
-def test_only_the_hash_of_a_secret_is_stored(auth: AuthStore, con: duckdb.DuckDBPyConnection) -> None:
+def test_only_the_hash_of_a_secret_is_stored(auth: AuthStore, store: Store) -> None:
     key_id, secret = auth.create_key(org_id="acme", scopes=("conversations:read",))
     assert secret.startswith(f"ak_{key_id}_") and len(secret) > 50
-    rows = con.execute("SELECT * FROM api_keys").fetchall()
+    rows = postgres.rows(store, "SELECT * FROM api_keys")
     assert not any(secret in str(value) for row in rows for value in row)
-    assert con.execute("SELECT secret_hash FROM api_keys").fetchone() == (
-        hashlib.sha256(secret.encode()).hexdigest(),
-    )
+    assert postgres.rows(store, "SELECT secret_hash FROM api_keys") == [
+        (hashlib.sha256(secret.encode()).hexdigest(),)
+    ]
 
 
 def test_org_key_carries_its_organization(auth: AuthStore) -> None:
@@ -129,6 +132,33 @@ def test_listing_by_organization_includes_members_tokens(auth: AuthStore) -> Non
     auth.create_key(user_id="ana@acme.test", scopes=SCOPES, name="ana")
     assert {key.name for key in auth.list_keys(org_id="acme")} == {"acme-ci", "ana"}
     assert {key.name for key in auth.list_keys(org_id="globex")} == {"globex-ci"}
+    listed = auth.list_keys(org_id="acme")[0]
+    assert listed.scopes == list(SCOPES) and listed.revoked_at is None
+
+
+def test_a_key_revoked_elsewhere_stops_working_within_the_cache_lifetime(store: Store) -> None:
+    """Two service workers: each its own store connection and its own cache; one revokes, both refuse in time."""
+    worker = AuthStore(store, cache_seconds=0.5)
+    worker.create_org("acme")
+    key_id, secret = worker.create_key(org_id="acme", scopes=("conversations:read",))
+    assert worker.authenticate(f"Bearer {secret}", None).key_id == key_id  # found, so remembered
+    if isinstance(store, ConversationStore):
+        other = AuthStore(store)  # DuckDB has one writing process: the other worker is a thread here
+        other.revoke_key(key_id)
+    else:
+        with open_store(store.location) as elsewhere:
+            AuthStore(elsewhere).revoke_key(key_id)
+    assert worker.authenticate(f"Bearer {secret}", None).key_id == key_id  # the cache still holds it...
+    time.sleep(0.6)
+    with pytest.raises(Unauthenticated):  # ...for at most its lifetime
+        worker.authenticate(f"Bearer {secret}", None)
+
+
+def test_the_cache_lifetime_is_at_most_ten_seconds(store: Store) -> None:
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        AuthStore(store, cache_seconds=11)
+    with pytest.raises(ValidationError, match="less than or equal to 10"):
+        Settings(assist_auth_cache_seconds=10.5)
 
 
 # --- the commands ----------------------------------------------------------------------------------
@@ -143,8 +173,17 @@ def run(*args: str) -> str:
     return result.stdout
 
 
-def test_cli_round_trip(tmp_path: Path) -> None:
-    db = str(tmp_path / "keys.duckdb")
+@pytest.fixture(params=postgres.BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store location for the commands' --db: a DuckDB path, or a fresh PostgreSQL database's URL."""
+    if request.param == "duckdb":
+        yield str(tmp_path / "keys.duckdb")
+    else:
+        with postgres.database() as url:
+            yield url
+
+
+def test_cli_round_trip(db: str) -> None:
     run("orgs", "create", "acme", "--db", db)
     run("users", "create", "ana@acme.test", "--db", db)
     run("orgs", "add-member", "acme", "--user", "ana@acme.test", "--db", db)
@@ -159,8 +198,8 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     assert ak not in listing and pat not in listing and ak.split("_")[1] in listing
     run("keys", "revoke", ak, "--db", db)
 
-    with connect(db) as con:
-        auth = AuthStore(con)
+    with open_store(db) as store:
+        auth = AuthStore(store)
         with pytest.raises(Unauthenticated):
             auth.authenticate(f"Bearer {ak}", None)
         assert auth.authenticate(f"Bearer {pat}", "acme").scopes == {"conversations:manage"}
@@ -197,9 +236,21 @@ def test_serve_refuses_to_start_without_livekit_credentials(
     assert "\n" not in message and "LIVEKIT_URL" in message and "assist serve --dev" in message
 
 
-def test_revoking_an_unknown_secret_does_not_echo_it(tmp_path: Path) -> None:
-    auth = AuthStore(connect(tmp_path / "k.duckdb"))
-    secret = "ak_0123456789ab_not-a-real-secret-value"
-    with pytest.raises(ValueError) as info:
-        auth.revoke_key(secret)
-    assert "not-a-real-secret-value" not in str(info.value) and str(info.value) == "no such key"
+def test_revoking_an_unknown_key_echoes_nothing_it_was_given(db: str) -> None:
+    for given in ("ak_0123456789ab_not-a-real-secret-value", "0123456789ab", "not-a-real-secret-value"):
+        result = runner.invoke(app, ["keys", "revoke", given, "--db", db])
+        assert isinstance(result.exception, ValueError)
+        assert str(result.exception) == "no such key (`assist keys list` shows the key ids)"
+        assert given not in result.output
+
+
+def test_import_refuses_an_organization_that_does_not_exist(db: str) -> None:
+    result = runner.invoke(app, ["conversations", "import", str(HARPER_VALLEY), "--org", "acme", "--db", db])
+    assert isinstance(result.exception, ValueError)
+    assert str(result.exception) == "no organization 'acme' (create it with `assist orgs create acme`)"
+    with open_store(db) as store:
+        assert store.count() == 0
+    run("orgs", "create", "acme", "--db", db)
+    assert "imported 61 conversations" in run(
+        "conversations", "import", str(HARPER_VALLEY), "--org", "acme", "--db", db
+    )

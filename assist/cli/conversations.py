@@ -8,11 +8,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from assist.auth import AuthStore
 from assist.settings import Settings
-from assist.store import ConversationStore
+from assist.store import display_location, open_store
 
 DbOption = Annotated[
-    str | None, typer.Option("--db", help="DuckDB file (default: $ASSIST_DB or assist.duckdb)")
+    str | None,
+    typer.Option(
+        "--db",
+        help="The store: a DuckDB file or a postgresql:// URL (default: $ASSIST_DB or assist.duckdb)",
+    ),
 ]
 OrgOption = Annotated[str, typer.Option("--org", help="Organization the conversations belong to")]
 
@@ -25,11 +30,14 @@ def import_(
     org: OrgOption,
     db: DbOption = None,
 ) -> None:
-    """Import the conversations of a JSONL file (all or nothing; re-importing replaces by id)."""
-    path = db or Settings().assist_db
-    with ConversationStore(path) as store:
+    """Import the conversations of a JSONL file into an existing organization (all or nothing; re-importing
+    replaces by id)."""
+    with open_store(db or Settings().assist_db) as store:
+        # rows of an organization that does not exist would be reachable by no key
+        AuthStore(store).require_org(org)
         count = store.import_jsonl(file, org)
-    Console().print(f"imported {count} conversations into {path} for organization {org}")
+        where = display_location(store.location)
+    Console().print(f"imported {count} conversations into {where} for organization {org}")
 
 
 def register(app: typer.Typer) -> None:

@@ -35,7 +35,12 @@ if TYPE_CHECKING:
     from eval import compare, gate, judge, runner
 
 DbOption = Annotated[
-    str | None, typer.Option("--db", help="DuckDB file (default: $ASSIST_DB or assist.duckdb)")
+    str | None,
+    typer.Option(
+        "--db",
+        help="DuckDB file of eval runs (default: $ASSIST_EVAL_DB, else $ASSIST_DB when it is a DuckDB file, "
+        "else assist.duckdb)",
+    ),
 ]
 JsonOption = Annotated[
     str | None, typer.Option("--json", help="Also write the results as JSON to this file ('-': stdout)")
@@ -66,7 +71,7 @@ runs_group = typer.Typer(help="Stored evaluation runs.", no_args_is_help=True)
 
 @contextmanager
 def _database(db: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(db or Settings().assist_db)
+    con = connect(db or Settings().eval_db)
     try:
         yield con
     finally:
@@ -576,7 +581,7 @@ def eval_(
 
     console = _console(json_out)
     weights = _weights(weight)
-    db_path = db or Settings().assist_db
+    db_path = db or Settings().eval_db
     options: dict[str, Any] = {"timeout_s": timeout, "retries": retries, "cache": not no_cache}
     with _database(db) as con:
         data = datasets.resolve_dataset(con, dataset, name=name)
@@ -705,7 +710,7 @@ def runs_show(
     console = Console(stderr=json_out == "-", highlight=False)
     for line in _provenance(run):
         console.print(line, markup=False)
-    _print_run(console, run, db=db or Settings().assist_db)
+    _print_run(console, run, db=db or Settings().eval_db)
 
 
 def _provenance(run: runner.EvalRun) -> list[str]:
@@ -1061,7 +1066,7 @@ def rescore(
         _write_json(run.to_json(), json_out)
     judged = f"; judged by {run.judge_lm}" if grader is not None else ""
     console.print(f"rescored {original.run_id} (predictions unchanged, no program called{judged})")
-    _print_run(console, run, db=db or Settings().assist_db, judge_seconds=judge_seconds)
+    _print_run(console, run, db=db or Settings().eval_db, judge_seconds=judge_seconds)
     if grader is not None and _judge_failed(console, run):
         raise typer.Exit(1)
 

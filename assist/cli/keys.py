@@ -1,7 +1,8 @@
-"""``assist keys|users|orgs``: credentials in the store's DuckDB file.
+"""``assist keys|users|orgs``: credentials in the store (``--db``: a DuckDB file or a PostgreSQL URL).
 
-DuckDB allows one writing process, so manage credentials while the service is stopped (a running service
-holds the file; the commands then say so).
+On PostgreSQL these commands work while the service runs, and a key revoked here stops working on every
+service worker within ``ASSIST_AUTH_CACHE_SECONDS`` (at most 10 s). A DuckDB file allows one writing process:
+stop the service first (the commands say so when it holds the file).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.table import Column, Table
 from assist.auth import SCOPES, AuthStore, parse_scopes
 from assist.cli.conversations import DbOption
 from assist.settings import Settings
-from assist.store import connect
+from assist.store import open_store
 
 keys_group = typer.Typer(help="API keys (ak_) and personal access tokens (pat_).", no_args_is_help=True)
 users_group = typer.Typer(help="Users (owners of personal access tokens).", no_args_is_help=True)
@@ -28,11 +29,8 @@ err_console = Console(stderr=True, highlight=False)
 
 @contextmanager
 def _auth(db: str | None) -> Iterator[AuthStore]:
-    con = connect(db or Settings().assist_db)
-    try:
-        yield AuthStore(con)
-    finally:
-        con.close()
+    with open_store(db or Settings().assist_db) as store:
+        yield AuthStore(store)
 
 
 @keys_group.command("create")
@@ -56,7 +54,8 @@ def keys_revoke(
     key: Annotated[str, typer.Argument(help="Key id (from `assist keys list`) or the secret itself")],
     db: DbOption = None,
 ) -> None:
-    """Revoke a key; requests with it get 401 from then on."""
+    """Revoke a key; requests with it get 401 from then on (a service running beside this command, on
+    PostgreSQL, refuses it within ASSIST_AUTH_CACHE_SECONDS, at most 10 s)."""
     with _auth(db) as auth:
         auth.revoke_key(key)
     console.print("revoked")

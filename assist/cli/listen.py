@@ -30,7 +30,7 @@ from assist.listen import (
     store_status,
 )
 from assist.settings import Settings
-from assist.store import ConversationStore
+from assist.store import open_store
 from assist.tokens import ListenerToken, mint_listener_token
 
 #: How often the conversation's status is read (a terminal status ends the session).
@@ -49,7 +49,7 @@ def mint_locally(conversation_id: str, *, org: str, db: str | None) -> tuple[Lis
     settings = Settings()
     credentials = settings.livekit()
     path = db or settings.assist_db
-    with ConversationStore(path, read_only=True) as store:
+    with open_store(path, read_only=True) as store:
         conversation = store.get(org, conversation_id)
     minted = mint_listener_token(conversation, credentials=credentials, ttl=settings.token_ttl)
     return minted, store_status(path, org, conversation_id)

@@ -8,7 +8,7 @@ import typer
 
 from assist.cli.conversations import DbOption, OrgOption
 from assist.settings import Settings
-from assist.store import ConversationStore
+from assist.store import open_store
 from assist.tokens import mint_listener_token
 
 
@@ -23,7 +23,7 @@ def token(
     """
     settings = Settings()
     credentials = settings.livekit()
-    with ConversationStore(db or settings.assist_db, read_only=True) as store:
+    with open_store(db or settings.assist_db, read_only=True) as store:
         conversation = store.get(org, conversation_id)
     minted = mint_listener_token(conversation, credentials=credentials, ttl=settings.token_ttl)
     typer.echo(minted.model_dump_json())

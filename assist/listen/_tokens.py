@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 
 from assist.listen._session import ListenError, StatusPoller
-from assist.store import ConversationStore
+from assist.store import open_store
 from assist.tokens import ListenerToken
 
 __all__ = ["ServiceRefused", "fetch_listener_token", "service_status", "store_status"]
@@ -85,7 +85,7 @@ def store_status(path: str | Path, org_id: str, conversation_id: str) -> StatusP
     """A status poller reading the conversation store (read-only, so a writer elsewhere keeps going)."""
 
     def read() -> str:
-        with ConversationStore(path, read_only=True) as store:
+        with open_store(path, read_only=True) as store:
             return store.get(org_id, conversation_id).status
 
     async def status() -> str:

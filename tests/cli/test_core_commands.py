@@ -35,6 +35,7 @@ def assist(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 def test_import_then_token_prints_the_api_body(tmp_path: Path) -> None:
     db = str(tmp_path / "kit.duckdb")
+    assist("orgs", "create", "acme", "--db", db)
     imported = assist("conversations", "import", str(HARPER_VALLEY), "--db", db, "--org", "acme")
     assert imported.returncode == 0, imported.stderr
     assert "imported 61 conversations" in imported.stdout
@@ -54,6 +55,7 @@ def test_import_then_token_prints_the_api_body(tmp_path: Path) -> None:
 
 def test_token_errors_are_one_clear_line(tmp_path: Path) -> None:
     db = str(tmp_path / "kit.duckdb")
+    assist("orgs", "create", "acme", "--db", db)
     assist("conversations", "import", str(HARPER_VALLEY), "--db", db, "--org", "acme")
     cases = {
         ("0002f70f7386445b", "acme"): "is ended; only triggered, ringing or in_progress",
@@ -77,6 +79,7 @@ def test_import_of_a_bad_file_names_line_and_field(tmp_path: Path) -> None:
     broken = json.loads(lines[1])
     broken["conversation"]["turns"][0]["role"] = "supervisor"
     bad.write_text(lines[0] + "\n" + json.dumps(broken) + "\n", encoding="utf-8")
+    assist("orgs", "create", "acme", "--db", str(tmp_path / "k.duckdb"))
     result = assist("conversations", "import", str(bad), "--db", str(tmp_path / "k.duckdb"), "--org", "acme")
     assert result.returncode == 1
     assert "bad.jsonl: line 2: conversation.turns.0.role" in result.stderr

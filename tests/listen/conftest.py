@@ -58,7 +58,7 @@ def listen_service(
     path = tmp_path_factory.mktemp("listen-service") / "service.duckdb"
     with ConversationStore(path) as store:
         facts = seed(store, harper_valley)
-        keys = make_keys(AuthStore(store.cursor()))
+        keys = make_keys(AuthStore(store))
         app = create_app(
             Settings(assist_db=str(path), assist_lm=None, assist_program=None),
             credentials=livekit,

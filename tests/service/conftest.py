@@ -1,5 +1,9 @@
-"""The real service over real HTTP: uvicorn on a loopback port in a background thread, a DuckDB file with
-the Harper Valley calls in two organizations, and keys of every kind made through ``assist.auth``."""
+"""The real service over real HTTP: uvicorn on a loopback port in a background thread, a store with the Harper
+Valley calls in two organizations, and keys of every kind made through ``assist.auth``.
+
+The world is made once per store backend (a DuckDB file, then a PostgreSQL database), so every test that uses
+it runs against both.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,10 @@ from fastapi import FastAPI
 from assist.auth import SCOPES, AuthStore
 from assist.schema import Conversation, LabelledExample
 from assist.settings import Settings
-from assist.store import ConversationStore
+from assist.store import Store
 from assist.tokens import LiveKitCredentials
 from service import create_app
+from tests import postgres
 from tests.conftest import HARPER_VALLEY
 
 ORG_A = "org-a"
@@ -76,7 +81,7 @@ class World:
         return headers
 
 
-def seed(store: ConversationStore, examples: list[LabelledExample]) -> dict[str, object]:
+def seed(store: Store, examples: list[LabelledExample]) -> dict[str, object]:
     """Two organizations, an active call with a room, one without, and a caller only org B knows."""
     store.import_jsonl(HARPER_VALLEY, ORG_A)
     first = examples[0].conversation
@@ -135,25 +140,26 @@ def livekit_credentials() -> LiveKitCredentials:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", params=postgres.BACKENDS)
 def seeded_store(
-    tmp_path_factory: pytest.TempPathFactory, harper_valley: list[LabelledExample]
-) -> Iterator[tuple[ConversationStore, dict[str, str], dict[str, object]]]:
-    path = Path(tmp_path_factory.mktemp("service")) / "service.duckdb"
-    with ConversationStore(path) as store:
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    harper_valley: list[LabelledExample],
+) -> Iterator[tuple[Store, dict[str, str], dict[str, object]]]:
+    with postgres.opened_store(request.param, Path(tmp_path_factory.mktemp("service"))) as store:
         facts = seed(store, harper_valley)
-        keys = make_keys(AuthStore(store.cursor()))
+        keys = make_keys(AuthStore(store))
         yield store, keys, facts
 
 
 @pytest.fixture(scope="session")
 def world(
-    seeded_store: tuple[ConversationStore, dict[str, str], dict[str, object]],
+    seeded_store: tuple[Store, dict[str, str], dict[str, object]],
     livekit_credentials: LiveKitCredentials,
     harper_valley: list[LabelledExample],
 ) -> Iterator[World]:
     store, keys, facts = seeded_store
-    settings = Settings(assist_db=store.path, assist_lm=None, assist_program=None)
+    settings = Settings(assist_db=store.location, assist_lm=None, assist_program=None)
     app = create_app(settings, credentials=livekit_credentials, store=store)
     with serve(app) as base_url:
         yield World(

@@ -18,7 +18,7 @@ from assist.programs import BriefProgram, BriefResult
 from assist.programs.dspy_program import DSPyBriefProgram
 from assist.schema import AgentAssistPortal, Conversation, LabelledExample
 from assist.settings import Settings
-from assist.store import ConversationStore
+from assist.store import Store
 from assist.tokens import LiveKitCredentials
 from service import create_app
 from tests.scripted_lm import ScriptedLM
@@ -48,13 +48,13 @@ BriefWith = Callable[[BriefProgram, str], tuple[httpx.Response, float]]
 
 @pytest.fixture()
 def brief_with(
-    seeded_store: tuple[ConversationStore, dict[str, str], dict[str, object]],
+    seeded_store: tuple[Store, dict[str, str], dict[str, object]],
     livekit_credentials: LiveKitCredentials,
     world: World,
 ) -> Iterator[BriefWith]:
     """``brief_with(program, phone)`` GETs a brief from a service running ``program``; returns it and its time."""
     store = seeded_store[0]
-    settings = Settings(assist_db=store.path, assist_brief_timeout_seconds=SERVICE_TIMEOUT_SECONDS)
+    settings = Settings(assist_db=store.location, assist_brief_timeout_seconds=SERVICE_TIMEOUT_SECONDS)
     with ExitStack() as servers:
 
         def brief(program: BriefProgram, phone: str) -> tuple[httpx.Response, float]:

@@ -27,7 +27,7 @@ class StoreThatBreaks(ConversationStore):
 
 def test_an_unexpected_error_is_a_bare_500_that_logs_no_content(caplog: pytest.LogCaptureFixture) -> None:
     with StoreThatBreaks() as store:
-        auth = AuthStore(store.cursor())
+        auth = AuthStore(store)
         auth.create_org("acme")
         _, secret = auth.create_key(org_id="acme", scopes=("conversations:read_sensitive",))
         credentials = LiveKitCredentials(url="ws://127.0.0.1:7880", api_key="k", api_secret="s" * 40)

@@ -23,7 +23,7 @@ from assist.lm import use_cache_dir
 from assist.programs import BriefResult
 from assist.schema import AgentAssistPortal, Conversation, LabelledExample
 from assist.settings import Settings
-from assist.store import ConversationStore
+from assist.store import Store
 from assist.tokens import LiveKitCredentials
 from service import create_app
 from tests.scripted_lm import ScriptedLM
@@ -59,7 +59,7 @@ ModelService = Callable[[str], AbstractContextManager[str]]
 
 @pytest.fixture()
 def model_service(
-    seeded_store: tuple[ConversationStore, dict[str, str], dict[str, object]],
+    seeded_store: tuple[Store, dict[str, str], dict[str, object]],
     livekit_credentials: LiveKitCredentials,
     scripted_lm: ScriptedLM,
     monkeypatch: pytest.MonkeyPatch,
@@ -73,7 +73,7 @@ def model_service(
         monkeypatch.setenv("ASSIST_LM", model)
         monkeypatch.setenv("ASSIST_LM_API_BASE", scripted_lm.api_base)
         settings = Settings(
-            assist_db=store.path,
+            assist_db=store.location,
             assist_program=None,
             assist_brief_timeout_seconds=DEADLINE_SECONDS,
             assist_breaker_cooldown_seconds=COOLDOWN_SECONDS,
@@ -195,13 +195,13 @@ class IgnoresItsDeadline:
 
 
 def test_the_backstop_answers_for_a_program_that_ignores_its_deadline(
-    seeded_store: tuple[ConversationStore, dict[str, str], dict[str, object]],
+    seeded_store: tuple[Store, dict[str, str], dict[str, object]],
     livekit_credentials: LiveKitCredentials,
     world: World,
     harper_valley: list[LabelledExample],
 ) -> None:
     program = IgnoresItsDeadline()
-    settings = Settings(assist_db=seeded_store[0].path, assist_breaker_cooldown_seconds=60)
+    settings = Settings(assist_db=seeded_store[0].location, assist_breaker_cooldown_seconds=60)
     app = create_app(settings, credentials=livekit_credentials, store=seeded_store[0], program=program)
     phone = harper_valley[26].conversation.user_id
     try:

@@ -1,0 +1,346 @@
+"""The server store: PostgreSQL through psycopg 3 and a connection pool, for several processes at once.
+
+Each method is one transaction on a pooled connection. Many processes may read and write together (service
+workers, ``assist keys``/``orgs``/``users`` and ``conversations import`` while the service runs); starters
+of one schema upgrade are kept apart by an advisory lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Json
+from psycopg_pool import ConnectionPool
+
+from assist.errors import ConversationNotFound
+from assist.schema import Conversation, Turn
+from assist.store._base import (
+    COLUMNS,
+    KEY_COLUMNS,
+    KeyRow,
+    Store,
+    StoreUnavailable,
+    Unstorable,
+    changed,
+    conversation_of,
+    display_location,
+    fields_of,
+    key_row_of,
+    migrate,
+)
+
+__all__ = ["PostgresStore"]
+
+#: Schema versions: append a migration, never edit one that has shipped.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    -- COLLATE "C": ids compare by code point, as the DuckDB store's do (the newest call's tie-break by id),
+    -- whatever the server's default collation.
+    CREATE TABLE conversations (
+        org_id            TEXT COLLATE "C" NOT NULL,
+        id                TEXT COLLATE "C" NOT NULL,
+        user_id           TEXT COLLATE "C" NOT NULL,  -- E.164
+        status            TEXT NOT NULL,
+        created_at        TIMESTAMP NOT NULL,  -- UTC
+        ended_at          TIMESTAMP,           -- UTC
+        room_name         TEXT,
+        duration_seconds  INTEGER,
+        -- json, not jsonb: kept as written (key order, and the \\u0000 escape jsonb refuses)
+        metadata          JSON NOT NULL,
+        turns             JSON NOT NULL,
+        extra             JSON NOT NULL,  -- fields of the interchange format beyond the documented ones
+        PRIMARY KEY (org_id, id)
+    );
+    -- the newest call of a caller is the first entry of its range: one index probe
+    CREATE INDEX conversations_newest_by_caller ON conversations (org_id, user_id, created_at DESC, id DESC);
+    CREATE INDEX conversations_newest ON conversations (org_id, created_at DESC, id DESC);
+    CREATE TABLE orgs (
+        id          TEXT COLLATE "C" PRIMARY KEY,
+        name        TEXT NOT NULL,
+        created_at  TIMESTAMP NOT NULL
+    );
+    CREATE TABLE users (
+        id          TEXT COLLATE "C" PRIMARY KEY,
+        name        TEXT NOT NULL,
+        created_at  TIMESTAMP NOT NULL
+    );
+    CREATE TABLE memberships (
+        org_id      TEXT COLLATE "C" NOT NULL,
+        user_id     TEXT COLLATE "C" NOT NULL,
+        created_at  TIMESTAMP NOT NULL,
+        PRIMARY KEY (org_id, user_id)
+    );
+    CREATE TABLE api_keys (
+        key_id       TEXT COLLATE "C" PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('org', 'user')),  -- ak_ | pat_
+        org_id       TEXT COLLATE "C",  -- set for kind = org
+        user_id      TEXT COLLATE "C",  -- set for kind = user
+        scopes       TEXT[] NOT NULL,
+        secret_hash  TEXT NOT NULL,     -- sha256 hex of the whole secret
+        name         TEXT NOT NULL,
+        created_at   TIMESTAMP NOT NULL,
+        revoked_at   TIMESTAMP
+    );
+    CREATE INDEX api_keys_by_org ON api_keys (org_id);
+    """,
+)
+
+#: pg_advisory_xact_lock key of schema upgrades (any constant; "assist" in ASCII).
+_MIGRATION_LOCK = 0x617373697374
+#: Connections per process. The service's request threads wait for one when all are busy.
+_POOL_SIZE = 10
+_CONNECT_TIMEOUT_S = 10
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _storable(*values: str | None) -> bool:
+    """PostgreSQL text cannot hold NUL, so an id with one names nothing stored (DuckDB's lookup finds nothing)."""
+    return not any(value is not None and "\x00" in value for value in values)
+
+
+def _text_checked(*values: str | None) -> None:
+    if not _storable(*values):
+        raise Unstorable("text fields (id, status, room_name) cannot contain the NUL character")
+
+
+class PostgresStore(Store):
+    """The store in a PostgreSQL database: ``postgresql://user:password@host:port/database``.
+
+    Opening applies the schema migrations not applied yet (unless ``read_only``); a ``read_only`` store runs
+    every transaction read-only on the server.
+    """
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        self.location = url
+        self.read_only = read_only
+        options: dict[str, Any] = {"connect_timeout": _CONNECT_TIMEOUT_S}
+        if read_only:
+            options["options"] = "-c default_transaction_read_only=on"
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=_POOL_SIZE, kwargs=options, open=False, name="assist-store"
+        )
+        try:
+            if not read_only:
+                with psycopg.connect(url, **options) as conn:  # commits on leaving the block
+                    # N workers start at once: one upgrades the schema, the others then find it done
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK])
+                    migrate(lambda sql: _rows(conn.execute(sql)), _MIGRATIONS, location=url)
+            self._pool.open(wait=True, timeout=_CONNECT_TIMEOUT_S)
+        except psycopg.OperationalError as exc:
+            self._pool.close()
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreUnavailable(f"cannot use PostgreSQL at {display_location(url)}: {reason}") from None
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def ping(self) -> None:
+        self._one("SELECT 1", [])
+
+    def _one(self, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+        with self._pool.connection() as conn:
+            return conn.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _changes(self, sql: str, params: list[Any]) -> bool:
+        """Run an INSERT or UPDATE; whether it changed a row."""
+        with self._pool.connection() as conn:
+            return conn.execute(sql, params).rowcount > 0
+
+    # --- conversations ----------------------------------------------------------------------------
+
+    def add_many(self, org_id: str, conversations: Iterable[Conversation]) -> int:
+        rows = [_row(org_id, conversation) for conversation in conversations]
+        if rows:
+            with self._pool.connection() as conn, conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO conversations (org_id, {COLUMNS}) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (org_id, id) DO UPDATE SET "
+                    + ", ".join(f"{name} = excluded.{name}" for name in COLUMNS.split(", ")[1:]),
+                    rows,
+                )
+        return len(rows)
+
+    def _insert_new(self, org_id: str, conversation: Conversation) -> bool:
+        return self._changes(
+            f"INSERT INTO conversations (org_id, {COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (org_id, id) DO NOTHING",
+            _row(org_id, conversation),
+        )
+
+    def update(
+        self,
+        org_id: str,
+        conversation_id: str,
+        *,
+        status: str | None = None,
+        room_name: str | None = None,
+        ended_at: datetime | None = None,
+        duration_seconds: int | None = None,
+        append_turns: Iterable[Turn] = (),
+    ) -> Conversation:
+        if not _storable(org_id, conversation_id):
+            raise ConversationNotFound(f"conversation {conversation_id!r} not found")
+        with self._pool.connection() as conn:
+            # FOR UPDATE: two workers appending turns to one call at once must not lose either's turns
+            row = conn.execute(
+                f"SELECT {COLUMNS} FROM conversations WHERE org_id = %s AND id = %s FOR UPDATE",
+                [org_id, conversation_id],
+            ).fetchone()
+            if row is None:
+                raise ConversationNotFound(f"conversation {conversation_id!r} not found")
+            updated = changed(
+                conversation_of(row),
+                status=status,
+                room_name=room_name,
+                ended_at=ended_at,
+                duration_seconds=duration_seconds,
+                append_turns=append_turns,
+            )
+            _, _, status_, _, ended, room, duration, _, turns, _ = fields_of(updated)
+            _text_checked(status_, room)
+            conn.execute(
+                "UPDATE conversations SET status = %s, room_name = %s, ended_at = %s, duration_seconds = %s, "
+                "turns = %s WHERE org_id = %s AND id = %s",
+                [status_, room, ended, duration, Json(turns), org_id, conversation_id],
+            )
+        return updated
+
+    def get(self, org_id: str, conversation_id: str) -> Conversation:
+        row = None
+        if _storable(org_id, conversation_id):
+            row = self._one(
+                f"SELECT {COLUMNS} FROM conversations WHERE org_id = %s AND id = %s",
+                [org_id, conversation_id],
+            )
+        if row is None:
+            raise ConversationNotFound(f"conversation {conversation_id!r} not found")
+        return conversation_of(row)
+
+    def _newest_for_caller(self, org_id: str, e164: str) -> Conversation:
+        row = None
+        if _storable(org_id):
+            row = self._one(
+                f"SELECT {COLUMNS} FROM conversations WHERE org_id = %s AND user_id = %s "
+                "ORDER BY created_at DESC, id DESC LIMIT 1",
+                [org_id, e164],
+            )
+        if row is None:
+            raise ConversationNotFound(f"no conversation found for {e164}")
+        return conversation_of(row)
+
+    def list_conversations(self, org_id: str, *, limit: int = 100, offset: int = 0) -> list[Conversation]:
+        rows = self._all(
+            f"SELECT {COLUMNS} FROM conversations WHERE org_id = %s "
+            "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
+            [org_id, limit, offset],
+        )
+        return [conversation_of(row) for row in rows]
+
+    def count(self, org_id: str | None = None) -> int:
+        if org_id is None:
+            row = self._one("SELECT count(*) FROM conversations", [])
+        else:
+            row = self._one("SELECT count(*) FROM conversations WHERE org_id = %s", [org_id])
+        return int(row[0]) if row else 0
+
+    # --- organizations, users, memberships, keys ---------------------------------------------------
+
+    def org_exists(self, org_id: str) -> bool:
+        return _storable(org_id) and self._one("SELECT 1 FROM orgs WHERE id = %s", [org_id]) is not None
+
+    def user_exists(self, user_id: str) -> bool:
+        return _storable(user_id) and self._one("SELECT 1 FROM users WHERE id = %s", [user_id]) is not None
+
+    def insert_org(self, org_id: str, *, name: str) -> bool:
+        return self._changes(
+            "INSERT INTO orgs VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING", [org_id, name, _now()]
+        )
+
+    def insert_user(self, user_id: str, *, name: str) -> bool:
+        return self._changes(
+            "INSERT INTO users VALUES (%s, %s, %s) ON CONFLICT (id) DO NOTHING", [user_id, name, _now()]
+        )
+
+    def add_membership(self, org_id: str, user_id: str) -> None:
+        self._changes(
+            "INSERT INTO memberships VALUES (%s, %s, %s) ON CONFLICT (org_id, user_id) DO NOTHING",
+            [org_id, user_id, _now()],
+        )
+
+    def is_member(self, org_id: str, user_id: str) -> bool:
+        return (
+            _storable(org_id, user_id)
+            and self._one("SELECT 1 FROM memberships WHERE org_id = %s AND user_id = %s", [org_id, user_id])
+            is not None
+        )
+
+    def insert_key(self, key: KeyRow) -> None:
+        self._changes(
+            f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                key.key_id,
+                key.kind,
+                key.org_id,
+                key.user_id,
+                list(key.scopes),
+                key.secret_hash,
+                key.name,
+                key.created_at,
+                key.revoked_at,
+            ],
+        )
+
+    def find_key(self, key_id: str) -> KeyRow | None:
+        row = self._one(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = %s", [key_id])
+        return None if row is None else key_row_of(row)
+
+    def revoke_key(self, key_id: str) -> bool:
+        return self._changes(
+            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, %s) WHERE key_id = %s", [_now(), key_id]
+        )
+
+    def list_keys(self, *, org_id: str | None = None) -> list[KeyRow]:
+        sql = f"SELECT {KEY_COLUMNS} FROM api_keys"
+        params: list[Any] = []
+        if org_id is not None:
+            sql += " WHERE org_id = %s OR user_id IN (SELECT user_id FROM memberships WHERE org_id = %s)"
+            params = [org_id, org_id]
+        rows = self._all(sql + " ORDER BY created_at, key_id", params)
+        return [key_row_of(row) for row in rows]
+
+
+def _row(org_id: str, conversation: Conversation) -> list[Any]:
+    id_, e164, status, created, ended, room, duration, metadata, turns, extra = fields_of(conversation)
+    _text_checked(id_, status, room)
+    return [
+        org_id,
+        id_,
+        e164,
+        status,
+        created,
+        ended,
+        room,
+        duration,
+        Json(metadata),
+        Json(turns),
+        Json(extra),
+    ]
+
+
+def _rows(cursor: psycopg.Cursor[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a statement that returns some; none for DDL."""
+    return cursor.fetchall() if cursor.description is not None else []
