@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 __all__ = [
     "AssistError",
     "ConversationExists",
     "ConversationNotActive",
     "ConversationNotFound",
+    "DuplicateHeader",
     "InvalidPhoneNumber",
     "NoLiveKitRoom",
+    "NoTranscriptYet",
     "NotFound",
     "StoreLocked",
+    "TooDeeplyNested",
     "field_path",
 ]
 
 
 class AssistError(Exception):
     """Base of every error the kit raises on purpose; its message is meant for a person."""
+
+    #: A stable name for an error a client is expected to act on (the service sends it as ``code``), or None.
+    code: ClassVar[str | None] = None
 
 
 class NotFound(AssistError):
@@ -39,6 +46,20 @@ class ConversationExists(AssistError):
 
 class ConversationNotActive(AssistError):
     """Listening needs a conversation in an active status (triggered, ringing, in_progress)."""
+
+
+class NoTranscriptYet(AssistError):
+    """The conversation has no turns (yet): there is nothing to brief."""
+
+    code = "no_transcript_yet"
+
+
+class TooDeeplyNested(AssistError, ValueError):
+    """JSON whose arrays and objects nest deeper than the kit accepts (``assist.schema.MAX_JSON_DEPTH``)."""
+
+
+class DuplicateHeader(AssistError):
+    """A request header that must be sent once came more than once: which one counts would be a guess."""
 
 
 class InvalidPhoneNumber(AssistError, ValueError):

@@ -3,7 +3,9 @@
 :func:`validate_file` checks every line and reports all problems; :func:`read_examples` is the strict reader
 for importers, which refuse a file on its first problem (naming the line and the field). A line may also be a
 bare conversation (``{"id": ..., "turns": [...], ...}``, as the API and the store hold it): it is read as an
-example of that id without gold, so production calls can be evaluated with what needs no labels.
+example of that id without gold, so production calls can be evaluated with what needs no labels. Every line
+needs turns, a bare conversation too: a call with none yet (still ringing) is registered through the API, and
+its file line is written once something has been said.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assist.errors import AssistError, field_path
-from assist.schema import LabelledExample
+from assist.errors import AssistError, TooDeeplyNested, field_path
+from assist.schema import LabelledExample, check_nesting
 
 __all__ = ["InvalidFile", "LineError", "Validation", "read_examples", "validate_file"]
 
@@ -76,6 +78,11 @@ def validate_file(path: str | Path) -> Validation:
             if not line.strip():
                 continue
             try:
+                check_nesting(line.encode("utf-8"))
+            except TooDeeplyNested as exc:
+                found.errors.append(LineError(number, "line", str(exc)))
+                continue
+            try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 found.errors.append(LineError(number, "line", f"not JSON ({exc.msg} at column {exc.colno})"))
@@ -83,8 +90,9 @@ def validate_file(path: str | Path) -> Validation:
             if not isinstance(record, dict):
                 found.errors.append(LineError(number, "line", "not a JSON object"))
                 continue
-            if "conversation" not in record and "turns" in record:
+            if "conversation" not in record and ("turns" in record or "user_id" in record):
                 # A bare conversation (the API's and the store's shape): an example without gold, same id.
+                # Known by its caller id too, so one without turns is told that, not that it is no example.
                 record = {"id": record.get("id"), "conversation": record}
             try:
                 example = LabelledExample.model_validate(record)

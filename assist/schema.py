@@ -8,17 +8,34 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from assist.errors import NoTranscriptYet, TooDeeplyNested
 
 __all__ = [
     "ACTIVE_STATUSES",
     "COMPLIANCE_FAMILIES",
     "MARKER_TYPES",
+    "MAX_CLOCK_AHEAD",
+    "MAX_JSON_DEPTH",
     "SENTIMENT_LABELS",
     "SENTIMENT_LEVELS",
+    "STATUSES",
     "AgentAssistPortal",
     "ComplianceFlag",
     "Confidence",
@@ -27,17 +44,21 @@ __all__ = [
     "GoldMarker",
     "Header",
     "InfoItem",
+    "LabelledConversation",
     "LabelledExample",
     "Marker",
     "MarkerType",
+    "NewConversation",
     "NextStep",
     "Role",
     "Seconds",
     "Sentiment",
     "SentimentLevel",
+    "Status",
     "Timestamp",
     "TranscriptTurn",
     "Turn",
+    "check_nesting",
     "portal_json_schema",
 ]
 
@@ -52,6 +73,8 @@ MarkerType = Literal[
 ]
 Confidence = Literal["high", "medium", "low"]
 Role = Literal["user", "assistant"]
+#: The documented statuses of a conversation: three live ones, then how it ended.
+Status = Literal["triggered", "ringing", "in_progress", "ended", "failed"]
 
 #: Ordered from calmest to most heated; metrics use the index as the ordinal level.
 SENTIMENT_LEVELS: tuple[SentimentLevel, ...] = get_args(SentimentLevel)
@@ -65,16 +88,29 @@ SENTIMENT_LABELS: dict[SentimentLevel, str] = {
 MARKER_TYPES: tuple[MarkerType, ...] = get_args(MarkerType)
 #: The documented compliance families; the set of flag types is open.
 COMPLIANCE_FAMILIES = ("sensitive_data_unverified", "unfulfillable_promise", "regulatory_requirement")
+STATUSES: tuple[Status, ...] = get_args(Status)
 #: A conversation in one of these statuses can be listened to.
-ACTIVE_STATUSES = frozenset({"triggered", "ringing", "in_progress"})
+ACTIVE_STATUSES: frozenset[Status] = frozenset({"triggered", "ringing", "in_progress"})
+#: Statuses a conversation may have without any turn: a live call before anyone has spoken (its turns are
+#: appended as they come), and a call that failed before anyone did (unanswered, dropped while ringing), which
+#: never will have any. A call that ended normally was a conversation, so it needs its turns.
+_UNSPOKEN_STATUSES: frozenset[Status] = ACTIVE_STATUSES | {"failed"}
 
 #: Bounds of one conversation: generous for real calls (hours of speech), small enough that a brief of the
 #: largest one stays around a second and a request body a few megabytes.
 MAX_TURNS = 5_000
 MAX_TURN_CHARS = 20_000
 MAX_TRANSCRIPT_CHARS = 500_000
-#: Ids travel as URL path segments: 1-128 characters, no slash, backslash or control characters.
-_ID = re.compile(r"[^/\\\x00-\x1f\x7f]{1,128}")
+#: Ids travel as URL path segments: 1-128 characters, no slash, backslash or control characters (C0, DEL, C1).
+_ID = re.compile(r"[^/\\\x00-\x1f\x7f-\x9f]{1,128}")
+#: How far ahead of this machine's clock a new conversation may be dated: clocks of the platform and of this
+#: service differ by seconds, not days, while a call dated years ahead would stay its caller's newest for ever.
+MAX_CLOCK_AHEAD = timedelta(days=1)
+#: How deeply arrays and objects may nest in a JSON request body or one line of a JSONL file. A labelled
+#: example needs 4 (example, conversation, turns, a turn); the rest is room for free-form metadata and extra
+#: fields. Deeper documents are refused before parsing: Python's parser recurses (and gives up near 1,000
+#: levels), pydantic's serializer gives up near 255.
+MAX_JSON_DEPTH = 32
 
 
 def _encodable(text: str) -> str:
@@ -98,6 +134,31 @@ def _path_safe_id(value: str) -> str:
     return value
 
 
+#: A JSON string, escapes included; one never closed runs to the end of the text, so every quote starts a
+#: match and the scan stays linear whatever the input (a failed match would be retried from each later quote).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+#: Opening brackets to +1 and closing ones to -1, as signed bytes.
+_NESTING_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def check_nesting(raw: bytes) -> None:
+    """Refuse JSON text nesting arrays and objects deeper than ``MAX_JSON_DEPTH``, before anything parses it.
+
+    Strings are cut out (brackets in them are text), and the deepest running count of opening minus closing
+    brackets is the depth. Only C-speed passes over the bytes: a 4 MB body costs at most about 0.2 s, where
+    parsing ``[[[[...`` would recurse until Python gives up. Text that is not JSON passes, for the parser to
+    report.
+    """
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = max(accumulate(memoryview(brackets.translate(_NESTING_STEPS)).cast("b")), default=0)
+    if depth > MAX_JSON_DEPTH:
+        raise TooDeeplyNested(
+            f"JSON nested {depth:,} levels deep (arrays and objects inside each other); "
+            f"at most {MAX_JSON_DEPTH} are accepted"
+        )
+
+
 Id = Annotated[str, AfterValidator(_path_safe_id), AfterValidator(_encodable)]
 
 
@@ -113,8 +174,22 @@ def _utc(moment: datetime) -> datetime:
 
 #: A moment the store can hold, in UTC (its TIMESTAMP columns are UTC).
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
+def _a_number(value: object) -> object:
+    """Only numbers are numbers: pydantic would read ``true`` as 1 and ``"372"`` as 372. A whole-valued float
+    (``372.0``) stays allowed: it is an integer to JSON Schema, and so to every client generated from ours."""
+    if isinstance(value, bool | str | bytes | bytearray):
+        raise PydanticCustomError(
+            "int_type", "Input should be a valid integer, not {kind}", {"kind": type(value).__name__}
+        )
+    return value
+
+
+#: Last in ``Annotated``, so it runs first and the bounds stay plain JSON Schema ``minimum``/``maximum``.
+_JSON_NUMBER = BeforeValidator(_a_number)
+#: A count or offset in seconds or milliseconds.
+Natural = Annotated[int, Field(ge=0), _JSON_NUMBER]
 #: A duration in seconds the store can hold (its INTEGER columns are 32-bit).
-Seconds = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Seconds = Annotated[int, Field(ge=0, le=2**31 - 1), _JSON_NUMBER]
 
 
 class _Strict(BaseModel):
@@ -132,7 +207,7 @@ class Sentiment(_Strict):
 class Header(_Strict):
     caller_name: NonEmpty
     phone_number: NonEmpty
-    call_duration_seconds: Annotated[int, Field(ge=0)] | None
+    call_duration_seconds: Natural | None
     sentiment: Sentiment
 
 
@@ -194,11 +269,14 @@ class Turn(BaseModel):
 
     role: Role
     content: Annotated[Text, Field(max_length=MAX_TURN_CHARS)]
-    start_ms: Annotated[int, Field(ge=0)] | None = None
+    start_ms: Natural | None = None
 
 
 class Conversation(BaseModel):
-    """The conversation part of a labelled transcript; also what the store holds."""
+    """The conversation part of a labelled transcript; also what the store holds and reads back.
+
+    A live call (triggered, ringing, in progress) may have no turns yet, and so may a failed one.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -206,11 +284,30 @@ class Conversation(BaseModel):
     user_id: NonEmpty
     created_at: Timestamp
     ended_at: Timestamp | None = None
-    status: NonEmpty
+    status: Status
     duration_seconds: Seconds | None = None
     room_name: NonEmpty | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-    turns: Annotated[list[Turn], Field(min_length=1, max_length=MAX_TURNS)]
+    turns: Annotated[list[Turn], Field(default_factory=list, max_length=MAX_TURNS, validate_default=True)]
+
+    @field_validator("ended_at")
+    @classmethod
+    def _ends_after_it_began(cls, ended_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        created_at = info.data.get("created_at")  # absent when it did not validate: that error is reported
+        if ended_at is not None and created_at is not None and ended_at < created_at:
+            raise ValueError(f"ended_at is before created_at ({created_at.isoformat()})")
+        return ended_at
+
+    @field_validator("turns")
+    @classmethod
+    def _spoken_unless_live(cls, turns: list[Turn], info: ValidationInfo) -> list[Turn]:
+        status = info.data.get("status")
+        if not turns and status is not None and status not in _UNSPOKEN_STATUSES:
+            raise ValueError(
+                f"a conversation that has {status} needs at least one turn "
+                "(only a live call, or one that failed, may have none)"
+            )
+        return turns
 
     @model_validator(mode="after")
     def _storable(self) -> Conversation:
@@ -228,6 +325,44 @@ class Conversation(BaseModel):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    def require_transcript(self) -> Conversation:
+        """This conversation, when something has been said in it; :class:`NoTranscriptYet` otherwise.
+
+        Every path that briefs a stored call asks this first: a brief of no turns would be made up (a reason,
+        a summary and next steps of nothing).
+        """
+        if not self.turns:
+            raise NoTranscriptYet(
+                f"no transcript yet: conversation {self.id!r} ({self.status}) has no turns; "
+                "a brief is made once something has been said"
+            )
+        return self
+
+
+def _not_ahead_of_the_clock(created_at: datetime) -> datetime:
+    latest = datetime.now(UTC) + MAX_CLOCK_AHEAD
+    if created_at > latest:
+        raise ValueError(
+            f"created_at is more than a day ahead of this server's clock (at most {latest:%Y-%m-%dT%H:%M}Z)"
+        )
+    return created_at
+
+
+class NewConversation(Conversation):
+    """A conversation as it arrives (API ingest, a file): also not dated more than a day ahead of the clock.
+
+    Stored rows are read back as :class:`Conversation`: the clock is checked on arrival only, so a row once
+    accepted always reads, even on a server whose clock is behind the one that took it.
+    """
+
+    created_at: Annotated[Timestamp, AfterValidator(_not_ahead_of_the_clock)]
+
+
+class LabelledConversation(NewConversation):
+    """A labelled example's call: live or not, it needs turns, or there is nothing to brief and score."""
+
+    turns: Annotated[list[Turn], Field(min_length=1, max_length=MAX_TURNS)]
+
 
 # --- labelled examples (the interchange format) ----------------------------------------------
 
@@ -235,7 +370,7 @@ class Conversation(BaseModel):
 class GoldMarker(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    turn: Annotated[int, Field(ge=0)]
+    turn: Natural
     type: MarkerType
 
 
@@ -264,7 +399,7 @@ class LabelledExample(BaseModel):
     id: NonEmpty
     source: str = ""
     tags: list[str] = Field(default_factory=list)
-    conversation: Conversation
+    conversation: LabelledConversation
     gold: Gold | None = None
 
     @model_validator(mode="before")

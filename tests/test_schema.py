@@ -1,21 +1,30 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from assist.errors import NoTranscriptYet, TooDeeplyNested
+from assist.interchange import validate_file
 from assist.schema import (
     MARKER_TYPES,
+    MAX_CLOCK_AHEAD,
+    MAX_JSON_DEPTH,
     SENTIMENT_LEVELS,
+    STATUSES,
     AgentAssistPortal,
     Conversation,
     LabelledExample,
+    NewConversation,
+    check_nesting,
     portal_json_schema,
 )
-from tests.conftest import HARPER_VALLEY
+from tests.conftest import HARPER_VALLEY, ROOT
 
 nonempty = st.text(min_size=1, max_size=30)
 
@@ -117,10 +126,12 @@ BASE = {"user_id": "+15551234567", "created_at": "2026-01-05T14:03:00Z", "status
 HI = [{"role": "user", "content": "hi"}]
 
 
-def test_conversation_needs_a_turn() -> None:
-    with pytest.raises(ValidationError) as info:
-        Conversation.model_validate({**BASE, "id": "c", "turns": []})
-    assert info.value.errors()[0]["loc"] == ("turns",)
+def test_a_conversation_that_ended_needs_a_turn() -> None:
+    for turns in ({}, {"turns": []}):
+        with pytest.raises(ValidationError) as info:
+            Conversation.model_validate({**BASE, "id": "c", **turns})
+        assert info.value.errors()[0]["loc"] == ("turns",)
+        assert "a conversation that has ended needs at least one turn" in info.value.errors()[0]["msg"]
 
 
 def test_conversation_id_defaults_to_example_id() -> None:
@@ -187,3 +198,156 @@ def test_conversations_that_cannot_be_stored_are_refused(
     with pytest.raises(ValidationError) as info:
         Conversation.model_validate({**BASE, "id": "c", "turns": turns, "metadata": metadata})
     assert info.value.errors()[0]["loc"] == where
+
+
+# --- live calls and what a conversation may say about itself -----------------------------------------
+
+
+@pytest.mark.parametrize("status", ["triggered", "ringing", "in_progress", "failed"])
+def test_a_live_or_failed_call_may_have_no_turns(status: str) -> None:
+    for turns in ({}, {"turns": []}):
+        conversation = Conversation.model_validate({**BASE, "id": "c", "status": status, **turns})
+        assert conversation.turns == []
+        with pytest.raises(NoTranscriptYet, match="no transcript yet: conversation 'c'"):
+            conversation.require_transcript()
+
+
+def test_a_labelled_example_needs_turns_whatever_its_status() -> None:
+    for status in STATUSES:
+        with pytest.raises(ValidationError) as info:
+            LabelledExample.model_validate(
+                {"id": "ex", "conversation": {**BASE, "status": status, "turns": []}}
+            )
+        assert info.value.errors()[0]["loc"] == ("conversation", "turns")
+
+
+def test_a_bare_conversation_without_turns_is_refused_in_a_file_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    lines = [{**BASE, "id": "spoken", "turns": HI}, {**BASE, "id": "ringing", "status": "ringing"}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    found = validate_file(path)
+    assert [example.id for example in found.examples] == ["spoken"]
+    assert [str(error) for error in found.errors] == ["line 2: conversation.turns: Field required"]
+
+
+@pytest.mark.parametrize("status", ["completed", "Ended", "in progress", ""])
+def test_status_is_one_of_the_documented_values(status: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Conversation.model_validate({**BASE, "id": "c", "status": status, "turns": HI})
+    assert info.value.errors()[0]["loc"] == ("status",)
+    assert STATUSES == ("triggered", "ringing", "in_progress", "ended", "failed")
+
+
+def test_a_call_ends_no_earlier_than_it_began() -> None:
+    with pytest.raises(ValidationError) as info:
+        Conversation.model_validate({**BASE, "id": "c", "turns": HI, "ended_at": "2026-01-05T14:02:59Z"})
+    assert info.value.errors()[0]["loc"] == ("ended_at",)
+    same_instant = Conversation.model_validate(
+        {**BASE, "id": "c", "turns": HI, "ended_at": "2026-01-05T16:03:00+02:00"}
+    )
+    assert same_instant.ended_at == same_instant.created_at
+
+
+def test_a_new_call_is_not_dated_more_than_a_day_ahead_but_a_stored_one_always_reads() -> None:
+    ahead = (datetime.now(UTC) + MAX_CLOCK_AHEAD + timedelta(minutes=1)).isoformat()
+    row = {**BASE, "id": "c", "turns": HI, "created_at": ahead}
+    with pytest.raises(ValidationError) as info:
+        NewConversation.model_validate(row)
+    assert info.value.errors()[0]["loc"] == ("created_at",)
+    with pytest.raises(ValidationError):
+        LabelledExample.model_validate({"id": "ex", "conversation": row})
+    # What the store reads back is a Conversation: accepted once, it reads on any clock (a replica behind).
+    assert Conversation.model_validate(row).created_at > datetime.now(UTC) + MAX_CLOCK_AHEAD
+    soon = (datetime.now(UTC) + MAX_CLOCK_AHEAD - timedelta(minutes=1)).isoformat()
+    assert NewConversation.model_validate({**row, "created_at": soon}).id == "c"
+
+
+def test_every_bundled_dataset_still_validates() -> None:
+    files = sorted((ROOT / "datasets").glob("*/*.jsonl"))
+    assert len(files) >= 9
+    for file in files:
+        found = validate_file(file)
+        assert (found.errors, len(found.examples) > 0) == ([], True), file
+
+
+@pytest.mark.parametrize("bad_id", ["a\x80b", "a\x85b", "a\x9fb", "a\x7fb", "a\x1fb"])
+def test_ids_refuse_control_characters_c1_included(bad_id: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Conversation.model_validate({**BASE, "id": bad_id, "turns": HI})
+    assert info.value.errors()[0]["loc"] == ("id",)
+    assert Conversation.model_validate({**BASE, "id": "a\xa0b\u00e9", "turns": HI}).id == "a\xa0b\u00e9"
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("duration_seconds",), True),
+        (("duration_seconds",), "372"),
+        (("duration_seconds",), 372.5),
+        (("turns", 0, "start_ms"), False),
+        (("turns", 0, "start_ms"), "0"),
+    ],
+)
+def test_numbers_are_numbers(where: tuple[str | int, ...], value: object) -> None:
+    data: dict[str, object] = {**BASE, "id": "c", "turns": [{"role": "user", "content": "hi"}]}
+    if where[0] == "turns":
+        data["turns"] = [{"role": "user", "content": "hi", "start_ms": value}]
+    else:
+        data["duration_seconds"] = value
+    with pytest.raises(ValidationError) as info:
+        Conversation.model_validate(data)
+    assert info.value.errors()[0]["loc"] == where
+    whole = Conversation.model_validate({**BASE, "id": "c", "turns": HI, "duration_seconds": 372.0})
+    assert whole.duration_seconds == 372 and isinstance(whole.duration_seconds, int)
+
+
+def test_a_marker_turn_is_a_number_too() -> None:
+    with pytest.raises(ValidationError) as info:
+        LabelledExample.model_validate(
+            {
+                "id": "ex",
+                "conversation": {**BASE, "turns": HI},
+                "gold": {"markers": [{"turn": True, "type": "key_info"}]},
+            }
+        )
+    assert info.value.errors()[0]["loc"] == ("gold", "markers", 0, "turn")
+
+
+# --- nesting ----------------------------------------------------------------------------------------
+
+
+def deep(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize(
+    ("text", "passes"),
+    [
+        (deep(MAX_JSON_DEPTH), True),
+        (deep(MAX_JSON_DEPTH + 1), False),
+        (b"[" * 4_000_000, False),  # never closed: refused as deep, not handed to a recursing parser
+        (json.dumps({"a": "[" * 100, "b": '\\"[[[[' * 50}).encode(), True),  # brackets in strings are text
+        (b'"' + b'\\"' * 100_000 + deep(40), True),  # one string never closed: the rest is in it
+        (b"not json at all [[", True),  # the parser says what is wrong with it
+        (b"", True),
+    ],
+)
+def test_nesting_is_measured_outside_strings(text: bytes, passes: bool) -> None:
+    if passes:
+        check_nesting(text)
+    else:
+        with pytest.raises(TooDeeplyNested, match=f"at most {MAX_JSON_DEPTH} are accepted"):
+            check_nesting(text)
+
+
+def test_a_line_nested_too_deeply_is_refused_with_its_number_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    deep_line = json.dumps({"id": "deep", "conversation": {**BASE, "turns": HI, "metadata": {"k": "x"}}})
+    deep_line = deep_line.replace('"x"', "[" * 2_000 + "]" * 2_000)  # Python's parser gives up near 1,000
+    path.write_text(
+        json.dumps({"id": "fine", "conversation": {**BASE, "turns": HI}}) + "\n" + deep_line + "\n"
+    )
+    found = validate_file(path)
+    assert [example.id for example in found.examples] == ["fine"]
+    assert [(error.line, error.field) for error in found.errors] == [(2, "line")]
+    assert "JSON nested 2,003 levels deep" in found.errors[0].message

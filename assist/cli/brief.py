@@ -35,7 +35,7 @@ def read_conversations(path: Path) -> Iterator[tuple[str, Conversation]]:
             example = LabelledExample.model_validate(single)
             yield example.id, example.conversation
         else:
-            conversation = Conversation.model_validate(single)
+            conversation = Conversation.model_validate(single).require_transcript()
             yield conversation.id, conversation
         return
     for example in read_examples(path):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from assist.programs._facts import call_duration_seconds
 from assist.schema import Conversation
 
@@ -26,4 +28,6 @@ def test_duration_is_recorded_else_derived_else_unknown() -> None:
 
 
 def test_an_end_before_the_start_gives_no_duration_rather_than_zero() -> None:
-    assert call_duration_seconds(conversation(ended_at="2026-01-05T14:00:00Z")) is None
+    # The schema refuses such a call; one put together in code without validation can still have it.
+    ended_early = conversation().model_copy(update={"ended_at": datetime(2026, 1, 5, 14, 0, tzinfo=UTC)})
+    assert call_duration_seconds(ended_early) is None

@@ -193,6 +193,7 @@ def test_newest_call_of_a_caller_wins(client: httpx.Client, world: World) -> Non
             "id": conversation_id,
             "user_id": phone,
             "created_at": (datetime(2026, 3, 1, tzinfo=UTC) + timedelta(minutes=minutes)).isoformat(),
+            "ended_at": None,  # the copied call ended in 2020, before this one began
             "turns": [{"role": "user", "content": words}],
         }
         assert client.post("/core/conversations", json=body, headers=manage).status_code == 201
