@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: the README's test command, and what .ci/run calls.
-# Installs Debian's chromium for the handoff-page browser test when it can (root); pytest args pass through.
+# Installs Debian's chromium (the handoff-page browser test) and postgresql (the store's server backend; the
+# tests start a throwaway server of their own) when they are missing and it can (root); pytest args pass through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Debian keeps initdb and pg_ctl under /usr/lib/postgresql/<version>/bin, off PATH
+if ! command -v pg_ctl >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
+    missing+=(postgresql)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing chromium for the browser test (apt-get)..."
-        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        echo "installing ${missing[*]} for the tests (apt-get)..."
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "warning: chromium is not installed and cannot be installed here; the browser test will skip" >&2
+        echo "warning: ${missing[*]} not installed and cannot be installed here; the tests needing them will skip" >&2
     fi
 fi
 

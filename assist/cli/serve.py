@@ -1,7 +1,8 @@
-"""``assist serve``: the HTTP service (``service.py``) under uvicorn."""
+"""``assist serve``: the HTTP service (``service.py``) under uvicorn, in one worker process or several."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from assist.cli.conversations import DbOption
 from assist.errors import AssistError
 from assist.settings import MissingLiveKitCredentials, Settings
-from assist.store import ConversationStore
+from assist.store import display_location, is_postgres_url, open_store
 from assist.tokens import LiveKitCredentials
 
 console = Console(highlight=False)
@@ -19,7 +20,7 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _dev_credentials(settings: Settings) -> LiveKitCredentials:
-    """Fill missing LiveKit settings with throwaway values valid for this process only."""
+    """Fill missing LiveKit settings with throwaway values valid for this run only."""
     return LiveKitCredentials(
         url=settings.livekit_url or "ws://127.0.0.1:7880",
         api_key=settings.livekit_api_key or f"dev-{secrets.token_hex(4)}",
@@ -31,6 +32,12 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to bind")] = 8000,
     db: DbOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, help="Worker processes; more than one needs a PostgreSQL store"
+        ),
+    ] = 1,
     dev: Annotated[
         bool, typer.Option("--dev", help="Development only: invent missing LiveKit credentials for this run")
     ] = False,
@@ -38,11 +45,14 @@ def serve(
     """Run the HTTP service (token, brief, ingest, handoff page at /agent-assist/{phone_number})."""
     import uvicorn
 
-    from service import create_app
-
     settings = Settings()
     if db is not None:
         settings = settings.model_copy(update={"assist_db": db})
+    if workers > 1 and not is_postgres_url(settings.assist_db):
+        raise AssistError(
+            f"--workers {workers} needs the store on PostgreSQL (--db or ASSIST_DB=postgresql://…): "
+            "a DuckDB file allows one writing process"
+        )
     try:
         credentials = settings.livekit()
     except MissingLiveKitCredentials as exc:
@@ -52,17 +62,39 @@ def serve(
             ) from None
         credentials = _dev_credentials(settings)
         err_console.print(
-            "[bold white on red] DEV MODE [/] [bold red]LiveKit credentials were generated for this process "
+            "[bold white on red] DEV MODE [/] [bold red]LiveKit credentials were generated for this run "
             f"only (url {credentials.url}, key {credentials.api_key}); listener tokens will not work against a "
             "real LiveKit server. Never use --dev in production.[/]"
         )
-    with ConversationStore(settings.assist_db) as store:
-        app = create_app(settings, credentials=credentials, store=store)
-        console.print(
-            f"serving {settings.assist_db} on http://{host}:{port} (program: {settings.brief_program}; "
-            f"handoff page: http://{host}:{port}/agent-assist/<phone number>)"
-        )
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    # Opened once here, before any worker: schema migrations run once, and a store that is locked (DuckDB) or
+    # unreachable (PostgreSQL) is one clear line instead of a traceback from every worker.
+    with open_store(settings.assist_db):
+        pass
+    # Each worker builds its own app, store and connection pool from the environment (service:create_app),
+    # so what this command decided travels there: the same store, and the same LiveKit credentials in every
+    # worker (a token minted by one must verify like one minted by another).
+    os.environ.update(
+        {
+            "ASSIST_DB": settings.assist_db,
+            "LIVEKIT_URL": credentials.url,
+            "LIVEKIT_API_KEY": credentials.api_key,
+            "LIVEKIT_API_SECRET": credentials.api_secret,
+        }
+    )
+    console.print(
+        f"serving {display_location(settings.assist_db)} on http://{host}:{port} with {workers} "
+        f"worker{'s' if workers > 1 else ''} (program: {settings.brief_program}; "
+        f"handoff page: http://{host}:{port}/agent-assist/<phone number>)"
+    )
+    uvicorn.run(
+        "service:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
