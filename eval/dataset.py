@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,18 +137,46 @@ def import_dataset(con: duckdb.DuckDBPyConnection, dataset: Dataset, *, source: 
     return True
 
 
-def load_named(con: duckdb.DuckDBPyConnection, spec: str) -> Dataset:
-    """``NAME`` (its most recently imported version) or ``NAME@HASH`` (a hash prefix) from the database."""
+def load_named(
+    con: duckdb.DuckDBPyConnection, spec: str, *, short_names: Mapping[str, Path] | None = None
+) -> Dataset:
+    """``NAME`` (its most recently imported version) or ``NAME@HASH`` (a hash prefix) from the database.
+
+    A short name of ``short_names`` (name -> file) that is not itself stored stands for the name its file is
+    stored under (``synthetic`` -> ``synthetic/calls``).
+    """
     _ensure_schema(con)
     name, _, prefix = spec.partition("@")
+    found = _latest_hash(con, name, prefix)
+    if found is None and short_names and name in short_names:
+        name = default_name(short_names[name])
+        found = _latest_hash(con, name, prefix)
+    if found is None:
+        raise NotFound(_unknown(con, spec, short_names or {}))
+    return _load_by_hash(con, name, found)
+
+
+def _latest_hash(con: duckdb.DuckDBPyConnection, name: str, prefix: str) -> str | None:
     row = con.execute(
         "SELECT hash FROM eval_datasets WHERE name = ? AND starts_with(hash, ?) "
         "ORDER BY imported_at DESC LIMIT 1",
         [name, prefix],
     ).fetchone()
-    if row is None:
-        raise NotFound(f"no dataset {spec!r} in the database (import it with `assist dataset import FILE`)")
-    return _load_by_hash(con, name, row[0])
+    return None if row is None else str(row[0])
+
+
+def _unknown(con: duckdb.DuckDBPyConnection, spec: str, short_names: Mapping[str, Path]) -> str:
+    """One line: what ``spec`` could have been, with every valid name."""
+    stored = [
+        str(name)
+        for (name,) in con.execute("SELECT DISTINCT name FROM eval_datasets ORDER BY name").fetchall()
+    ]
+    bundled = f"a bundled name ({', '.join(short_names)}), " if short_names else ""
+    names = ", ".join(stored) if stored else "none stored yet"
+    return (
+        f"no dataset {spec!r}: give a JSONL file, {bundled}or a stored name ({names}); "
+        "`assist dataset list` lists them"
+    )
 
 
 def _load_by_hash(con: duckdb.DuckDBPyConnection, name: str, hash_: str) -> Dataset:
@@ -169,8 +198,19 @@ def load_by_hash(con: duckdb.DuckDBPyConnection, name: str, hash_: str) -> Datas
     return dataset
 
 
-def resolve_dataset(con: duckdb.DuckDBPyConnection, spec: str, *, name: str | None = None) -> Dataset:
-    """A file (validated, then imported so runs on it can be re-scored) or the name of an imported dataset."""
+def resolve_dataset(
+    con: duckdb.DuckDBPyConnection,
+    spec: str,
+    *,
+    name: str | None = None,
+    short_names: Mapping[str, Path] | None = None,
+) -> Dataset:
+    """A file (validated, then imported so runs on it can be re-scored), the name of an imported dataset, or a
+    short name of ``short_names`` (name -> file): its file, read now, under the file's name.
+
+    A stored name wins over a short name of the same spelling; a short name reads its file rather than the
+    stored copy, so a run is made on the file as it is.
+    """
     path = Path(spec)
     if path.is_file():
         dataset = load_dataset(path, name=name)
@@ -178,12 +218,18 @@ def resolve_dataset(con: duckdb.DuckDBPyConnection, spec: str, *, name: str | No
         return dataset
     if path.suffix in {".jsonl", ".json"}:
         raise FileNotFoundError(2, "No such file", spec)
-    return load_named(con, spec)
+    _ensure_schema(con)
+    if short_names and spec in short_names and _latest_hash(con, spec, "") is None:
+        return resolve_dataset(con, str(short_names[spec]), name=name)
+    return load_named(con, spec, short_names=short_names)
 
 
-def export_dataset(con: duckdb.DuckDBPyConnection, spec: str, out: Path) -> int:
-    """Write dataset ``spec`` as interchange JSONL to ``out``; returns the number of examples."""
-    dataset = load_named(con, spec)
+def export_dataset(
+    con: duckdb.DuckDBPyConnection, spec: str, out: Path, *, short_names: Mapping[str, Path] | None = None
+) -> int:
+    """Write stored dataset ``spec`` (see :func:`load_named`) as interchange JSONL to ``out``; returns the number
+    of examples."""
+    dataset = load_named(con, spec, short_names=short_names)
     with open(out, "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in dataset.records)
     return len(dataset)

@@ -3,19 +3,58 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import duckdb
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from typer.core import TyperGroup
 
 from assist.errors import AssistError, field_path
+from assist.settings import Settings
 
-__all__ = ["app", "main"]
+__all__ = ["app", "existing_db", "main", "typed_command", "typed_path"]
+
+
+class _OneLineUsage(TyperGroup):
+    """The root command, whose usage errors (an unknown flag or command, a bad or missing value) are one line
+    naming the flag, exit 2, instead of typer's boxed panel under the usage text."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        # Typer's standalone mode would print the panel; outside it, usage errors reach us as exceptions and
+        # typer.Exit (a command's, or --help's) comes back as the exit code.
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.Abort:
+            err_console.print("Aborted!", markup=False)
+            sys.exit(1)
+        except typer.TyperException as exc:
+            # A group run without a command raises this after printing its help, which is all it should show.
+            if type(exc).__name__ != "NoArgsIsHelpError":
+                err_console.print(f"error: {_usage_line(exc)}", markup=False)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="assist",
+    cls=_OneLineUsage,
     help="Listen-only LiveKit tokens and AI handoff briefs for a voice-AI contact center.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -25,9 +64,20 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _register() -> None:
-    from assist.cli import brief, conversations, demo, evaluate, keys, listen, optimize, serve, token
+    from assist.cli import (
+        brief,
+        conversations,
+        demo,
+        evaluate,
+        feedback,
+        keys,
+        listen,
+        optimize,
+        serve,
+        token,
+    )
 
-    for module in (brief, conversations, demo, evaluate, keys, listen, optimize, serve, token):
+    for module in (brief, conversations, demo, evaluate, feedback, keys, listen, optimize, serve, token):
         module.register(app)
 
 
@@ -35,6 +85,46 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
     """Print one clear line on stderr and return the exit to raise."""
     err_console.print(f"error: {message}", markup=False)
     return typer.Exit(code)
+
+
+def existing_db(db: str | None, *, default: str | None = None) -> str:
+    """The database a command that only reads opens: ``--db``, else ``default`` (the store's: ``$ASSIST_DB`` or
+    ``assist.duckdb``).
+
+    A path with no file is a usage error naming ``--db``, raised before anything is opened: opening it would
+    create the directory and an empty database, and show nothing. A URL is not a path; its server answers.
+    """
+    target = db or default or Settings().assist_db
+    if "://" not in target and not Path(target).is_file():
+        which = "" if db else ", the default"
+        raise typer.BadParameter(f"no database at {target}{which} (nothing was created)", param_hint="'--db'")
+    return target
+
+
+def typed_path(path: Path) -> str:
+    """``path`` as a user types it in a hint: relative to the working directory when it is under it."""
+    absolute = path.absolute()
+    shown = absolute.relative_to(Path.cwd()) if absolute.is_relative_to(Path.cwd()) else absolute
+    return shlex.quote(str(shown))
+
+
+def typed_command(name: str) -> str:
+    """A command of this environment (``assist``, ``jupyter``) as a user can paste it: bare when their PATH
+    finds this one, else its path (``.venv/bin/assist``, as the README's quick start runs it)."""
+    installed = Path(sys.executable).parent / name
+    if not installed.exists():
+        return name
+    on_path = shutil.which(name)
+    if on_path is not None and Path(on_path).resolve() == installed.resolve():
+        return name
+    return typed_path(installed)
+
+
+def _usage_line(exc: typer.TyperException) -> str:
+    """``Invalid value for '--weight': …; see assist eval --help``: the message on one line, then where help is."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    context = getattr(exc, "ctx", None)
+    return f"{message}; see {context.command_path} --help" if context is not None else message
 
 
 def _one_line(exc: BaseException) -> str:
@@ -50,8 +140,8 @@ def _one_line(exc: BaseException) -> str:
 def main() -> None:
     _register()
     try:
-        # Standalone mode: click itself prints usage errors (exit 2), turns typer.Exit into the exit code and
-        # Ctrl-C into "Aborted!"; everything else that escapes a command is mapped to one line here.
+        # Usage errors are printed by the root command (one line, exit 2); everything else that escapes a
+        # command is mapped to one line here.
         app(prog_name="assist")
     except (AssistError, ValidationError, OSError, ValueError, duckdb.Error) as exc:
         err_console.print(f"error: {_one_line(exc)}", markup=False)

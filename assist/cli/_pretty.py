@@ -1,7 +1,9 @@
-"""A terminal view of a brief (rich), for people reading ``assist demo`` and ``assist brief --format text``."""
+"""Terminal views (rich): a brief, for people reading ``assist demo`` and ``assist brief --format text``, and
+the compact listing tables."""
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -61,3 +63,15 @@ def portal_panel(portal: AgentAssistPortal, *, program: str, max_turns: int | No
     if max_turns is not None and len(portal.transcript) > max_turns:
         parts.append(Text(f"  … {len(portal.transcript) - max_turns} more turns", style="dim"))
     return Panel(Group(*parts), title=f"AgentAssistPortal ({program})", title_align="left")  # type: ignore[arg-type]
+
+
+def listing(*, title: str | None = None) -> Table:
+    """A table without vertical rules, two spaces between columns: the most room for whole cells at 80 columns."""
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        show_edge=False,
+    )

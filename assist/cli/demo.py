@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from assist.cli import typed_command, typed_path
 from assist.cli._pretty import portal_panel
 from assist.interchange import read_examples
 from assist.programs import load_program
@@ -77,8 +78,18 @@ def demo(
         console.rule(f"3. Eval: the {brief_program.name} program against the labelled gold")
         for name, path in files.items():
             run = run_eval(brief_program, load_dataset(path, name=name), spec=program)
-            _print_run(console, run, db="(not stored: demo)")
-    console.print("next: `assist eval --help`, `assist serve --help`, `jupyter lab notebooks/` (see README)")
+            _print_run(console, run, db=None)
+    # Whole commands, one a line and never wrapped, written as this shell can run them (`.venv/bin/assist`).
+    assist = typed_command("assist")
+    hints = [
+        f"{assist} eval --dataset synthetic",
+        f"{assist} dataset list",
+        f"{assist} serve --help",
+        f"{typed_command('jupyter')} lab {typed_path(DATASETS.parent / 'notebooks')}",
+    ]
+    console.print("next, to paste into a shell (the README has more):")
+    for hint in hints:
+        console.print(f"  {hint}", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,7 +24,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from assist.cli import fail
+from assist.cli import existing_db, fail, typed_path
+from assist.cli._pretty import listing
 from assist.interchange import validate_file
 from assist.programs import BRIEF_SECTIONS, SalvageNote, load_program
 from assist.settings import Settings
@@ -45,10 +47,40 @@ DbOption = Annotated[
 JsonOption = Annotated[
     str | None, typer.Option("--json", help="Also write the results as JSON to this file ('-': stdout)")
 ]
+
+
+@dataclass(frozen=True)
+class _Weight:
+    """One ``--weight NAME=W``."""
+
+    name: str
+    value: float
+
+
+def _weight(text: str) -> _Weight:
+    """``NAME=W``, checked as the runner checks weights, so that a mistake is a usage error naming ``--weight``."""
+    from eval.judgments import split_weights
+
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise typer.BadParameter(f"want NAME=W, got {text!r}")
+    try:
+        weight = _Weight(name.strip(), float(value))
+    except ValueError:
+        raise typer.BadParameter(f"{value.strip()!r} in {text!r} is not a number") from None
+    try:
+        split_weights({weight.name: weight.value})
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return weight
+
+
 WeightOption = Annotated[
-    list[str] | None,
+    list[_Weight] | None,
     typer.Option(
         "--weight",
+        parser=_weight,
+        metavar="NAME=W",
         help="Weight in overall, SECTION=W (default 1) or a judge metric, e.g. judge.call_summary.f1=W "
         "(default 0); repeatable",
     ),
@@ -70,8 +102,9 @@ runs_group = typer.Typer(help="Stored evaluation runs.", no_args_is_help=True)
 
 
 @contextmanager
-def _database(db: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(db or Settings().eval_db)
+def _database(db: str | None, *, create: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The eval database; only a command that stores something new (``create``) may start a new one."""
+    con = connect((db or Settings().eval_db) if create else existing_db(db, default=Settings().eval_db))
     try:
         yield con
     finally:
@@ -94,14 +127,8 @@ def _fmt_delta(before: float | None, after: float | None) -> str:
     return f"[{style}]{delta:+.3f}[/{style}]"
 
 
-def _weights(pairs: list[str] | None) -> dict[str, float]:
-    weights: dict[str, float] = {}
-    for pair in pairs or []:
-        section, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--weight wants SECTION=W, got {pair!r}")
-        weights[section.strip()] = float(value)
-    return weights
+def _weights(given: list[_Weight] | None) -> dict[str, float]:
+    return {weight.name: weight.value for weight in given or []}
 
 
 def _write_json(document: dict[str, Any], json_out: str) -> None:
@@ -233,10 +260,11 @@ def _print_run(
     console: Console,
     run: runner.EvalRun,
     *,
-    db: str,
+    db: str | None,
     baseline: dict[str, Any] | None = None,
     judge_seconds: float | None = None,
 ) -> None:
+    """The run's scores and what it cost; ``db`` is where it is stored, ``None`` for a run not stored."""
     if any(run.scored_counts().values()):
         console.print(_scores_table(run, baseline))
     else:
@@ -272,10 +300,10 @@ def _print_run(
     _print_judge(console, run)
     for prediction in [p for p in run.predictions if p.error][:5]:
         console.print(f"[yellow]failed[/yellow] {prediction.example_id}: {prediction.error}", markup=True)
+    stored = "not stored" if db is None else f"stored in {escape(db)}"
     console.print(
         f"run [bold]{run.run_id}[/bold]: {run.n} examples ({run.n_failed} failed, {run.n_fallback} fallback, "
-        f"{run.n_score_errors} with scoring errors); {escape(_timings(run, judge_seconds))}; stored in "
-        f"{escape(db)}"
+        f"{run.n_score_errors} with scoring errors); {escape(_timings(run, judge_seconds))}; {stored}"
     )
 
 
@@ -389,7 +417,7 @@ def dataset_import(
     from eval import dataset as datasets
 
     dataset = datasets.load_dataset(file, name=name)
-    with _database(db) as con:
+    with _database(db, create=True) as con:
         added = datasets.import_dataset(con, dataset, source=str(file))
     state = "imported" if added else "already present:"
     typer.echo(f"{state} {dataset.name}@{dataset.hash[:12]} ({len(dataset)} examples)")
@@ -397,29 +425,65 @@ def dataset_import(
 
 @dataset_group.command("export")
 def dataset_export(
-    name: Annotated[str, typer.Argument(help="NAME (latest version) or NAME@HASH-PREFIX")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="NAME (latest version) or NAME@HASH-PREFIX; a bundled set's short name works too"
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write")],
     db: DbOption = None,
 ) -> None:
     """Write a stored dataset back as interchange JSONL (the same records, key order aside)."""
     from eval import dataset as datasets
 
-    with _database(db) as con:
-        count = datasets.export_dataset(con, name, out)
+    with _database(db, create=False) as con:
+        count = datasets.export_dataset(con, name, out, short_names=_short_names())
     typer.echo(f"wrote {count} examples to {out}")
 
 
 @dataset_group.command("list")
 def dataset_list(db: DbOption = None) -> None:
-    """Stored datasets, newest first."""
+    """The names `assist eval --dataset` takes: the bundled sets (by short name), then the stored ones, newest
+    first."""
     from eval import dataset as datasets
+    from eval.bundled import BUNDLED, DATASETS_DIR
 
-    with _database(db) as con:
-        rows = datasets.list_datasets(con)
-    table = Table("name", "hash", "examples", "source", "imported (UTC)")
+    target = db or Settings().eval_db
+    # With no --db and no database yet nothing is stored, and the bundled sets are still worth listing; a --db
+    # that names no database is refused, as by every command that only reads.
+    if db is None and not Path(target).exists():
+        rows = []
+    else:
+        with _database(db, create=False) as con:
+            rows = datasets.list_datasets(con)
+    console = Console(highlight=False)
+    bundled = listing(title=f"bundled in {typed_path(DATASETS_DIR)}")
+    for column in ("name", "file", "held out"):
+        bundled.add_column(column, no_wrap=True)
+    for found in BUNDLED:
+        bundled.add_row(found.name, found.file, "yes" if found.held_out else "")
+    console.print(bundled)
+    if not rows:
+        console.print(f"no datasets stored in {target}", markup=False)
+        return
+    table = listing(title=f"stored in {target}")
+    # The name is what --dataset and `dataset export` take: never wrapped or cut; a long source path folds.
+    table.add_column("name", no_wrap=True)
+    table.add_column("hash", no_wrap=True)
+    table.add_column("examples", justify="right")
+    table.add_column("source", overflow="fold")
+    table.add_column("imported (UTC)")
     for name, hash_, n, source, imported_at in rows:
-        table.add_row(name, hash_[:12], str(n), source or "", f"{imported_at:%Y-%m-%d %H:%M:%S}")
-    Console().print(table)
+        table.add_row(name, hash_[:12], str(n), source or "", f"{imported_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+def _short_names() -> dict[str, Path]:
+    """The bundled sets' short names and files: what `--dataset synthetic` stands for."""
+    from eval.bundled import BUNDLED
+
+    return {found.name: found.path for found in BUNDLED}
 
 
 # --- eval ----------------------------------------------------------------------------------------------
@@ -508,7 +572,13 @@ def _judge(
 
 def eval_(
     dataset: Annotated[
-        str, typer.Option("--dataset", "-d", help="Interchange JSONL file, or a stored dataset name")
+        str,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Interchange JSONL file, a bundled set's short name (synthetic, harper_valley, …: the files in "
+            "datasets/), or a stored NAME[@HASH]; `assist dataset list` lists the names",
+        ),
     ],
     program: Annotated[
         str, typer.Option("--program", "-p", help="rules, dspy (uses $ASSIST_LM) or a saved program .json")
@@ -583,8 +653,8 @@ def eval_(
     weights = _weights(weight)
     db_path = db or Settings().eval_db
     options: dict[str, Any] = {"timeout_s": timeout, "retries": retries, "cache": not no_cache}
-    with _database(db) as con:
-        data = datasets.resolve_dataset(con, dataset, name=name)
+    with _database(db, create=True) as con:
+        data = datasets.resolve_dataset(con, dataset, name=name, short_names=_short_names())
         before = _load_baseline(con, baseline) if baseline else None
         brief_program = load_program(program, **options)
         model = brief_program if isinstance(brief_program, runner.ModelProgram) else None
@@ -661,7 +731,7 @@ def runs_list(
     """Stored runs, newest first."""
     from eval import runs
 
-    with _database(db) as con:
+    with _database(db, create=False) as con:
         rows = runs.list_runs(con, limit=limit)
     table = Table()
     # The id is what the other commands take: never wrapped or cut.
@@ -702,7 +772,7 @@ def runs_show(
     if example is not None:
         _show_example(run_id, example, db=db, json_out=json_out)
         return
-    with _database(db) as con:
+    with _database(db, create=False) as con:
         run = runs.load_run(con, run_id)
     if json_out:
         _write_json(run.to_json(), json_out)
@@ -736,7 +806,7 @@ def _show_example(run_id: str, example_id: str, *, db: str | None, json_out: str
     from eval import compare, runs
     from eval import dataset as datasets
 
-    with _database(db) as con:
+    with _database(db, create=False) as con:
         run = runs.load_run(con, run_id)
         try:
             data = datasets.load_by_hash(con, run.dataset, run.dataset_hash)
@@ -874,8 +944,9 @@ def _print_judgment(console: Console, view: compare.ExampleView) -> None:
     )
 
 
-def _load_run(con: duckdb.DuckDBPyConnection, spec: str) -> runner.EvalRun:
-    """A stored run (id, unique prefix, ``latest``) or an ``assist eval --json`` file (a committed baseline)."""
+def _load_run(db: str | None, spec: str) -> runner.EvalRun:
+    """A stored run (id, unique prefix, ``latest``) or an ``assist eval --json`` file (a committed baseline,
+    which needs no database)."""
     from eval import runs
 
     path = Path(spec)
@@ -883,7 +954,8 @@ def _load_run(con: duckdb.DuckDBPyConnection, spec: str) -> runner.EvalRun:
         return runs.run_from_json(json.loads(path.read_text(encoding="utf-8")))
     if path.suffix == ".json":
         raise FileNotFoundError(2, "No such file", spec)
-    return runs.load_run(con, spec)
+    with _database(db, create=False) as con:
+        return runs.load_run(con, spec)
 
 
 _VERDICT_STYLE = {"better": "green", "worse": "red"}
@@ -956,8 +1028,7 @@ def runs_compare(
     its bootstrap 95% interval and a verdict; then the examples whose overall changed most."""
     from eval import compare
 
-    with _database(db) as con:
-        a, b = _load_run(con, run_a), _load_run(con, run_b)
+    a, b = _load_run(db, run_a), _load_run(db, run_b)
     found = compare.compare_runs(a, b, shared_ids=shared_ids, top=top)
     if json_out:
         _write_json(found.to_json(), json_out)
@@ -1038,7 +1109,7 @@ def rescore(
     from eval import runner, runs
 
     console = _console(json_out)
-    with _database(db) as con:
+    with _database(db, create=False) as con:
         original = runs.load_run(con, run_id)
         data = datasets.load_by_hash(con, original.dataset, original.dataset_hash)
         grader = _judge(

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from assist.cli import _one_line, err_console, fail
+from assist.cli import _one_line, err_console, existing_db, fail
 from assist.cli.conversations import DbOption, OrgOption
 from assist.errors import AssistError
 from assist.listen import (
@@ -48,7 +48,7 @@ def mint_locally(conversation_id: str, *, org: str, db: str | None) -> tuple[Lis
     """Mint from the local store with ``$LIVEKIT_*``; poll the status from the same store."""
     settings = Settings()
     credentials = settings.livekit()
-    path = db or settings.assist_db
+    path = existing_db(db)
     with open_store(path, read_only=True) as store:
         conversation = store.get(org, conversation_id)
     minted = mint_listener_token(conversation, credentials=credentials, ttl=settings.token_ttl)

@@ -36,7 +36,7 @@ def optimize(
 ) -> None:
     """Compile the dspy program against the eval metric with $ASSIST_LM and save it as DSPy state JSON."""
     if out.suffix != ".json":
-        raise ValueError(f"--out must end in .json, got {out}")
+        raise typer.BadParameter(f"must end in .json, got {out}", param_hint="'--out'")
     # DSPy is imported only when a command needs it: it adds seconds to every other command's start.
     from assist.programs.dspy_program import DSPyBriefProgram
     from eval.optimize import optimize as run_optimizer

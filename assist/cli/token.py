@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from assist.cli import existing_db
 from assist.cli.conversations import DbOption, OrgOption
 from assist.settings import Settings
 from assist.store import open_store
@@ -23,7 +24,7 @@ def token(
     """
     settings = Settings()
     credentials = settings.livekit()
-    with open_store(db or settings.assist_db, read_only=True) as store:
+    with open_store(existing_db(db), read_only=True) as store:
         conversation = store.get(org, conversation_id)
     minted = mint_listener_token(conversation, credentials=credentials, ttl=settings.token_ttl)
     typer.echo(minted.model_dump_json())

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from livekit.api import TokenVerifier
 
+from assist.cli import typed_command, typed_path
 from assist.schema import AgentAssistPortal, LabelledExample
 from assist.store import ConversationStore
-from tests.conftest import HARPER_VALLEY
+from tests.conftest import HARPER_VALLEY, ROOT
 
 LIVEKIT_ENV = {
     "LIVEKIT_URL": "ws://127.0.0.1:7880",
@@ -21,7 +25,9 @@ LIVEKIT_ENV = {
 }
 
 
-def assist(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def assist(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ASSIST_"))}
     return subprocess.run(
         [sys.executable, "-m", "assist", *args],
@@ -30,6 +36,7 @@ def assist(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
         timeout=120,
         check=False,
         env={**clean, **(env or {})},
+        cwd=cwd,
     )
 
 
@@ -133,8 +140,8 @@ def test_brief_as_text_shows_the_brief_to_a_person(harper_valley: list[LabelledE
     )
 
 
-def test_demo_runs_the_kit_end_to_end_offline() -> None:
-    result = assist("demo")
+def test_demo_runs_the_kit_end_to_end_offline_and_its_hints_run_as_printed(tmp_path: Path) -> None:
+    result = assist("demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     for expected in (
         "Handoff brief",
@@ -144,10 +151,38 @@ def test_demo_runs_the_kit_end_to_end_offline() -> None:
     ):
         assert expected in result.stdout
     assert "canPublish and canPublishData false" in result.stdout
+    assert "; not stored" in result.stdout and "stored in" not in result.stdout  # the demo keeps no run
+
+    hints = result.stdout.split("next, to paste into a shell (the README has more):\n")[1].splitlines()
+    commands = [shlex.split(line) for line in hints]
+    assert [command[1:] for command in commands] == [
+        ["eval", "--dataset", "synthetic"],
+        ["dataset", "list"],
+        ["serve", "--help"],
+        ["lab", str(ROOT / "notebooks")],  # run from elsewhere, the notebooks' path is whole
+    ]
+    assert all(shutil.which(command[0]) is not None for command in commands), commands
+    # Pasted into a shell in the same directory (not jupyter lab, which would keep running).
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ASSIST_")}
+    pasted = [
+        subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False, env=clean
+        )
+        for command in commands[:3]
+    ]
+    assert [run.returncode for run in pasted] == [0, 0, 0], [run.stderr for run in pasted]
+    assert "rules on synthetic/calls (48 examples)" in pasted[0].stdout
+    assert "stored in assist.duckdb" in " ".join(pasted[0].stdout.split())
+    assert "synthetic/calls" in pasted[1].stdout and "harper_valley_heldout" in pasted[1].stdout
 
 
-def test_usage_mistakes_get_clicks_usage_message_not_an_internal_error() -> None:
-    for args in (("brief", "--bogus", "x"), ("nosuchcmd",), ("keys", "create", "--org", "acme")):
-        result = assist(*args)
-        assert result.returncode == 2, args
-        assert "Usage: assist" in result.stderr and "internal error" not in result.stderr
+def test_hints_name_the_executable_as_the_readme_runs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the checkout, as the quick start runs it (``.venv/bin/assist``), unless the PATH finds it."""
+    venv_bin = Path(sys.executable).parent.absolute()
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    shown = venv_bin.relative_to(ROOT) if venv_bin.is_relative_to(ROOT) else venv_bin  # .venv/bin here
+    assert typed_command("assist") == f"{shown}/assist"
+    assert typed_path(ROOT / "notebooks") == "notebooks"
+    monkeypatch.setenv("PATH", f"{venv_bin}:/usr/bin:/bin")
+    assert typed_command("assist") == "assist"

@@ -21,12 +21,13 @@ from assist.interchange import read_examples
 from assist.programs import BRIEF_SECTIONS
 from assist.programs.rules import RulesProgram
 from assist.store import connect
+from eval.bundled import BUNDLED
 from eval.dataset import import_dataset, load_dataset
 from eval.judge import Judge
 from eval.metrics import SECTIONS
 from eval.runner import run_eval
 from eval.runs import save_run
-from tests.conftest import HARPER_VALLEY, SECOND_ANNOTATOR, SYNTHETIC, SYNTHETIC_HELDOUT
+from tests.conftest import HARPER_VALLEY, ROOT, SECOND_ANNOTATOR, SYNTHETIC, SYNTHETIC_HELDOUT
 from tests.eval.conftest import GoldProgram, PatchyProgram
 from tests.eval.test_compare import planted
 from tests.scripted_lm import ScriptedLM
@@ -202,12 +203,73 @@ def test_bad_options_are_one_clear_line(tmp_path: Path) -> None:
         ("--timeout", "0"),
         ("--retries", "-1"),
         ("--max-fallback-rate", "2"),
+        ("--weight", "sentiment=abc"),
+        ("--weight", "tone=1"),
     ):
         result = runner.invoke(
             app, ["eval", "-d", str(SYNTHETIC_HELDOUT), "--db", str(tmp_path / "e.duckdb"), option, value]
         )
         assert result.exit_code == 2, result.output
-        assert f"Invalid value for '{option}'" in result.output
+        assert (
+            result.stderr.startswith(f"error: Invalid value for '{option}'")
+            and result.stderr.count("\n") == 1
+        )
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_bundled_set_by_its_short_name_is_its_file_under_the_name_its_baseline_has(tmp_path: Path) -> None:
+    db, out = str(tmp_path / "eval.duckdb"), tmp_path / "export.jsonl"
+    baseline = str(ROOT / "eval" / "baseline" / "synthetic.json")
+    gated = invoke("eval", "--dataset", "synthetic", "--db", db, "--baseline", baseline, "--max-drop", "0.02")
+    assert "rules on synthetic/calls (48 examples)" in gated and "PASS" in gated
+    document = json.loads(invoke("runs", "show", "latest", "--db", db, "--json", "-"))
+    assert document["dataset"] == "synthetic/calls"
+    assert document["dataset_hash"] == json.loads(Path(baseline).read_text())["dataset_hash"]
+    # the short name finds what it stands for in the database too
+    invoke("dataset", "export", "synthetic", "--db", db, "--out", str(out))
+    assert out.read_text().splitlines() == SYNTHETIC.read_text().splitlines()
+
+    # a stored dataset of the very name is the user's, and wins
+    invoke("dataset", "import", str(SYNTHETIC_HELDOUT), "--name", "synthetic", "--db", db)
+    assert "rules on synthetic (16 examples)" in invoke("eval", "-d", "synthetic", "--db", db)
+
+
+def test_an_unknown_dataset_name_is_one_line_with_the_names_there_are(tmp_path: Path) -> None:
+    db = str(tmp_path / "eval.duckdb")
+    invoke("dataset", "import", str(HARPER_VALLEY), "--db", db)
+    result = assist("eval", "--dataset", "synthetc", "--db", db)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        "error: no dataset 'synthetc': give a JSONL file, a bundled name (harper_valley, synthetic, "
+        "synthetic_dev2, synthetic_dev3, synthetic_dev4, harper_valley_heldout, synthetic_heldout, "
+        "synthetic_heldout2, synthetic_heldout3), or a stored name (harper_valley/dev); "
+        "`assist dataset list` lists them\n"
+    )
+    shown = runner.invoke(app, ["eval", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "a bundled set's short name (synthetic, harper_valley, …" in shown
+    assert "`assist dataset list` lists the names" in shown
+
+
+def test_dataset_list_shows_the_bundled_sets_with_no_database_and_creates_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASSIST_DB", raising=False)
+    listed = invoke("dataset", "list")
+    names = {bundled.name for bundled in BUNDLED}
+    rows = [cells for cells in map(str.split, listed.splitlines()) if cells[:1] and cells[0] in names]
+    # name, file, held out
+    assert rows == [[b.name, b.file, *(["yes"] if b.held_out else [])] for b in BUNDLED]
+    assert "no datasets stored in assist.duckdb" in listed
+    assert not any(tmp_path.iterdir())
+
+    invoke("dataset", "import", str(HARPER_VALLEY))
+    listed = invoke("dataset", "list")
+    assert "stored in assist.duckdb" in listed
+    assert any(
+        line.split()[:3] == ["harper_valley/dev", load_dataset(HARPER_VALLEY).hash[:12], "61"]
+        for line in listed.splitlines()
+    )
 
 
 @pytest.fixture(scope="module")

@@ -638,7 +638,11 @@ def test_assist_eval_with_a_judge_that_cannot_be_reached_fails_in_one_line(tmp_p
 def test_judge_options_and_weights_fail_in_one_clear_line(tmp_path: Path, scripted: ScriptedLM) -> None:
     few(tmp_path)
     env, dataset = model_env(scripted), str(tmp_path / "few.jsonl")
-    for option, value in (("--judge-timeout", "0"), ("--judge-max-claims", "0")):
+    for option, value in (
+        ("--judge-timeout", "0"),
+        ("--judge-max-claims", "0"),
+        ("--weight", "judge.claims=1"),  # a usage error naming the flag, before anything is judged
+    ):
         result = cli.invoke(
             app, ["eval", "-d", dataset, "--db", str(tmp_path / "e.duckdb"), option, value], env=env
         )
@@ -652,10 +656,6 @@ def test_judge_options_and_weights_fail_in_one_clear_line(tmp_path: Path, script
         (
             ["--judge", "gpt-4o"],
             "error: the judge must be provider/model (e.g. openai/gpt-4o-mini), got 'gpt-4o'",
-        ),
-        (
-            ["--judge", "openai/x", "--weight", "judge.claims=1"],
-            "error: unknown judge metric 'judge.claims' in weights",
         ),
     ):
         done = subprocess.run(
