@@ -354,6 +354,8 @@ def test_text_postgresql_cannot_hold_is_a_typed_error(postgres_url: str) -> None
 
 
 def test_a_read_only_store_cannot_write(postgres_url: str) -> None:
+    with pytest.raises(StoreUnavailable, match="holds no store yet: a command that writes creates it"):
+        PostgresStore(postgres_url, read_only=True)  # and creates nothing
     with PostgresStore(postgres_url) as store:
         store.add("org-a", make("c1"))
     with PostgresStore(postgres_url, read_only=True) as reader:

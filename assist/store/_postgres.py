@@ -126,8 +126,15 @@ class PostgresStore(Store):
             url, min_size=1, max_size=_POOL_SIZE, kwargs=options, open=False, name="assist-store"
         )
         try:
-            if not read_only:
-                with psycopg.connect(url, **options) as conn:  # commits on leaving the block
+            # One connection first, whatever the mode: a server that cannot be reached is one error here, not a
+            # pool retrying (and logging) in the background until its timeout.
+            with psycopg.connect(url, **options) as conn:  # commits on leaving the block
+                if read_only and _rows(conn.execute("SELECT to_regclass('schema_version')")) == [(None,)]:
+                    raise StoreUnavailable(
+                        f"{display_location(url)} holds no store yet: a command that writes creates it "
+                        "(assist orgs create, assist conversations import)"
+                    )
+                if not read_only:
                     # N workers start at once: one upgrades the schema, the others then find it done
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK])
                     migrate(lambda sql: _rows(conn.execute(sql)), _MIGRATIONS, location=url)
