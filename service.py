@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -53,13 +53,27 @@ from assist.errors import (
     AssistError,
     ConversationExists,
     ConversationNotActive,
+    DuplicateHeader,
     InvalidPhoneNumber,
     NotFound,
+    NoTranscriptYet,
+    TooDeeplyNested,
     field_path,
 )
 from assist.programs import BriefProgram, BriefResult, load_program
 from assist.render import HANDOFF_PAGE, HANDOFF_PAGE_CSP, portal_html
-from assist.schema import AgentAssistPortal, Conversation, NonEmpty, Seconds, Timestamp, Turn
+from assist.schema import (
+    MAX_JSON_DEPTH,
+    AgentAssistPortal,
+    Conversation,
+    NewConversation,
+    NonEmpty,
+    Seconds,
+    Status,
+    Timestamp,
+    Turn,
+    check_nesting,
+)
 from assist.settings import Settings
 from assist.store import Store, open_store
 from assist.tokens import ListenerToken, LiveKitCredentials, mint_listener_token
@@ -76,6 +90,7 @@ _MODEL_THREADS = 8
 _BACKSTOP_GRACE_S = 1.0
 #: Above the largest conversation the schema admits (MAX_TRANSCRIPT_CHARS) with JSON overhead.
 MAX_BODY_BYTES = 4 * 1024 * 1024
+_TOO_LARGE = f"request body larger than {MAX_BODY_BYTES:,} bytes"
 
 
 # --- API shapes ----------------------------------------------------------------------------------
@@ -83,6 +98,11 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 
 class ErrorBody(BaseModel):
     detail: str = Field(description="One line saying what went wrong")
+    code: str | None = Field(
+        None,
+        description="A stable name for an error a client acts on, sent only with such errors: "
+        "`no_transcript_yet` (the newest call has no turns yet; ask again once something has been said)",
+    )
 
 
 class Health(BaseModel):
@@ -94,7 +114,7 @@ class ConversationInfo(BaseModel):
 
     id: str
     user_id: str = Field(description="Caller id, E.164")
-    status: str
+    status: Status
     active: bool = Field(description="True for triggered, ringing and in_progress")
     room_name: str | None
     created_at: datetime
@@ -122,7 +142,7 @@ class ConversationPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: NonEmpty | None = None
+    status: Status | None = None
     room_name: NonEmpty | None = None
     ended_at: Timestamp | None = None
     duration_seconds: Seconds | None = None
@@ -131,12 +151,15 @@ class ConversationPatch(BaseModel):
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
-        400: "Bad request: a pat_ without X-Anyreach-Org, or a path value that is not a phone number",
+        400: "Bad request: a pat_ without X-Anyreach-Org, Authorization or X-Anyreach-Org sent twice, "
+        "or a path value that is not a phone number",
         401: "Missing, unknown or revoked secret",
         403: "X-Anyreach-Org not allowed for this secret, or a scope is missing",
         404: "Not found in the caller's organization",
         409: "Conflict with the conversation's state",
-        422: "The request body or parameters do not validate",
+        413: f"The request body is larger than {MAX_BODY_BYTES:,} bytes",
+        422: f"The request body or parameters do not validate (JSON nested deeper than {MAX_JSON_DEPTH} levels "
+        "included)",
     }
     return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}
 
@@ -184,7 +207,7 @@ class Service:
 
     def _newest(self, org_id: str, phone_number: str, media: str) -> tuple[Conversation, str]:
         """The caller's newest conversation and the ETag of the brief the configured program would make of it."""
-        conversation = self.store.newest_for_phone(org_id, phone_number)
+        conversation = self.store.newest_for_phone(org_id, phone_number).require_transcript()
         version = getattr(self.program, "prompt_version", None)
         return conversation, _brief_tag(
             org_id, conversation, program=self.program.name, prompt_version=version, media=media
@@ -318,6 +341,7 @@ _bearer = HTTPBearer(
 
 def _caller(
     service: ServiceDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     org: Annotated[
         str | None,
@@ -326,6 +350,9 @@ def _caller(
         ),
     ] = None,
 ) -> Caller:
+    for name in ("Authorization", "X-Anyreach-Org"):  # before authenticating: either copy could be the one
+        if len(request.headers.getlist(name)) > 1:
+            raise DuplicateHeader(f"{name} header sent more than once; send it once")
     authorization = f"{credentials.scheme} {credentials.credentials}" if credentials else None
     return service.auth.authenticate(authorization, org)
 
@@ -333,22 +360,23 @@ def _caller(
 CallerDep = Annotated[Caller, Depends(_caller)]
 
 
-def _error(status: int, exc: BaseException, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"detail": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}, status, headers
-    )
+def _error(status: int, exc: AssistError, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"detail": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+    if exc.code is not None:
+        body["code"] = exc.code
+    return JSONResponse(body, status, headers)
 
 
 def _status_of(exc: AssistError) -> int:
     if isinstance(exc, Unauthenticated):
         return 401
-    if isinstance(exc, OrgHeaderRequired | InvalidPhoneNumber):
+    if isinstance(exc, OrgHeaderRequired | InvalidPhoneNumber | DuplicateHeader):
         return 400
     if isinstance(exc, Forbidden):
         return 403
     if isinstance(exc, NotFound):
         return 404
-    if isinstance(exc, ConversationNotActive | ConversationExists):
+    if isinstance(exc, ConversationNotActive | ConversationExists | NoTranscriptYet):
         return 409
     return 422
 
@@ -370,8 +398,17 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _invalid(exc.errors())
 
 
+class _BodyRefused(HTTPException):
+    """A request body refused while it streams in. Raised from ``receive``: FastAPI passes an HTTPException met
+    while reading a body on to its handler, which answers ``{"detail": ...}`` with this status."""
+
+
 class _ContainFailures:
-    """Outermost ASGI layer: refuses oversized bodies (413) and turns any unexpected error into a bare 500.
+    """Outermost ASGI layer: guards request bodies, and turns any unexpected error into a bare 500.
+
+    A body over ``MAX_BODY_BYTES`` gets 413 as soon as that is known: from its Content-Length before any of it
+    is read, or, sent chunked, once the bytes received pass the limit, so no more than that is ever held. A
+    body nesting JSON deeper than ``MAX_JSON_DEPTH`` gets 422 before a route parses it.
 
     Messages of unexpected errors can quote stored transcripts, so only their kind and route are logged;
     catching here, outside Starlette's error middleware, also keeps the server from logging the traceback.
@@ -387,10 +424,29 @@ class _ContainFailures:
             return
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            await JSONResponse({"detail": f"request body larger than {MAX_BODY_BYTES:,} bytes"}, 413)(
-                scope, receive, send
-            )
+            await JSONResponse({"detail": _TOO_LARGE}, 413)(scope, receive, send)
             return
+        received: list[bytes] = []
+        size = 0
+
+        async def guarded_receive() -> Message:
+            nonlocal size
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _BodyRefused(413, _TOO_LARGE)
+            received.append(chunk)
+            if not message.get("more_body", False):
+                try:
+                    check_nesting(b"".join(received))
+                except TooDeeplyNested as exc:
+                    raise _BodyRefused(422, f"body: {exc}") from None
+                received.clear()
+            return message
+
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -399,7 +455,7 @@ class _ContainFailures:
             await send(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, guarded_receive, tracking_send)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: a 500 without details
             log.error("unhandled %s in %s %s", type(exc).__name__, scope["method"], scope["path"])
             if not started:
@@ -533,7 +589,7 @@ def _add_routes(app: FastAPI) -> None:
                 },
             },
             304: {"description": "The brief named by `If-None-Match` is current; no brief was made"},
-            **_errors(400, 401, 403, 404, 422),
+            **_errors(400, 401, 403, 404, 409, 422),
         },
         tags=["brief"],
     )
@@ -587,11 +643,11 @@ def _add_routes(app: FastAPI) -> None:
         "/core/conversations",
         status_code=201,
         response_model=ConversationInfo,
-        responses=_errors(400, 401, 403, 409, 422),
+        responses=_errors(400, 401, 403, 409, 413, 422),
         tags=["conversations"],
     )
     def create_conversation(
-        conversation: Conversation, caller: CallerDep, service: ServiceDep
+        conversation: NewConversation, caller: CallerDep, service: ServiceDep
     ) -> ConversationInfo:
         """Platform-side ingest of a new conversation. Scope `conversations:manage`.
 
@@ -605,7 +661,7 @@ def _add_routes(app: FastAPI) -> None:
     @app.patch(
         "/core/conversations/{conversation_id}",
         response_model=ConversationInfo,
-        responses=_errors(400, 401, 403, 404, 422),
+        responses=_errors(400, 401, 403, 404, 413, 422),
         tags=["conversations"],
     )
     def update_conversation(

@@ -1,0 +1,273 @@
+"""What a review found by sending the service some 2,500 hostile requests, each answered by a clear 4xx over real
+HTTP now: chunked bodies past the limit, JSON nested too deeply, C1 characters in ids, duplicated credentials,
+undocumented statuses, calls ending before they began or dated in the future, and booleans for numbers."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assist.schema import MAX_JSON_DEPTH
+from service import MAX_BODY_BYTES
+from tests.conftest import ROOT
+from tests.service.conftest import World
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+def call(**fields: object) -> dict[str, object]:
+    return {
+        "id": f"hard-{secrets.token_hex(4)}",
+        "user_id": "+15551234567",
+        "created_at": "2026-01-01T00:00:00Z",
+        "status": "ended",
+        "turns": HI,
+        **fields,
+    }
+
+
+def refused(response: httpx.Response, status: int, *needles: str) -> str:
+    """The one-line JSON detail of a refusal with ``status``, which names every needle."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"detail"} and "Traceback" not in body["detail"], body
+    for needle in needles:
+        assert needle in body["detail"], (needle, body["detail"])
+    return str(body["detail"])
+
+
+def nested(depth: int) -> object:
+    """A value whose JSON nests ``depth`` objects and arrays, alternating."""
+    value: object = "bottom"
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+# --- request bodies ---------------------------------------------------------------------------------
+
+
+def test_a_chunked_body_past_the_limit_is_refused_as_it_streams(client: httpx.Client, world: World) -> None:
+    """20 MB sent chunked (no Content-Length): 413 after about 4 MB, nothing stored, and not 20 MB held."""
+    conversation_id = f"chunked-{secrets.token_hex(4)}"
+    head = (
+        json.dumps(call(id=conversation_id, turns=[]))[:-1].encode()
+        + b', "turns": [{"role": "user", "content": "'
+    )
+    chunk = b"y" * 65_536
+    sent = 0
+
+    def body() -> Iterator[bytes]:
+        nonlocal sent
+        yield head
+        while sent < 20 * 1024 * 1024:
+            sent += len(chunk)
+            yield chunk
+        yield b'"}]}'
+
+    tracemalloc.start()
+    try:
+        try:
+            response = client.post(
+                "/core/conversations",
+                content=body(),
+                headers={**world.headers("a_manage"), "Content-Type": "application/json"},
+            )
+        except httpx.TransportError:
+            # The server may close the connection while the client still sends; the answer is then unread.
+            pytest.fail("the server closed the connection before its 413 could be read")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in response.request.headers
+    refused(response, 413, f"larger than {MAX_BODY_BYTES:,} bytes")
+    # Client and server share this process: both the uploaded chunks and what the server kept count here.
+    assert peak < 3 * MAX_BODY_BYTES, f"{peak:,} bytes traced while 20 MB streamed"
+    missing = client.get(f"/core/conversations/{conversation_id}", headers=world.headers("a_manage"))
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("where", ["metadata", "an extra field", "a turn's extra field"])
+def test_json_nested_past_the_limit_is_a_422_on_post(client: httpx.Client, world: World, where: str) -> None:
+    def body(depth: int) -> dict[str, object]:
+        # The body is an object: a value at its top level is 1 deep, in metadata 2, in a turn's field 3.
+        if where == "metadata":
+            return call(metadata={"k": nested(depth - 2)})
+        if where == "an extra field":
+            return call(extra=nested(depth - 1))
+        return call(turns=[{"role": "user", "content": "hi", "emotion": nested(depth - 3)}])
+
+    manage = world.headers("a_manage")
+    assert client.post("/core/conversations", json=body(MAX_JSON_DEPTH), headers=manage).status_code == 201
+    for depth in (MAX_JSON_DEPTH + 1, 256, 900):
+        response = client.post("/core/conversations", json=body(depth), headers=manage)
+        refused(response, 422, "body: JSON nested", f"at most {MAX_JSON_DEPTH}")
+
+
+def test_json_nested_past_the_limit_is_a_422_on_patch_and_never_stored(
+    client: httpx.Client, world: World
+) -> None:
+    manage = world.headers("a_manage")
+    created = call(status="in_progress")
+    assert client.post("/core/conversations", json=created, headers=manage).status_code == 201
+    url = f"/core/conversations/{created['id']}"
+    deep_turn = {"role": "user", "content": "again", "emotion": nested(256)}
+    refused(client.patch(url, json={"append_turns": [deep_turn]}, headers=manage), 422, "JSON nested 259")
+    assert client.get(url, headers=manage).json()["turns"] == 1
+
+
+def test_a_body_of_brackets_is_refused_without_parsing_it(client: httpx.Client, world: World) -> None:
+    headers = {**world.headers("a_manage"), "Content-Type": "application/json"}
+    for body in (b"[" * 4_000_000, b"{" * 100_000, b'{"a": ' * 50_000):
+        refused(client.post("/core/conversations", content=body, headers=headers), 422, "JSON nested")
+    # Brackets inside strings are text, not nesting.
+    text = call(turns=[{"role": "user", "content": "[[[[{{{{" * 100}])
+    assert client.post("/core/conversations", json=text, headers=headers).status_code == 201
+
+
+def test_import_names_the_line_nested_too_deeply(tmp_path: Path) -> None:
+    """``assist conversations import`` refuses the file (all or nothing), naming the line, where it got a 500."""
+    calls = tmp_path / "calls.jsonl"
+    lines = [call(id="fine"), call(id="deep", metadata={"k": nested(256)})]
+    calls.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    db = str(tmp_path / "kit.duckdb")
+    assist = [sys.executable, "-m", "assist"]
+    subprocess.run([*assist, "orgs", "create", "acme", "--db", db], cwd=ROOT, check=True, capture_output=True)
+    result = subprocess.run(
+        [*assist, "conversations", "import", str(calls), "--org", "acme", "--db", db],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "line 2: line: JSON nested 258 levels deep" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- ids, headers and fields --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("control", ["\x80", "\x85", "\x9f"])
+def test_ids_refuse_c1_control_characters(client: httpx.Client, world: World, control: str) -> None:
+    response = client.post(
+        "/core/conversations", json=call(id=f"a{control}b"), headers=world.headers("a_manage")
+    )
+    refused(response, 422, "body.id", "control characters")
+
+
+@pytest.mark.parametrize(
+    ("key", "org"),
+    [("a_sensitive", None), ("a_revoked", None), ("pat_alice", "org-a")],
+)
+def test_a_credential_header_sent_twice_is_a_400_before_authentication(
+    client: httpx.Client, world: World, key: str, org: str | None
+) -> None:
+    secret = world.keys[key]
+    url = f"/core/agent-assist/{world.examples[0].conversation.user_id}"
+    twice = [("Authorization", f"Bearer {secret}"), ("Authorization", f"Bearer {secret}")]
+    if org is not None:
+        twice.append(("X-Anyreach-Org", org))
+    refused(client.get(url, headers=twice), 400, "Authorization header sent more than once")
+    if org is not None:
+        orgs = [("Authorization", f"Bearer {secret}"), ("X-Anyreach-Org", org), ("X-Anyreach-Org", "org-b")]
+        refused(client.get(url, headers=orgs), 400, "X-Anyreach-Org header sent more than once")
+        refused(
+            client.post("/core/conversations", json=call(), headers=orgs),
+            400,
+            "X-Anyreach-Org header sent more than once",
+        )
+
+
+def test_status_is_one_of_the_documented_values(client: httpx.Client, world: World) -> None:
+    manage = world.headers("a_manage")
+    for status in ("completed", "ENDED", "in progress", ""):
+        refused(
+            client.post("/core/conversations", json=call(status=status), headers=manage),
+            422,
+            "body.status",
+            "'triggered', 'ringing', 'in_progress', 'ended' or 'failed'",
+        )
+    live = call(status="in_progress")
+    assert client.post("/core/conversations", json=live, headers=manage).status_code == 201
+    refused(
+        client.patch(f"/core/conversations/{live['id']}", json={"status": "completed"}, headers=manage),
+        422,
+        "body.status",
+    )
+
+
+def test_a_call_cannot_end_before_it_began(client: httpx.Client, world: World) -> None:
+    manage = world.headers("a_manage")
+    refused(
+        client.post("/core/conversations", json=call(ended_at="2025-12-31T23:59:59Z"), headers=manage),
+        422,
+        "body.ended_at",
+        "before created_at",
+    )
+    live = call(status="in_progress")
+    assert client.post("/core/conversations", json=live, headers=manage).status_code == 201
+    url = f"/core/conversations/{live['id']}"
+    # Two hours earlier in another zone is the same instant: accepted.
+    same = client.patch(url, json={"ended_at": "2025-12-31T22:00:00-02:00"}, headers=manage)
+    assert same.status_code == 200, same.text
+    refused(client.patch(url, json={"ended_at": "2025-12-31T23:00:00Z"}, headers=manage), 422, "ended_at")
+    assert client.get(url, headers=manage).json()["ended_at"] == "2026-01-01T00:00:00Z"
+
+
+def test_a_call_dated_more_than_a_day_ahead_is_refused(client: httpx.Client, world: World) -> None:
+    manage = world.headers("a_manage")
+    now = datetime.now(UTC)
+    for ahead in (timedelta(days=1, minutes=5), timedelta(days=365 * 300)):
+        future = call(created_at=(now + ahead).isoformat())
+        refused(
+            client.post("/core/conversations", json=future, headers=manage),
+            422,
+            "body.created_at",
+            "more than a day ahead",
+        )
+    # A platform clock a little ahead of this one is fine.
+    soon = call(created_at=(now + timedelta(hours=23)).isoformat())
+    assert client.post("/core/conversations", json=soon, headers=manage).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("duration_seconds", True),
+        ("duration_seconds", "372"),
+        ("duration_seconds", 372.5),
+        ("start_ms", False),
+        ("start_ms", "0"),
+    ],
+)
+def test_numbers_are_strict(client: httpx.Client, world: World, field: str, value: object) -> None:
+    manage = world.headers("a_manage")
+    if field == "start_ms":
+        body = call(turns=[{"role": "user", "content": "hi", "start_ms": value}])
+        where = "body.turns.0.start_ms"
+    else:
+        body = call(**{field: value})
+        where = f"body.{field}"
+    refused(client.post("/core/conversations", json=body, headers=manage), 422, where, "valid integer")
+    live = call(status="in_progress")
+    assert client.post("/core/conversations", json=live, headers=manage).status_code == 201
+    patch = {"duration_seconds": value} if field == "duration_seconds" else {"append_turns": body["turns"]}
+    refused(client.patch(f"/core/conversations/{live['id']}", json=patch, headers=manage), 422, field)
+
+
+def test_a_whole_number_written_as_a_float_is_that_number(client: httpx.Client, world: World) -> None:
+    """JSON Schema counts 372.0 as an integer, so clients generated from the OpenAPI schema may send it."""
+    body = call(duration_seconds=372.0, turns=[{"role": "user", "content": "hi", "start_ms": 0.0}])
+    response = client.post("/core/conversations", json=body, headers=world.headers("a_manage"))
+    assert response.status_code == 201 and response.json()["duration_seconds"] == 372, response.text
