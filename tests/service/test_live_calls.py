@@ -3,6 +3,7 @@ and its brief waits for its turns (409 ``no_transcript_yet``, never a brief made
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -13,6 +14,9 @@ from livekit.api import TokenVerifier
 from assist.schema import AgentAssistPortal
 from tests.service.conftest import World
 
+#: Caller ids no other test uses, one per call made here: a shared caller would change whose call is newest.
+_PHONES = (f"+15550005{n:03d}" for n in itertools.count())
+
 TURNS = [
     {"role": "assistant", "content": "Thanks for calling, this is the billing line."},
     {"role": "user", "content": "Hi, my card was charged twice for the same order."},
@@ -21,7 +25,7 @@ TURNS = [
 
 def ringing_call(world: World, **fields: object) -> dict[str, object]:
     """A ringing call of a caller no other test has, with a room and no turns."""
-    phone = f"+1555000{secrets.randbelow(10_000):04d}"
+    phone = next(_PHONES)
     assert phone not in {example.conversation.user_id for example in world.examples}
     return {
         "id": f"ringing-{secrets.token_hex(4)}",
