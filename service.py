@@ -17,6 +17,7 @@ The model's deadline is the program's own (``ASSIST_BRIEF_TIMEOUT_SECONDS``); a 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -60,9 +61,11 @@ from assist.errors import (
     TooDeeplyNested,
     field_path,
 )
+from assist.feedback import Feedback, NewFeedback
 from assist.programs import BriefProgram, BriefResult, load_program
 from assist.render import HANDOFF_PAGE, HANDOFF_PAGE_CSP, portal_html
 from assist.schema import (
+    ACTIVE_STATUSES,
     MAX_JSON_DEPTH,
     AgentAssistPortal,
     Conversation,
@@ -75,7 +78,7 @@ from assist.schema import (
     check_nesting,
 )
 from assist.settings import Settings
-from assist.store import Store, open_store
+from assist.store import CallRecord, Store, open_store
 from assist.tokens import ListenerToken, LiveKitCredentials, mint_listener_token
 
 __all__ = ["create_app"]
@@ -135,6 +138,39 @@ class ConversationInfo(BaseModel):
             duration_seconds=conversation.duration_seconds,
             turns=len(conversation.turns),
         )
+
+
+class CallerCall(BaseModel):
+    """One call of a caller's history: what it was, never what was said."""
+
+    id: str
+    user_id: str = Field(description="Caller id, E.164")
+    status: str
+    active: bool = Field(description="True for triggered, ringing and in_progress")
+    room_name: str | None
+    created_at: datetime
+    ended_at: datetime | None
+    duration_seconds: int | None
+    turns: int = Field(description="Number of turns recorded")
+    transfer_reason: str | None = Field(
+        description="The conversation's `metadata.transfer_reason` when the platform recorded one; "
+        "briefs are never stored, so none is made up here"
+    )
+
+    @classmethod
+    def of(cls, record: CallRecord) -> CallerCall:
+        return cls(active=record.status in ACTIVE_STATUSES, **dataclasses.asdict(record))
+
+
+class CallerHistory(BaseModel):
+    conversations: list[CallerCall] = Field(description="Newest first (`created_at`, then id)")
+    next_cursor: str | None = Field(
+        description="Pass it as `cursor` for the next page; null on the last page"
+    )
+
+
+class FeedbackList(BaseModel):
+    feedback: list[Feedback] = Field(description="Oldest first")
 
 
 class ConversationPatch(BaseModel):
@@ -586,6 +622,16 @@ def _add_routes(app: FastAPI) -> None:
                         "Absent when the model wrote every section, and when rules wrote the whole brief.",
                         "schema": {"type": "string"},
                     },
+                    "X-Assist-Conversation-Id": {
+                        "description": "The conversation briefed (the caller's newest): where feedback on "
+                        "this brief goes",
+                        "schema": {"type": "string"},
+                    },
+                    "X-Assist-Prompt-Version": {
+                        "description": "The model prompt's version, with `X-Assist-Program` the brief's name "
+                        "in feedback and eval runs; absent for a brief made without a model prompt",
+                        "schema": {"type": "string"},
+                    },
                 },
             },
             304: {"description": "The brief named by `If-None-Match` is current; no brief was made"},
@@ -620,6 +666,9 @@ def _add_routes(app: FastAPI) -> None:
         if result is None:
             return Response(status_code=304, headers=headers)
         headers["X-Assist-Program"] = result.program
+        headers["X-Assist-Conversation-Id"] = answer.conversation.id
+        if result.prompt_version is not None:
+            headers["X-Assist-Prompt-Version"] = result.prompt_version
         if result.sections_from_rules and not result.fallback:
             headers["X-Assist-Rules-Sections"] = ",".join(result.sections_from_rules)
         if media == "text/html":
@@ -680,6 +729,71 @@ def _add_routes(app: FastAPI) -> None:
                 append_turns=patch.append_turns,
             )
         return ConversationInfo.of(updated)
+
+    @app.get(
+        "/core/callers/{phone_number}/conversations",
+        response_model=CallerHistory,
+        responses=_errors(400, 401, 403, 404, 422),
+        tags=["conversations"],
+    )
+    def caller_conversations(
+        phone_number: str,
+        caller: CallerDep,
+        store: StoreDep,
+        response: Response,
+        limit: Annotated[int, Query(ge=1, le=100, description="Calls in one page")] = 20,
+        cursor: Annotated[
+            str | None, Query(max_length=512, description="The `next_cursor` of the page before")
+        ] = None,
+    ) -> CallerHistory:
+        """The calls of the caller `phone_number` in the key's organization, newest first, without transcripts.
+
+        Any `conversations:*` scope. 404 when the organization has no call from the number (as for its brief),
+        400 when it is not a phone number, 422 for a cursor this API did not give.
+        """
+        caller.require(READ_SCOPES)
+        records, next_cursor = store.calls_for_phone(caller.org_id, phone_number, limit=limit, cursor=cursor)
+        response.headers.update(_NO_STORE)
+        return CallerHistory(conversations=[CallerCall.of(r) for r in records], next_cursor=next_cursor)
+
+    @app.post(
+        "/core/conversations/{conversation_id}/feedback",
+        status_code=201,
+        response_model=Feedback,
+        responses=_errors(400, 401, 403, 404, 413, 422),
+        tags=["feedback"],
+    )
+    def post_feedback(
+        conversation_id: str, feedback: NewFeedback, caller: CallerDep, service: ServiceDep
+    ) -> Feedback:
+        """A person's verdict on one section of a brief of this conversation: helpful or wrong, and an optional
+        comment. Scope `conversations:read_sensitive`, as for reading the brief.
+
+        The brief is named by the headers it came with (`X-Assist-Program`, `X-Assist-Prompt-Version`), never
+        by its text, which is neither sent nor kept.
+        """
+        caller.require(BRIEF_SCOPES)
+        received = Feedback.received(feedback, conversation_id=conversation_id)
+        with service.ingest_lock:  # DuckDB: one writing thread at a time
+            service.store.add_feedback(caller.org_id, received)
+        return received
+
+    @app.get(
+        "/core/conversations/{conversation_id}/feedback",
+        response_model=FeedbackList,
+        responses=_errors(400, 401, 403, 404, 422),
+        tags=["feedback"],
+    )
+    def list_feedback(
+        conversation_id: str, caller: CallerDep, store: StoreDep, response: Response
+    ) -> FeedbackList:
+        """The feedback on briefs of this conversation. Scope `conversations:read_sensitive`."""
+        caller.require(BRIEF_SCOPES)
+        found = store.list_feedback(caller.org_id, conversation_id=conversation_id)
+        if not found:
+            store.get(caller.org_id, conversation_id)  # no feedback yet, or no such conversation (404)
+        response.headers.update(_NO_STORE)
+        return FeedbackList(feedback=found)
 
     @app.get("/agent-assist/{phone_number}", response_class=HTMLResponse, include_in_schema=False)
     async def handoff_page(phone_number: str) -> HTMLResponse:

@@ -55,7 +55,7 @@ STYLESHEET = """
 .aap-flags{border-color:#e7a3a3;background:#fff7f7}
 .aap-flag-type{font-weight:600;color:#9b1c1c}
 .aap-none{color:var(--mute);font-style:italic}
-.aap-transcript{display:flex;flex-direction:column;max-height:calc(100vh - 120px);min-height:240px}
+.aap-transcript{display:flex;flex-direction:column;max-height:calc(100vh - 170px);min-height:240px}
 .aap-jumps{display:flex;flex-wrap:wrap;align-items:center;gap:4px 10px;font-size:12px;color:var(--mute);
  padding-bottom:6px}
 .aap-jump a{display:inline-block;min-width:22px;margin-left:2px;padding:0 5px;border-radius:4px;text-align:center;
@@ -306,14 +306,34 @@ def portal_html(
 
 _SCRIPT = r"""
 (() => {
-  const KEY = "assist.secret", ORG = "assist.org", POLL_MS = 5000;
+  const KEY = "assist.secret", ORG = "assist.org", POLL_MS = 5000, EARLIER_SHOWN = 5;
+  const SECTIONS = {
+    caller_name: "Caller name", sentiment: "Sentiment", transfer_reason: "Transfer reason",
+    compliance_flags: "Compliance flags", call_summary: "Summary", information_collected: "Information collected",
+    suggested_next_steps: "Next steps", markers: "Transcript markers",
+  };
   const segment = location.pathname.slice(location.pathname.lastIndexOf("/") + 1);
   let number = segment;
   try { number = decodeURIComponent(segment); } catch (e) {}
   const $ = (id) => document.getElementById(id);
   const show = (id) => { for (const s of ["login", "status", "brief"]) $(s).hidden = s !== id; };
-  let etag = null, live = false, timer = null, shownAt = 0;
+  // What the brief on screen is: feedback names it by these, never by its text.
+  let etag = null, live = false, timer = null, shownAt = 0, conversation = null, program = null, prompt = null;
+  let earlier = null, earlierOf = null;
+  const sent = {};
   $("number").textContent = number;
+  function el(tag, className, text) {
+    const made = document.createElement(tag);
+    if (className) made.className = className;
+    if (text !== undefined) made.textContent = text;
+    return made;
+  }
+  function authHeaders() {
+    const headers = { "Authorization": "Bearer " + sessionStorage.getItem(KEY) };
+    const org = sessionStorage.getItem(ORG);
+    if (org) headers["X-Anyreach-Org"] = org;
+    return headers;
+  }
   function state(title, text) {
     $("status-title").textContent = title;
     $("status-text").textContent = text;
@@ -329,7 +349,15 @@ _SCRIPT = r"""
     $("secret").focus();
   }
   function stopPolling() { clearTimeout(timer); timer = null; live = false; }
-  function pollLater() { clearTimeout(timer); timer = setTimeout(() => { if (!document.hidden) load(true); }, POLL_MS); }
+  function pollLater() {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (document.hidden) return;  // visibilitychange asks again when the tab is back
+      // A comment being written would be lost to a new brief: wait until it is sent or dropped.
+      if ($("brief").querySelector(".fb-form")) { pollLater(); return; }
+      load(true);
+    }, POLL_MS);
+  }
   function clock(seconds) {
     const h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
     const mm = h ? String(m).padStart(2, "0") : String(m);
@@ -339,6 +367,118 @@ _SCRIPT = r"""
     const elapsed = $("brief").querySelector(".aap-elapsed");
     if (elapsed) elapsed.textContent = clock(Number(elapsed.dataset.elapsed) + Math.floor((Date.now() - shownAt) / 1000));
   }
+  // --- the caller's earlier calls --------------------------------------------------------------------
+  async function loadEarlier() {
+    earlierOf = conversation;
+    let found = [];
+    try {
+      const response = await fetch("../core/callers/" + segment + "/conversations?limit=" + (EARLIER_SHOWN + 1),
+        { headers: authHeaders(), cache: "no-store" });
+      if (response.ok) found = (await response.json()).conversations;
+    } catch (e) {}
+    earlier = found.filter((call) => call.id !== conversation).slice(0, EARLIER_SHOWN);
+    showEarlier();
+  }
+  function showEarlier() {
+    // After the compliance flags: what must not be missed comes first, then what this caller went through before.
+    const after = $("brief").querySelector(".aap-compliance");
+    if (!after || earlier === null) return;
+    const old = $("brief").querySelector(".aap-history");
+    if (old) old.remove();
+    if (!earlier.length) {
+      after.after(el("p", "aap-card aap-history aap-history-none", "Earlier calls: none from this number in this organization"));
+      return;
+    }
+    const card = el("section", "aap-card aap-history");
+    card.append(el("h2", "", "Earlier calls from this number"));
+    const list = el("ul", "aap-calls");
+    for (const call of earlier) {
+      const item = el("li");
+      const when = new Date(call.created_at);
+      item.append(el("span", "aap-when", when.toLocaleDateString([], { month: "short", day: "numeric", year: "numeric" }) +
+        " " + when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+      item.append(el("span", "aap-badge aap-status-" + (call.active ? "live" : call.status), call.active ? "live" : call.status));
+      if (call.duration_seconds !== null) item.append(el("span", "aap-meta", clock(call.duration_seconds)));
+      if (call.transfer_reason) item.append(el("span", "aap-why", call.transfer_reason));
+      list.append(item);
+    }
+    card.append(list);
+    after.after(card);
+  }
+  // --- feedback on each section --------------------------------------------------------------------
+  function feedbackFor(section, compact) {
+    const box = el("div", compact ? "fb fb-compact" : "fb");
+    box.dataset.for = section;
+    if (sent[section]) {
+      box.append(el("span", "fb-done", (compact ? SECTIONS[section] + ": " : "") + "marked " + sent[section] + ", thanks"));
+      return box;
+    }
+    box.append(el("span", "fb-q", compact ? SECTIONS[section] : "Was this right?"));
+    for (const [verdict, label] of [["helpful", "\u2713 Helpful"], ["wrong", "\u2717 Wrong"]]) {
+      const button = el("button", "fb-" + verdict, compact ? label.slice(0, 1) : label);
+      button.type = "button";
+      button.title = SECTIONS[section] + ": " + verdict;
+      button.setAttribute("aria-label", SECTIONS[section] + ": " + verdict);
+      button.addEventListener("click", () => askComment(box, section, verdict));
+      box.append(button);
+    }
+    return box;
+  }
+  function askComment(box, section, verdict) {
+    const form = el("form", "fb-form");
+    const comment = el("textarea");
+    comment.maxLength = 1000;
+    comment.rows = 2;
+    comment.placeholder = verdict === "wrong" ? "What was wrong? (optional)" : "Comment (optional)";
+    comment.setAttribute("aria-label", SECTIONS[section] + ": comment");
+    const send = el("button", "fb-send", "Send: " + verdict);
+    send.type = "submit";
+    const cancel = el("button", "", "Cancel");
+    cancel.type = "button";
+    const message = el("span", "fb-error");
+    message.setAttribute("role", "alert");
+    form.append(comment, send, cancel, message);
+    cancel.addEventListener("click", () => box.replaceWith(feedbackFor(section, box.classList.contains("fb-compact"))));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      send.disabled = true;
+      const body = { section, verdict, program, comment: comment.value };
+      if (prompt) body.prompt_version = prompt;
+      try {
+        const response = await fetch("../core/conversations/" + encodeURIComponent(conversation) + "/feedback", {
+          method: "POST", cache: "no-store",
+          headers: { ...authHeaders(), "Content-Type": "application/json" }, body: JSON.stringify(body),
+        });
+        if (response.ok) {
+          sent[section] = verdict;
+          box.replaceWith(feedbackFor(section, box.classList.contains("fb-compact")));
+          return;
+        }
+        let detail = "";
+        try { detail = (await response.json()).detail || ""; } catch (e) {}
+        message.textContent = "Not sent (" + response.status + "): " + detail;
+      } catch (e) {
+        message.textContent = "Not sent: service unreachable";
+      }
+      send.disabled = false;
+    });
+    box.replaceChildren(form);
+    comment.focus();
+  }
+  function addFeedback() {
+    const header = $("brief").querySelector(".aap-header");
+    const row = el("div", "fb-row");
+    for (const target of $("brief").querySelectorAll("[data-section]")) {
+      const section = target.dataset.section;
+      if (header && header.contains(target)) {
+        row.append(feedbackFor(section, true));
+      } else {
+        target.append(feedbackFor(section, false));
+      }
+    }
+    if (header && row.childElementCount) header.append(row);
+  }
+  // --- the brief -----------------------------------------------------------------------------------
   function render(html) {
     // A refreshed live brief keeps the reader where they were: at the latest turn if they were there (or this is
     // the first brief), else at the same place.
@@ -347,6 +487,8 @@ _SCRIPT = r"""
     const kept = before ? before.scrollTop : 0;
     const revealed = $("brief").querySelector(".aap-reveal input:checked") !== null;
     $("brief").innerHTML = html;
+    addFeedback();
+    showEarlier();
     show("brief");  // before scrolling: a hidden element has nothing to scroll
     const turns = $("brief").querySelector(".aap-turns");
     if (turns) turns.scrollTop = atEnd ? turns.scrollHeight : kept;
@@ -360,9 +502,7 @@ _SCRIPT = r"""
     const secret = sessionStorage.getItem(KEY);
     if (!secret) { askKey(""); return; }
     if (!quiet) state("Loading\u2026", "Building a fresh brief for " + number);
-    const headers = { "Authorization": "Bearer " + secret, "Accept": "text/html" };
-    const org = sessionStorage.getItem(ORG);
-    if (org) headers["X-Anyreach-Org"] = org;
+    const headers = { ...authHeaders(), "Accept": "text/html" };
     if (quiet && etag) headers["If-None-Match"] = etag;
     let response;
     try {
@@ -377,9 +517,16 @@ _SCRIPT = r"""
       return;
     }
     if (response.ok) {
-      render(await response.text());
+      const html = await response.text();
+      const was = conversation;
       etag = response.headers.get("ETag");
-      $("program").textContent = "Brief by " + (response.headers.get("X-Assist-Program") || "unknown");
+      conversation = response.headers.get("X-Assist-Conversation-Id");
+      program = response.headers.get("X-Assist-Program") || "unknown";
+      prompt = response.headers.get("X-Assist-Prompt-Version");
+      if (conversation !== was) for (const section in sent) delete sent[section];
+      render(html);
+      if (earlierOf !== conversation) loadEarlier();
+      $("program").textContent = "Brief by " + program;
       $("updated").textContent = live ? "Updated " + new Date().toLocaleTimeString() : "";
       document.title = (live ? "LIVE " : "") + number + " - Agent assist";
       if (live) pollLater(); else stopPolling();
@@ -387,14 +534,19 @@ _SCRIPT = r"""
     }
     stopPolling();
     etag = null;
-    let detail = "";
-    try { detail = (await response.json()).detail || ""; } catch (e) {}
-    if (response.status === 404) {
+    let detail = "", code = "";
+    try { ({ detail = "", code = "" } = await response.json()); } catch (e) {}
+    if (code === "no_transcript_yet") {
+      state("No transcript yet", "The call from " + number + " has begun, but nothing has been said yet. " +
+        "This page asks again every few seconds.");
+      live = true;
+      pollLater();
+    } else if (response.status === 404) {
       state("Not Found", "No conversation found for " + number + ".");
     } else if (response.status === 401) {
       sessionStorage.removeItem(KEY);
       askKey("That key was not accepted: " + detail);
-    } else if (response.status === 400 && (org || !secret.startsWith("pat_"))) {
+    } else if (response.status === 400 && ("X-Anyreach-Org" in headers || !secret.startsWith("pat_"))) {
       // The contract's only other 400 is a pat_ sent without its organization, which this request was not.
       state("Not a phone number", detail + ". Check the link you opened: it should end in the caller's number.");
     } else if (response.status === 400 || response.status === 403) {
@@ -430,6 +582,23 @@ body{margin:0;background:#f6f7f9;font:14px/1.45 system-ui,-apple-system,"Segoe U
 .panel input{width:100%;font:inherit;padding:6px 8px;box-sizing:border-box}
 .panel button{margin-top:14px;font:inherit;padding:6px 14px}
 #login-msg{color:#9b1c1c;min-height:1em}
+.fb{display:flex;flex-wrap:wrap;align-items:center;gap:4px 6px;margin-top:8px;font-size:12px;color:#5b6470}
+.fb button{font:inherit;font-size:12px;line-height:1.4;padding:0 8px;border:1px solid #cfd5dd;border-radius:4px;
+ background:#fff;color:#1b1f24;cursor:pointer}
+.fb button:hover{border-color:#2456c7}
+.fb-compact{margin-top:0}.fb-compact button{padding:0 6px}
+.fb-done{color:#17612f}.fb-error{color:#9b1c1c}
+.fb-form{display:flex;flex-wrap:wrap;align-items:center;gap:6px;width:100%}
+.fb-form textarea{flex:1 1 100%;font:inherit;font-size:13px;padding:4px 6px;box-sizing:border-box}
+.fb-row{flex-basis:100%;display:flex;flex-wrap:wrap;gap:2px 18px}
+.aap-transcript>.fb{padding-top:6px;border-top:1px solid #dde1e6}
+.aap .aap-calls{list-style:none;padding:0;margin:0}
+.aap-calls li{display:flex;flex-wrap:wrap;align-items:baseline;gap:2px 8px;padding:3px 0;border-top:1px solid #dde1e6}
+.aap-calls li:first-child{border-top:0}
+.aap-history-none{padding:6px 14px;margin-top:0;color:#5b6470;font-size:13px}
+.aap-when{font-variant-numeric:tabular-nums}.aap-why{flex-basis:100%;color:#5b6470}
+.aap-status-live{background:#c62828;color:#fff}.aap-status-ended{background:#eceef1;color:#4a525c}
+.aap-status-failed{background:#ffd9d9;color:#9b1c1c}
 @media (max-width:480px){.panel{margin:16px 10px}.bar b,.bar #number{display:none}}
 """
 

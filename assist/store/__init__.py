@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from assist.store._base import (
+    CallRecord,
+    InvalidCursor,
     KeyKind,
     KeyRow,
     Store,
@@ -30,7 +32,9 @@ from assist.store._duckdb import ConversationStore, connect
 from assist.store._postgres import PostgresStore
 
 __all__ = [
+    "CallRecord",
     "ConversationStore",
+    "InvalidCursor",
     "KeyKind",
     "KeyRow",
     "PostgresStore",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -10,7 +13,8 @@ from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from assist.errors import AssistError, ConversationExists, InvalidPhoneNumber
+from assist.errors import AssistError, ConversationExists, ConversationNotFound, InvalidPhoneNumber
+from assist.feedback import Feedback
 from assist.interchange import InvalidFile, validate_file
 from assist.phone import normalize_phone
 from assist.schema import Conversation, Turn
@@ -26,6 +30,26 @@ KeyKind = Literal["org", "user"]
 
 class StoreUnavailable(AssistError):
     """The store cannot be used: the server is unreachable, or its schema is newer than this kit knows."""
+
+
+class InvalidCursor(AssistError, ValueError):
+    """A page cursor this store did not give (:meth:`Store.calls_for_phone`)."""
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """A conversation without its transcript: what a caller's history lists."""
+
+    id: str
+    user_id: str
+    status: str
+    created_at: datetime
+    ended_at: datetime | None
+    room_name: str | None
+    duration_seconds: int | None
+    turns: int
+    #: The conversation's ``metadata.transfer_reason`` when the platform recorded one (briefs are never stored).
+    transfer_reason: str | None
 
 
 class Unstorable(AssistError, ValueError):
@@ -136,6 +160,40 @@ class Store(ABC):
     @abstractmethod
     def count(self, org_id: str | None = None) -> int:
         """Conversations of ``org_id``, or of every organization."""
+
+    def calls_for_phone(
+        self, org_id: str, phone_number: str, *, limit: int, cursor: str | None = None
+    ) -> tuple[list[CallRecord], str | None]:
+        """One page of the conversations whose caller is ``phone_number``, newest first (``created_at``, then id),
+        without transcripts, and the cursor of the next page (None after the last).
+
+        Like :meth:`newest_for_phone`: :class:`InvalidPhoneNumber` for what is not a number, and
+        :class:`ConversationNotFound` when this organization has no call from it. A page past the last is empty.
+        """
+        e164 = normalize_phone(phone_number)
+        before = decode_cursor(cursor) if cursor is not None else None
+        found = self._calls_for_caller(org_id, e164, limit=limit + 1, before=before)
+        if not found and before is None:
+            raise ConversationNotFound(f"no conversation found for {e164}")
+        page = found[:limit]
+        return page, encode_cursor(page[-1]) if len(found) > limit else None
+
+    @abstractmethod
+    def _calls_for_caller(
+        self, org_id: str, e164: str, *, limit: int, before: tuple[datetime, str] | None
+    ) -> list[CallRecord]:
+        """At most ``limit`` calls of a caller in E.164, newest first, all older than ``before`` when given."""
+
+    # --- feedback on briefs -------------------------------------------------------------------------
+
+    @abstractmethod
+    def add_feedback(self, org_id: str, feedback: Feedback) -> None:
+        """Keep ``feedback`` on a brief of a conversation of ``org_id``; :class:`ConversationNotFound` (and nothing
+        kept) when ``org_id`` has no such conversation. Checked in the insert itself, without reading the call."""
+
+    @abstractmethod
+    def list_feedback(self, org_id: str, *, conversation_id: str | None = None) -> list[Feedback]:
+        """Feedback of ``org_id`` (on one conversation, or all), oldest first (``created_at``, then id)."""
 
     # --- organizations, users, memberships, keys: rows only (the rules are in assist.auth) --------
 
@@ -264,6 +322,81 @@ def changed(
         if value is not None:
             changes[name] = value
     return Conversation.model_validate({**current.model_dump(), **changes})
+
+
+#: The columns of a caller's history, in the order :func:`call_record_of` reads them; the transcript is only
+#: counted, in the database.
+CALL_COLUMNS = "id, user_id, status, created_at, ended_at, room_name, duration_seconds, metadata"
+
+
+def call_record_of(row: Sequence[Any], *, decode: Callable[[Any], Any] = lambda value: value) -> CallRecord:
+    """A call from the values of :data:`CALL_COLUMNS` and its number of turns."""
+    id_, user_id, status, created_at, ended_at, room_name, duration, metadata, turns = row
+    reason = decode(metadata).get("transfer_reason")
+    return CallRecord(
+        id=id_,
+        user_id=user_id,
+        status=status,
+        created_at=created_at.replace(tzinfo=UTC),
+        ended_at=ended_at.replace(tzinfo=UTC) if ended_at else None,
+        room_name=room_name,
+        duration_seconds=duration,
+        turns=int(turns),
+        transfer_reason=reason if isinstance(reason, str) and reason.strip() else None,
+    )
+
+
+def encode_cursor(last: CallRecord) -> str:
+    """The cursor of the page after ``last``: where it sits in the order, opaque to clients."""
+    where = json.dumps([last.created_at.isoformat(), last.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(where.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """``(created_at as naive UTC, id)`` of :func:`encode_cursor`; :class:`InvalidCursor` for anything else."""
+    try:
+        created, id_ = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        moment = datetime.fromisoformat(created)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        raise InvalidCursor("cursor: not a cursor this API gave (pass next_cursor as it came)") from None
+    if not isinstance(id_, str) or moment.tzinfo is None:
+        raise InvalidCursor("cursor: not a cursor this API gave (pass next_cursor as it came)")
+    return moment.astimezone(UTC).replace(tzinfo=None), id_
+
+
+FEEDBACK_COLUMNS = "id, conversation_id, program, prompt_version, section, verdict, comment, created_at"
+
+
+def feedback_fields(feedback: Feedback) -> list[Any]:
+    """The values of :data:`FEEDBACK_COLUMNS` for ``feedback``."""
+    f = feedback
+    return [
+        f.id,
+        f.conversation_id,
+        f.program,
+        f.prompt_version,
+        f.section,
+        f.verdict,
+        f.comment,
+        utc_naive(f.created_at),
+    ]
+
+
+def feedback_of(row: Sequence[Any]) -> Feedback:
+    """Feedback from the values of :data:`FEEDBACK_COLUMNS`."""
+    id_, conversation_id, program, prompt_version, section, verdict, comment, created_at = row
+    return Feedback.model_validate(
+        {
+            "id": id_,
+            "conversation_id": conversation_id,
+            "program": program,
+            "prompt_version": prompt_version,
+            "section": section,
+            "verdict": verdict,
+            "comment": comment,
+            "created_at": created_at.replace(tzinfo=UTC),
+        }
+    )
 
 
 def key_row_of(row: Sequence[Any]) -> KeyRow:

@@ -12,14 +12,21 @@ from typing import Any, TypeVar
 import duckdb
 
 from assist.errors import ConversationNotFound, StoreLocked
+from assist.feedback import Feedback
 from assist.schema import Conversation, Turn
 from assist.store._base import (
+    CALL_COLUMNS,
     COLUMNS,
+    FEEDBACK_COLUMNS,
     KEY_COLUMNS,
+    CallRecord,
     KeyRow,
     Store,
+    call_record_of,
     changed,
     conversation_of,
+    feedback_fields,
+    feedback_of,
     fields_of,
     key_row_of,
     migrate,
@@ -77,6 +84,21 @@ _MIGRATIONS: tuple[str, ...] = (
         created_at   TIMESTAMP NOT NULL,
         revoked_at   TIMESTAMP
     );
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS brief_feedback (
+        id               VARCHAR PRIMARY KEY,
+        conv_key         VARCHAR NOT NULL,  -- org_id, US, conversation_id: a single-column key, as above
+        org_id           VARCHAR NOT NULL,
+        conversation_id  VARCHAR NOT NULL,
+        program          VARCHAR NOT NULL,
+        prompt_version   VARCHAR,
+        section          VARCHAR NOT NULL,
+        verdict          VARCHAR NOT NULL,  -- helpful | wrong
+        comment          VARCHAR,
+        created_at       TIMESTAMP NOT NULL  -- UTC
+    );
+    CREATE INDEX IF NOT EXISTS brief_feedback_by_conversation ON brief_feedback (conv_key);
     """,
 )
 
@@ -242,6 +264,46 @@ class ConversationStore(Store):
             raise ConversationNotFound(f"no conversation found for {e164}")
         _, newest_id = max(calls)
         return self.get(org_id, newest_id)
+
+    def _calls_for_caller(
+        self, org_id: str, e164: str, *, limit: int, before: tuple[datetime, str] | None
+    ) -> list[CallRecord]:
+        # One indexed lookup of the caller's rows, ordered and cut here: a filtered ORDER BY ... LIMIT makes DuckDB
+        # scan the whole table (see _newest_for_caller). A caller has tens of calls, not millions.
+        rows = (
+            self.cursor()
+            .execute(
+                f"SELECT {CALL_COLUMNS}, json_array_length(turns) FROM conversations WHERE caller_key = ?",
+                [_key(org_id, e164)],
+            )
+            .fetchall()
+        )
+        rows.sort(key=lambda row: (row[3], row[0]), reverse=True)
+        older = [row for row in rows if before is None or (row[3], row[0]) < before]
+        return [call_record_of(row, decode=json.loads) for row in older[:limit]]
+
+    def add_feedback(self, org_id: str, feedback: Feedback) -> None:
+        conversation = _key(org_id, feedback.conversation_id)
+        if not self._changes(
+            f"INSERT INTO brief_feedback (conv_key, org_id, {FEEDBACK_COLUMNS}) "
+            "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM conversations WHERE conv_key = ?)",
+            [conversation, org_id, *feedback_fields(feedback), conversation],
+        ):
+            raise ConversationNotFound(f"conversation {feedback.conversation_id!r} not found")
+
+    def list_feedback(self, org_id: str, *, conversation_id: str | None = None) -> list[Feedback]:
+        if conversation_id is None:
+            where, params = "org_id = ?", [org_id]
+        else:
+            where, params = "conv_key = ?", [_key(org_id, conversation_id)]
+        rows = (
+            self.cursor()
+            .execute(
+                f"SELECT {FEEDBACK_COLUMNS} FROM brief_feedback WHERE {where} ORDER BY created_at, id", params
+            )
+            .fetchall()
+        )
+        return [feedback_of(row) for row in rows]
 
     def list_conversations(self, org_id: str, *, limit: int = 100, offset: int = 0) -> list[Conversation]:
         rows = (

@@ -16,17 +16,24 @@ from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool
 
 from assist.errors import ConversationNotFound
+from assist.feedback import Feedback
 from assist.schema import Conversation, Turn
 from assist.store._base import (
+    CALL_COLUMNS,
     COLUMNS,
+    FEEDBACK_COLUMNS,
     KEY_COLUMNS,
+    CallRecord,
     KeyRow,
     Store,
     StoreUnavailable,
     Unstorable,
+    call_record_of,
     changed,
     conversation_of,
     display_location,
+    feedback_fields,
+    feedback_of,
     fields_of,
     key_row_of,
     migrate,
@@ -85,6 +92,20 @@ _MIGRATIONS: tuple[str, ...] = (
         revoked_at   TIMESTAMP
     );
     CREATE INDEX api_keys_by_org ON api_keys (org_id);
+    """,
+    """
+    CREATE TABLE brief_feedback (
+        id               TEXT COLLATE "C" PRIMARY KEY,
+        org_id           TEXT COLLATE "C" NOT NULL,
+        conversation_id  TEXT COLLATE "C" NOT NULL,
+        program          TEXT NOT NULL,
+        prompt_version   TEXT,
+        section          TEXT NOT NULL,
+        verdict          TEXT NOT NULL CHECK (verdict IN ('helpful', 'wrong')),
+        comment          TEXT,
+        created_at       TIMESTAMP NOT NULL  -- UTC
+    );
+    CREATE INDEX brief_feedback_by_conversation ON brief_feedback (org_id, conversation_id, created_at, id);
     """,
 )
 
@@ -248,6 +269,47 @@ class PostgresStore(Store):
         if row is None:
             raise ConversationNotFound(f"no conversation found for {e164}")
         return conversation_of(row)
+
+    def _calls_for_caller(
+        self, org_id: str, e164: str, *, limit: int, before: tuple[datetime, str] | None
+    ) -> list[CallRecord]:
+        if not _storable(org_id, before[1] if before else None):
+            return []
+        # A range of the (org_id, user_id, created_at DESC, id DESC) index, from ``before`` on.
+        params: list[Any] = [org_id, e164]
+        older = ""
+        if before is not None:
+            older = " AND (created_at, id) < (%s, %s)"
+            params += before
+        rows = self._all(
+            f"SELECT {CALL_COLUMNS}, json_array_length(turns) FROM conversations WHERE org_id = %s AND user_id = %s"
+            f"{older} ORDER BY created_at DESC, id DESC LIMIT %s",
+            [*params, limit],
+        )
+        return [call_record_of(row) for row in rows]
+
+    def add_feedback(self, org_id: str, feedback: Feedback) -> None:
+        if not (
+            _storable(org_id, feedback.conversation_id)
+            and self._changes(
+                f"INSERT INTO brief_feedback (org_id, {FEEDBACK_COLUMNS}) "
+                "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s "
+                "WHERE EXISTS (SELECT 1 FROM conversations WHERE org_id = %s AND id = %s)",
+                [org_id, *feedback_fields(feedback), org_id, feedback.conversation_id],
+            )
+        ):
+            raise ConversationNotFound(f"conversation {feedback.conversation_id!r} not found")
+
+    def list_feedback(self, org_id: str, *, conversation_id: str | None = None) -> list[Feedback]:
+        if not _storable(org_id, conversation_id):
+            return []
+        where, params = "org_id = %s", [org_id]
+        if conversation_id is not None:
+            where, params = "org_id = %s AND conversation_id = %s", [org_id, conversation_id]
+        rows = self._all(
+            f"SELECT {FEEDBACK_COLUMNS} FROM brief_feedback WHERE {where} ORDER BY created_at, id", params
+        )
+        return [feedback_of(row) for row in rows]
 
     def list_conversations(self, org_id: str, *, limit: int = 100, offset: int = 0) -> list[Conversation]:
         rows = self._all(

@@ -255,6 +255,9 @@ def test_a_long_call_opens_at_its_latest_turn_with_jumps_to_its_markers(
     expect(page.locator(".aap-jump.aap-m-ai_commitment a")).to_have_count(
         len(turns_with(portal, "ai_commitment"))
     )
+    expect(page.locator(".aap-history")).to_have_text(
+        "Earlier calls: none from this number in this organization"
+    )
     shot(page, f"long_{width}")
     if width == "panel":  # the transcript sits below the brief in a side panel
         page.locator(".aap-transcript").scroll_into_view_if_needed()
@@ -397,3 +400,77 @@ def test_card_numbers_are_masked_until_revealed(open_page: OpenPage, world: Worl
     # The API is unchanged: its JSON has the transcript as said.
     answer = httpx.get(f"{world.base_url}/core/agent-assist/{phone}", headers=world.headers("a_sensitive"))
     assert card in answer.text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_repeat_caller_s_earlier_calls_are_listed(open_page: OpenPage, world: World, width: str) -> None:
+    phone = f"+1555000423{list(WIDTHS).index(width)}"
+    now = datetime.now(UTC)
+    earlier = [
+        # (id, started, status, duration, what the platform recorded as the transfer reason)
+        ("rep-1", now - timedelta(days=12, hours=3), "ended", 431, "Dispute of a $212.47 card charge"),
+        ("rep-2", now - timedelta(days=2, hours=5), "failed", 35, None),
+    ]
+    for conversation_id, started, status, duration, reason in earlier:
+        add_call(
+            world,
+            bundled(SYNTHETIC, "syn-001"),
+            conversation_id=f"{conversation_id}-{width}",
+            phone=phone,
+            status=status,
+            created_at=started.isoformat(),
+            ended_at=(started + timedelta(seconds=duration)).isoformat(),
+            duration_seconds=duration,
+            metadata={"transfer_reason": reason} if reason else {},
+        )
+    today = now - timedelta(minutes=10)
+    add_call(
+        world,
+        bundled(SYNTHETIC, "syn-002"),
+        conversation_id=f"rep-3-{width}",
+        phone=phone,
+        created_at=today.isoformat(),
+        ended_at=(today + timedelta(seconds=117)).isoformat(),
+    )
+    page = open_page(WIDTHS[width])
+    open_brief(page, world, phone)
+
+    calls = page.locator(".aap-history li")
+    expect(calls).to_have_count(2)
+    expect(page.locator(".aap-history h2")).to_have_text("Earlier calls from this number")
+    expect(calls.nth(0).locator(".aap-badge")).to_have_text("failed")
+    expect(calls.nth(0).locator(".aap-meta")).to_have_text("0:35")
+    expect(calls.nth(1).locator(".aap-badge")).to_have_text("ended")
+    expect(calls.nth(1).locator(".aap-meta")).to_have_text("7:11")
+    expect(calls.nth(1).locator(".aap-why")).to_have_text("Dispute of a $212.47 card charge")
+    expect(calls.nth(1).locator(".aap-when")).to_contain_text(str(earlier[0][1].astimezone().year))
+    shot(page, f"repeat_caller_{width}")
+
+
+def test_a_person_marks_sections_helpful_or_wrong(open_page: OpenPage, world: World) -> None:
+    phone, conversation_id = "+15550004240", "page-feedback"
+    add_call(world, bundled(SYNTHETIC_DEV3, "dev3-004"), conversation_id=conversation_id, phone=phone)
+    page = open_page(WIDTHS["desktop"])
+    open_brief(page, world, phone)
+
+    reason = page.locator(".aap-transfer .fb")
+    reason.locator(".fb-wrong").click()
+    page.fill(".aap-transfer .fb-form textarea", "The caller wants the fees waived, not a manager.")
+    shot(page, "feedback_desktop")
+    page.click(".aap-transfer .fb-send")
+    expect(reason).to_have_text("marked wrong, thanks")
+    page.locator('.fb[data-for="caller_name"] .fb-helpful').click()
+    page.click('.fb[data-for="caller_name"] .fb-send')
+    expect(page.locator('.fb[data-for="caller_name"]')).to_have_text("Caller name: marked helpful, thanks")
+    page.locator(".aap-next .fb-wrong").click()
+    page.click(".aap-next .fb-form button >> text=Cancel")
+    expect(page.locator(".aap-next .fb-wrong")).to_be_visible()  # nothing sent
+
+    kept = httpx.get(
+        f"{world.base_url}/core/conversations/{conversation_id}/feedback",
+        headers=world.headers("a_sensitive"),
+    ).json()["feedback"]
+    assert [(f["section"], f["verdict"], f["comment"], f["program"]) for f in kept] == [
+        ("transfer_reason", "wrong", "The caller wants the fees waived, not a manager.", "rules"),
+        ("caller_name", "helpful", None, "rules"),
+    ]
