@@ -474,3 +474,33 @@ def test_a_person_marks_sections_helpful_or_wrong(open_page: OpenPage, world: Wo
         ("transfer_reason", "wrong", "The caller wants the fees waived, not a manager.", "rules"),
         ("caller_name", "helpful", None, "rules"),
     ]
+
+
+def test_a_call_with_nothing_said_yet_waits_for_its_first_words(open_page: OpenPage, world: World) -> None:
+    phone, conversation_id = "+15550004250", "page-ringing"
+    example = bundled(SYNTHETIC_DEV3, "dev3-016")
+    turns = example.conversation.model_dump(mode="json")["turns"]
+    started = (datetime.now(UTC) - timedelta(seconds=20)).isoformat()
+    add_call(
+        world,
+        example,
+        conversation_id=conversation_id,
+        phone=phone,
+        status="ringing",
+        created_at=started,
+        turns=[],
+    )
+    page = open_page(WIDTHS["panel"])
+    page.goto(f"{world.base_url}/agent-assist/{phone.replace('+', '%2B')}")
+    sign_in(page, world.keys["a_sensitive"])
+    expect(page.locator("#status-title")).to_have_text("No transcript yet")
+    assert page.title() == "No transcript yet - Agent assist"
+    shot(page, "no_transcript_yet_panel")
+
+    patch = {"status": "in_progress", "append_turns": turns[:3]}
+    headers = world.headers("a_manage")
+    assert httpx.patch(
+        f"{world.base_url}/core/conversations/{conversation_id}", json=patch, headers=headers
+    ).is_success
+    expect(page.locator(".aap-live")).to_be_visible(timeout=POLL_WAIT_MS)  # the page asked again by itself
+    expect(page.locator(".aap-turn")).to_have_count(3)
