@@ -20,10 +20,11 @@ import jupytext
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from assist.feedback import Feedback, NewFeedback
 from assist.interchange import validate_file
 from assist.schema import AgentAssistPortal, Conversation, Gold
 from assist.tokens import ListenerToken
-from service import ConversationInfo, ConversationPatch, ErrorBody, Health
+from service import CallerHistory, ConversationInfo, ConversationPatch, ErrorBody, FeedbackList, Health
 from tests.conftest import ROOT
 
 #: The upstream product spec lived beside the repository, never in it: users do not have it.
@@ -238,6 +239,10 @@ API_SHAPES: tuple[type[BaseModel], ...] = (
     Conversation,
     ConversationPatch,
     ConversationInfo,
+    CallerHistory,
+    NewFeedback,
+    Feedback,
+    FeedbackList,
     ListenerToken,
     ErrorBody,
     Health,
