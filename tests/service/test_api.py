@@ -1,4 +1,4 @@
-"""The contract of ``shared/spec/api.md`` over real HTTP: statuses, bodies, organizations, secrets, scopes."""
+"""The contract of ``docs/api.md`` over real HTTP: statuses, bodies, organizations, secrets, scopes."""
 
 from __future__ import annotations
 
