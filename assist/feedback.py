@@ -1,9 +1,9 @@
 """What a person reading a brief says of it, section by section: helpful or wrong, with an optional comment.
 
 Feedback names the brief by what made it (the conversation, the program, its prompt version), never by its
-text: briefs are never stored. Those names are the eval harness's too (an example's id is its conversation's id;
-``eval_predictions.program`` and ``eval_runs.prompt_version``), so an export joins to runs
-(:func:`export_rows`, ``assist feedback export``).
+text: briefs are never stored. Those names are the eval harness's too (a call in a dataset keeps its
+``conversation.id``; ``eval_predictions.program`` and ``eval_runs.prompt_version``), so an export joins to runs
+(:func:`export_rows`, ``assist feedback export``; the README shows the query).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from assist.programs import BriefSection
-from assist.schema import Id, Text, Timestamp
+from assist.schema import Timestamp
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -40,14 +40,21 @@ ExportFormat = Literal["jsonl", "csv"]
 MAX_COMMENT_CHARS = 1000
 
 
-def _comment(text: str | None) -> str | None:
-    """A blank comment is none; a long one is refused, not cut (its end may be the point)."""
-    text = text.strip() if text else None
-    if text and len(text) > MAX_COMMENT_CHARS:
-        raise ValueError(f"a comment is at most {MAX_COMMENT_CHARS:,} characters; this one has {len(text):,}")
-    if text and "\x00" in text:  # no store's text column holds it
-        raise ValueError("a comment cannot contain the NUL character")
-    return text or None
+#: A program's name or a prompt version, as the brief's headers carried them: 1 to 128 printable characters.
+#: Constraints the API schema states too (a pattern, not a validator), so clients can see them.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
+
+
+def _comment(text: str) -> str | None:
+    """A blank comment is none. A long one is refused by its length as sent, not cut (its end may be the point);
+    so is a lone surrogate, by the pattern's match."""
+    return text.strip() or None
+
+
+#: No NUL: no store's text column holds it.
+Comment = Annotated[
+    str, StringConstraints(max_length=MAX_COMMENT_CHARS, pattern=r"^[^\x00]*$"), AfterValidator(_comment)
+]
 
 
 class NewFeedback(BaseModel):
@@ -57,11 +64,9 @@ class NewFeedback(BaseModel):
 
     section: BriefSection = Field(description="The part of the brief the verdict is about")
     verdict: Verdict
-    comment: Annotated[Text | None, AfterValidator(_comment)] = Field(
-        None, description=f"Optional, at most {MAX_COMMENT_CHARS:,} characters"
-    )
-    program: Id = Field(description="The program that wrote the brief: its `X-Assist-Program` header")
-    prompt_version: Id | None = Field(
+    comment: Comment | None = Field(None, description=f"Optional, at most {MAX_COMMENT_CHARS:,} characters")
+    program: Name = Field(description="The program that wrote the brief: its `X-Assist-Program` header")
+    prompt_version: Name | None = Field(
         None, description="Its `X-Assist-Prompt-Version` header; absent for a `rules` brief"
     )
 

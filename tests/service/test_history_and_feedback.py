@@ -164,7 +164,8 @@ def test_feedback_on_a_section_is_kept_for_the_conversation_briefed(
     [
         ({"section": "tone"}, "section"),
         ({"verdict": "meh"}, "verdict"),
-        ({"comment": "x" * 1001}, "a comment is at most 1,000 characters"),
+        ({"comment": "x" * 1001}, "comment: String should have at most 1000 characters"),
+        ({"comment": "one\x00two"}, "comment: String should match pattern"),
         (
             {"brief": {"transfer_reason": "the brief's own text"}},
             "brief",

@@ -20,7 +20,11 @@ from tests.service.conftest import World
 EXAMPLES_PER_OPERATION = 15
 #: A phone number is a string in the schema; one that is schema-valid but not a possible number gets a
 #: clear 400, which JSON Schema cannot express, so "valid data must be accepted" does not hold for these.
-TAKES_PHONE_NUMBERS = {("GET", "/core/agent-assist/{phone_number}"), ("POST", "/core/conversations")}
+TAKES_PHONE_NUMBERS = {
+    ("GET", "/core/agent-assist/{phone_number}"),
+    ("GET", "/core/callers/{phone_number}/conversations"),
+    ("POST", "/core/conversations"),
+}
 
 
 @pytest.fixture(scope="module")
