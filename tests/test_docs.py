@@ -166,15 +166,18 @@ def test_no_document_points_at_the_upstream_spec(doc: Path) -> None:
 
 def test_no_code_points_at_the_upstream_spec() -> None:
     sources = [
-        *sorted((ROOT / "assist").rglob("*.py")),
-        *sorted((ROOT / "eval").rglob("*.py")),
+        *(
+            path
+            for folder in ("assist", "eval", "bench", "tests")
+            for path in sorted((ROOT / folder).rglob("*.py"))
+        ),
         ROOT / "service.py",
     ]
     found = [
         f"{_id(path)}:{number}: {line.strip()}"
         for path in sources
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-        if FORBIDDEN.search(line)
+        if FORBIDDEN.search(line) and path != Path(__file__)  # this file names what it looks for
     ]
     assert not found, "point at docs/ instead:\n" + "\n".join(found)
 
