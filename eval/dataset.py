@@ -20,6 +20,7 @@ import duckdb
 from assist.errors import NotFound
 from assist.interchange import InvalidFile, validate_file
 from assist.schema import LabelledExample
+from assist.store import Store
 from eval._duck import insert_rows
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "content_hash",
     "default_name",
     "export_dataset",
+    "from_store",
     "import_dataset",
     "list_datasets",
     "load_by_hash",
@@ -93,6 +95,42 @@ def load_dataset(path: Path, *, name: str | None = None) -> Dataset:
         examples=found.examples,
         records=found.records,
     )
+
+
+@dataclass(frozen=True)
+class StoreSnapshot:
+    """What :func:`from_store` took: the dataset, and the calls left out because nothing was said in them yet."""
+
+    dataset: Dataset
+    without_turns: int
+
+
+def from_store(store: Store, org_id: str, *, name: str, limit: int = 500) -> StoreSnapshot:
+    """The newest ``limit`` conversations of ``org_id`` in the conversation store (DuckDB or PostgreSQL), as an
+    unlabelled dataset named ``name``: production calls, evaluated with what needs no gold.
+
+    A call with no turns yet (still ringing) is no example: it is left out and counted. ``NotFound`` when the
+    organization has no call with turns. Records are the bare-conversation lines an exported file would hold,
+    so the same calls give the same hash whichever store they came from.
+    """
+    conversations = store.list_conversations(org_id, limit=limit)
+    said = [conversation for conversation in conversations if conversation.turns]
+    if not said:
+        raise NotFound(
+            f"organization {org_id!r} has no conversation with turns in the store"
+            + (f" ({len(conversations)} without turns yet)" if conversations else "")
+        )
+    records = [
+        {"id": conversation.id, "conversation": conversation.model_dump(mode="json", exclude_none=True)}
+        for conversation in reversed(said)  # oldest first, as a file of calls would be written
+    ]
+    dataset = Dataset(
+        name=name,
+        hash=content_hash(records),
+        examples=[LabelledExample.model_validate(record) for record in records],
+        records=records,
+    )
+    return StoreSnapshot(dataset=dataset, without_turns=len(conversations) - len(said))
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

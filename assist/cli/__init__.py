@@ -87,7 +87,7 @@ def fail(message: str, *, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def existing_db(db: str | None, *, default: str | None = None) -> str:
+def existing_db(db: str | None, *, default: str | None = None, option: str = "--db") -> str:
     """The database a command that only reads opens: ``--db``, else ``default`` (the store's: ``$ASSIST_DB`` or
     ``assist.duckdb``).
 
@@ -97,7 +97,9 @@ def existing_db(db: str | None, *, default: str | None = None) -> str:
     target = db or default or Settings().assist_db
     if "://" not in target and not Path(target).is_file():
         which = "" if db else ", the default"
-        raise typer.BadParameter(f"no database at {target}{which} (nothing was created)", param_hint="'--db'")
+        raise typer.BadParameter(
+            f"no database at {target}{which} (nothing was created)", param_hint=f"'{option}'"
+        )
     return target
 
 

@@ -423,6 +423,43 @@ def dataset_import(
     typer.echo(f"{state} {dataset.name}@{dataset.hash[:12]} ({len(dataset)} examples)")
 
 
+@dataset_group.command("from-store")
+def dataset_from_store(
+    org: Annotated[str, typer.Argument(help="The organization whose calls to take")],
+    name: Annotated[str, typer.Option("--name", help="Dataset name the calls are stored under")],
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="The conversation store: a DuckDB file or a postgresql:// URL (default: $ASSIST_DB or "
+            "assist.duckdb)",
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="The newest N calls")] = 500,
+    db: DbOption = None,
+) -> None:
+    """Take an organization's newest calls from the conversation store as an unlabelled dataset.
+
+    Then `assist eval --dataset NAME` measures a program on them with what needs no gold (schema, grounding,
+    unsupported details, fallbacks, tokens, cost; the judge with --judge). Calls with no turns yet are left out.
+    """
+    from assist.store import open_store
+    from eval import dataset as datasets
+
+    # The store is read and closed before the eval database opens: both may be the same DuckDB file.
+    with open_store(existing_db(store, option="--store"), read_only=True) as conversations:
+        snapshot = datasets.from_store(conversations, org, name=name, limit=limit)
+    with _database(db, create=True) as con:
+        added = datasets.import_dataset(con, snapshot.dataset, source=f"store:{org}")
+    dataset = snapshot.dataset
+    state = "imported" if added else "already present:"
+    left_out = snapshot.without_turns
+    skipped = (
+        f"; {left_out} {'call' if left_out == 1 else 'calls'} without turns left out" if left_out else ""
+    )
+    typer.echo(f"{state} {dataset.name}@{dataset.hash[:12]} ({len(dataset)} calls of {org}{skipped})")
+
+
 @dataset_group.command("export")
 def dataset_export(
     name: Annotated[
