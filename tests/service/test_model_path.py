@@ -282,8 +282,14 @@ def test_the_rules_sections_header_names_what_rules_filled_in_a_model_brief(
     assert response.headers["x-assist-rules-sections"] == "call_summary"
 
 
-def test_the_openapi_schema_documents_both_headers(client: httpx.Client) -> None:
+def test_the_openapi_schema_documents_every_header(client: httpx.Client) -> None:
     brief = client.get("/openapi.json").json()["paths"]["/core/agent-assist/{phone_number}"]["get"]
     headers = brief["responses"]["200"]["headers"]
-    assert set(headers) == {"X-Assist-Program", "X-Assist-Rules-Sections"}
+    assert set(headers) == {
+        "ETag",
+        "X-Assist-Program",
+        "X-Assist-Rules-Sections",
+        "X-Assist-Conversation-Id",
+        "X-Assist-Prompt-Version",
+    }
     assert "Absent when the model wrote every section" in headers["X-Assist-Rules-Sections"]["description"]
