@@ -143,8 +143,15 @@ class PostgresStore(Store):
         options: dict[str, Any] = {"connect_timeout": _CONNECT_TIMEOUT_S}
         if read_only:
             options["options"] = "-c default_transaction_read_only=on"
+        # Autocommit: a one-statement method is one round trip, not BEGIN, statement, COMMIT (three); methods of
+        # several statements open their transaction themselves.
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=_POOL_SIZE, kwargs=options, open=False, name="assist-store"
+            url,
+            min_size=1,
+            max_size=_POOL_SIZE,
+            kwargs={**options, "autocommit": True},
+            open=False,
+            name="assist-store",
         )
         try:
             # One connection first, whatever the mode: a server that cannot be reached is one error here, not a
@@ -192,7 +199,7 @@ class PostgresStore(Store):
     def add_many(self, org_id: str, conversations: Iterable[Conversation]) -> int:
         rows = [_row(org_id, conversation) for conversation in conversations]
         if rows:
-            with self._pool.connection() as conn, conn.cursor() as cur:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                 cur.executemany(
                     f"INSERT INTO conversations (org_id, {COLUMNS}) "
                     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
@@ -222,7 +229,7 @@ class PostgresStore(Store):
     ) -> Conversation:
         if not _storable(org_id, conversation_id):
             raise ConversationNotFound(f"conversation {conversation_id!r} not found")
-        with self._pool.connection() as conn:
+        with self._pool.connection() as conn, conn.transaction():
             # FOR UPDATE: two workers appending turns to one call at once must not lose either's turns
             row = conn.execute(
                 f"SELECT {COLUMNS} FROM conversations WHERE org_id = %s AND id = %s FOR UPDATE",
