@@ -143,12 +143,15 @@ class _Remembered(Generic[K, V]):
         self._found: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: K, load: Callable[[], V | None]) -> V | None:
+    def get(self, key: K, load: Callable[[], V | None] | None) -> V | None:
+        """The value remembered for ``key``, else what ``load`` finds (None without ``load``: nothing is asked)."""
         now = time.monotonic()
         with self._lock:
             hit = self._found.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        if load is None:
+            return None
         value = load()
         if value is not None and self.seconds > 0:
             with self._lock:
@@ -207,10 +210,13 @@ class AuthStore:
         self._store.add_membership(org_id, user_id)
 
     def is_member(self, org_id: str, user_id: str) -> bool:
-        # a non-member is not remembered (None): adding them takes effect at once
-        return bool(
-            self._members.get((org_id, user_id), lambda: self._store.is_member(org_id, user_id) or None)
-        )
+        return bool(self._membership(org_id, user_id, ask_store=True))
+
+    def _membership(self, org_id: str, user_id: str, *, ask_store: bool) -> bool | None:
+        """True for a member; None for a non-member (never remembered, so adding them takes effect at once), and
+        for a membership not remembered when the store may not be asked."""
+        load = (lambda: self._store.is_member(org_id, user_id) or None) if ask_store else None
+        return self._members.get((org_id, user_id), load)
 
     # --- keys ------------------------------------------------------------------------------------
 
@@ -286,9 +292,26 @@ class AuthStore:
         Raises :class:`Unauthenticated` (401), :class:`OrgHeaderRequired` (400) or :class:`Forbidden` (403)
         exactly as ``docs/api.md`` orders them.
         """
+        caller = self._authenticate(authorization, org_header, ask_store=True)
+        assert caller is not None
+        return caller
+
+    def remembered(self, authorization: str | None, org_header: str | None) -> Caller | None:
+        """:meth:`authenticate` from what is remembered, without asking the store: None when it would have to (a
+        key or membership not found within ``cache_seconds``). An event loop can answer most requests this way
+        instead of handing each to a worker thread, which costs more than the rest of a token request's auth."""
+        return self._authenticate(authorization, org_header, ask_store=False)
+
+    def _authenticate(
+        self, authorization: str | None, org_header: str | None, *, ask_store: bool
+    ) -> Caller | None:
         secret = _bearer(authorization)
         key_id = self._key_id_of(secret)
-        row = None if key_id is None else self._keys.get(key_id, lambda: self._store.find_key(key_id))
+        row = None
+        if key_id is not None:
+            row = self._keys.get(key_id, (lambda: self._store.find_key(key_id)) if ask_store else None)
+            if row is None and not ask_store:
+                return None
         stored_hash = row.secret_hash if row is not None else _NO_SUCH_HASH
         if not hmac.compare_digest(_hash(secret), stored_hash) or row is None or row.revoked_at is not None:
             raise Unauthenticated("unknown or revoked secret")
@@ -304,7 +327,10 @@ class AuthStore:
                 "a personal access token (pat_) must send X-Anyreach-Org: <organization id>"
             )
         assert row.user_id is not None
-        if not self.is_member(org, row.user_id):
+        member = self._membership(org, row.user_id, ask_store=ask_store)
+        if member is None and not ask_store:
+            return None
+        if not member:
             raise Forbidden("this user is not a member of the organization in X-Anyreach-Org")
         return Caller(org_id=org, key_id=row.key_id, kind="user", user_id=row.user_id, scopes=scopes)
 

@@ -154,6 +154,39 @@ def test_a_key_revoked_elsewhere_stops_working_within_the_cache_lifetime(store: 
         worker.authenticate(f"Bearer {secret}", None)
 
 
+def test_remembered_answers_as_authenticate_does_without_asking_the_store(store: Store) -> None:
+    """The service's event loop tries this first; None sends the request to a thread that asks the store."""
+    auth = AuthStore(store, cache_seconds=0.5)
+    auth.create_org("acme")
+    auth.create_user("ana@acme.test")
+    auth.add_member("acme", "ana@acme.test")
+    _, key = auth.create_key(org_id="acme", scopes=("conversations:read",))
+    _, token = auth.create_key(user_id="ana@acme.test", scopes=("conversations:read",))
+    ak, pat = f"Bearer {key}", f"Bearer {token}"
+    assert auth.remembered(ak, None) is None  # never seen: the store must be asked
+    assert auth.remembered(ak, None) is None  # and asking is authenticate's job, not remembered's
+    assert auth.remembered(pat, "acme") is None
+    by_org, by_user = auth.authenticate(ak, None), auth.authenticate(pat, "acme")  # found, so remembered
+    assert (auth.remembered(ak, None), auth.remembered(pat, "acme")) == (by_org, by_user)
+    # what needs no store is decided at once, in the same order as authenticate
+    with pytest.raises(Unauthenticated):
+        auth.remembered(f"{ak[:-2]}xx", None)
+    with pytest.raises(Unauthenticated):
+        auth.remembered(None, None)
+    with pytest.raises(Forbidden):
+        auth.remembered(ak, "globex")
+    with pytest.raises(OrgHeaderRequired):
+        auth.remembered(pat, None)
+    assert auth.remembered(pat, "globex") is None  # a membership not remembered: only the store can say no
+    time.sleep(0.6)
+    assert auth.remembered(ak, None) is None  # remembered for cache_seconds only
+    auth.authenticate(ak, None)
+    auth.revoke_key(key)  # revoked through this object: forgotten at once
+    assert auth.remembered(ak, None) is None
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(ak, None)
+
+
 def test_the_cache_lifetime_is_at_most_ten_seconds(store: Store) -> None:
     with pytest.raises(ValueError, match="between 0 and 10"):
         AuthStore(store, cache_seconds=11)
