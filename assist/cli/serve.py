@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from typing import Annotated
+import socket
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +16,9 @@ from assist.errors import AssistError
 from assist.settings import MissingLiveKitCredentials, Settings
 from assist.store import display_location, is_postgres_url, open_store
 from assist.tokens import LiveKitCredentials
+
+if TYPE_CHECKING:
+    import uvicorn
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -86,15 +91,35 @@ def serve(
         f"worker{'s' if workers > 1 else ''} (program: {settings.brief_program}; "
         f"handoff page: http://{host}:{port}/agent-assist/<phone number>)"
     )
-    uvicorn.run(
-        "service:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": "info",
+        "access_log": False,
+    }
+    if workers == 1:
+        uvicorn.run("service:create_app", **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("service:create_app", **options)
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C stops the workers, quietly
+        Multiprocess(config, sockets=[_tcp_listener(config)]).run()
+
+
+def _tcp_listener(config: uvicorn.Config) -> socket.socket:
+    """The socket uvicorn binds for its workers, marked as TCP.
+
+    uvicorn leaves its protocol unset; accepted connections inherit that, and asyncio turns Nagle's algorithm off
+    only on sockets marked TCP. Without this every response but a connection's first waits for the client's
+    delayed ACK: 44 ms a request with 2 workers on loopback, 0.7 ms with 1 (uvicorn issue 3149).
+    """
+    bound = config.bind_socket()
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    listener.set_inheritable(True)
+    return listener
 
 
 def register(app: typer.Typer) -> None:
