@@ -1,7 +1,8 @@
-"""Issue-2 benchmarks: newest-by-phone lookup, token minting, rules brief latency. Writes bench/results/core.json.
+"""Issue-2 benchmarks: token minting beside a bare PyJWT encode, rules brief latency. Writes bench/results/core.json.
 
-Ratios are measured side by side in one run because these 2-core machines are noisy.
-Run: .venv/bin/python bench/core.py [--max-rows 1000000]
+Ratios are measured side by side in one run because these 2-core machines are noisy. Newest-by-phone at 1M
+conversations, on both store backends, is bench/scale.py's.
+Run: .venv/bin/python bench/core.py
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import jwt
 
 from assist.programs import load_program
 from assist.schema import Conversation
-from assist.store import ConversationStore
 from assist.tokens import LiveKitCredentials, listener_grants, mint_listener_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,46 +33,6 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
         "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 4),
         "samples": len(ordered),
     }
-
-
-def fill(store: ConversationStore, rows: int) -> None:
-    """``rows`` conversations in 3 organizations, callers in random order (as calls arrive), ~4 calls each.
-
-    Generated inside DuckDB through the store's own key layout, so the lookups measured are the real ones.
-    """
-    store.cursor().execute(
-        """
-        INSERT INTO conversations
-        SELECT org || chr(31) || 'c' || i, org || chr(31) || phone, org, 'c' || i, phone,
-               'ended', TIMESTAMP '2026-01-01' + to_seconds(i), NULL, NULL, 60,
-               '{}', '[{"role": "user", "content": "hello"}]', '{}'
-        FROM (
-            SELECT i, 'org-' || (caller % 3) AS org, '+1555' || lpad(CAST(caller AS VARCHAR), 7, '0') AS phone
-            FROM (SELECT i, hash(i) % ? AS caller FROM range(?) t(i))
-        )
-        """,
-        [max(1, rows // 4), rows],
-    )
-
-
-def bench_lookup(rows: int, queries: int) -> dict[str, object]:
-    with ConversationStore() as store:
-        started = time.perf_counter()
-        fill(store, rows)
-        fill_s = time.perf_counter() - started
-        targets = (
-            store.cursor()
-            .execute(
-                f"SELECT org_id, user_id FROM conversations USING SAMPLE reservoir({int(queries)} ROWS) REPEATABLE (7)"
-            )
-            .fetchall()
-        )
-        samples = []
-        for org, phone in targets:
-            t0 = time.perf_counter()
-            store.newest_for_phone(org, phone)
-            samples.append((time.perf_counter() - t0) * 1000)
-        return {"rows": rows, "fill_seconds": round(fill_s, 2), **percentiles(samples)}
 
 
 def rate(fn: Callable[[], object], *, seconds: float = 1.5) -> float:
@@ -164,21 +124,10 @@ def bench_rules() -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--max-rows", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=2000)
-    args = parser.parse_args()
-    small = bench_lookup(1_000, args.queries)
-    large = bench_lookup(args.max_rows, args.queries)
+    argparse.ArgumentParser(description=__doc__).parse_args()
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
-        "lookup": {
-            "small": small,
-            "large": large,
-            "p50_growth": round(large["p50_ms"] / small["p50_ms"], 3),  # type: ignore[operator]
-            "targets": {"large_p50_ms": 5, "max_growth": 3},
-        },
         "mint": bench_mint(),
         "rules_brief": bench_rules(),
     }
