@@ -390,10 +390,11 @@ async def _caller(
         if len(request.headers.getlist(name)) > 1:
             raise DuplicateHeader(f"{name} header sent more than once; send it once")
     authorization = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    # A key seen in the last seconds is checked here; only the store's answer is worth a worker thread.
-    return service.auth.remembered(authorization, org) or await run_in_threadpool(
-        service.auth.authenticate, authorization, org
-    )
+    # A key seen in the last seconds is checked here; only asking the store is worth a worker thread.
+    caller = service.auth.remembered(authorization, org)
+    if caller is None:
+        caller = await run_in_threadpool(service.auth.authenticate, authorization, org)
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
