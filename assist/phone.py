@@ -19,6 +19,12 @@ def normalize_phone(raw: str, *, default_region: str = "US") -> str:
     Accepts formatted (``+1 (555) 123-4567``) and percent-encoded (``%2B15551234567``) input; a number
     without ``+`` is read in ``default_region``. Raises :class:`InvalidPhoneNumber` for anything that is
     not a possible phone number, so a typo is an error rather than an empty search.
+
+    Possible means a length some number of its country has, with its area code: ``5551234`` is dialable only
+    locally, so it names no one caller and is refused rather than read as ``+15551234``. Not "valid"
+    (:func:`phonenumbers.is_valid_number`, an assigned range): the library's table of ranges ages with every
+    release, and a caller id refused by a stale table would cost the person taking over the call its brief;
+    test numbers (``+1555…``, every bundled dataset's) are possible, never valid.
     """
     text = unquote(raw).strip()
     if not text:
@@ -29,9 +35,9 @@ def normalize_phone(raw: str, *, default_region: str = "US") -> str:
         parsed = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
         raise _invalid(text, _PARSE_REASONS.get(exc.error_type, "does not look like one")) from None
-    if not phonenumbers.is_possible_number(parsed):
-        reason = phonenumbers.is_possible_number_with_reason(parsed)
-        raise _invalid(text, _LENGTH_REASONS.get(reason, "has the wrong number of digits"))
+    possible = phonenumbers.is_possible_number_with_reason(parsed)
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise _invalid(text, _LENGTH_REASONS.get(possible, "has the wrong number of digits"))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -47,6 +53,7 @@ _PARSE_REASONS = {
 _LENGTH_REASONS = {
     phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "has a country code no country uses",
     phonenumbers.ValidationResult.TOO_SHORT: "has too few digits",
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "has too few digits: it needs its area code",
     phonenumbers.ValidationResult.TOO_LONG: "has too many digits",
 }
 

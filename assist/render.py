@@ -65,7 +65,7 @@ STYLESHEET = """
 .aap-turns{overflow:auto;min-height:0;overscroll-behavior:contain;border-top:1px solid var(--line)}
 .aap-turn{padding:5px 4px 5px 0;border-top:1px solid var(--line);scroll-margin-top:4px}
 .aap-turn:first-child{border-top:0}
-.aap-turn:target{background:#fff8e1;box-shadow:inset 3px 0 #e0a800}
+.aap-turn:target,.aap-turn.aap-at{background:#fff8e1;box-shadow:inset 3px 0 #e0a800}
 .aap-n{display:inline-block;min-width:2.4em;padding-left:4px;color:var(--mute);font-size:11px;
  font-variant-numeric:tabular-nums}
 .aap-role{font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.05em;margin-right:6px}
@@ -306,7 +306,8 @@ def portal_html(
 
 _SCRIPT = r"""
 (() => {
-  const KEY = "assist.secret", ORG = "assist.org", POLL_MS = 5000, EARLIER_SHOWN = 5;
+  // Earlier calls: a few at first, so the brief stays on one screen; "Show older calls" brings a page more.
+  const KEY = "assist.secret", ORG = "assist.org", POLL_MS = 5000, EARLIER_FIRST = 5, EARLIER_PAGE = 10;
   const SECTIONS = {
     caller_name: "Caller name", sentiment: "Sentiment", transfer_reason: "Transfer reason",
     compliance_flags: "Compliance flags", call_summary: "Summary", information_collected: "Information collected",
@@ -319,7 +320,10 @@ _SCRIPT = r"""
   const show = (id) => { for (const s of ["login", "status", "brief"]) $(s).hidden = s !== id; };
   // What the brief on screen is: feedback names it by these, never by its text.
   let etag = null, live = false, timer = null, shownAt = 0, conversation = null, program = null, prompt = null;
-  let earlier = null, earlierOf = null;
+  let waiting = false;  // "No transcript yet" is on screen
+  // The caller's earlier calls ({calls, next, failed, moreFailed, current}), of the call on screen `earlierOf`
+  // (undefined before any; null for a call with nothing said yet); the turn last jumped to.
+  let earlier = null, earlierOf = undefined, jumpedTo = null;
   const sent = {};
   $("number").textContent = number;
   function el(tag, className, text) {
@@ -334,11 +338,13 @@ _SCRIPT = r"""
     if (org) headers["X-Anyreach-Org"] = org;
     return headers;
   }
-  function state(title, text) {
+  function state(title, text, withEarlier) {
     $("status-title").textContent = title;
     $("status-text").textContent = text;
     document.title = title + " - Agent assist";
+    waiting = Boolean(withEarlier);
     show("status");
+    showEarlier();
   }
   function askKey(message) {
     stopPolling();
@@ -368,31 +374,72 @@ _SCRIPT = r"""
     if (elapsed) elapsed.textContent = clock(Number(elapsed.dataset.elapsed) + Math.floor((Date.now() - shownAt) / 1000));
   }
   // --- the caller's earlier calls --------------------------------------------------------------------
-  async function loadEarlier() {
-    earlierOf = conversation;
-    let found = [];
+  // One page of the number's calls, newest first: {calls, next}, or {failed: why}. A 404 is an answer, not a
+  // failure: this organization has no call from the number.
+  async function callsPage(limit, cursor) {
+    let url = "../core/callers/" + segment + "/conversations?limit=" + limit;
+    if (cursor) url += "&cursor=" + encodeURIComponent(cursor);
     try {
-      const response = await fetch("../core/callers/" + segment + "/conversations?limit=" + (EARLIER_SHOWN + 1),
-        { headers: authHeaders(), cache: "no-store" });
-      if (response.ok) found = (await response.json()).conversations;
-    } catch (e) {}
-    earlier = found.filter((call) => call.id !== conversation).slice(0, EARLIER_SHOWN);
+      const response = await fetch(url, { headers: authHeaders(), cache: "no-store" });
+      if (response.status === 404) return { calls: [], next: null };
+      if (!response.ok) return { failed: "the service answered " + response.status };
+      const page = await response.json();
+      return { calls: page.conversations, next: page.next_cursor };
+    } catch (e) {
+      return { failed: "no answer from the service" };
+    }
+  }
+  async function loadEarlier() {
+    // The call on screen is not an earlier call: known by its id, or, while nothing has been said in it, as the
+    // newest call of the number (the one its brief will be of).
+    const current = conversation;
+    earlierOf = current;
+    earlier = null;
+    const page = await callsPage(EARLIER_FIRST + 1, null);
+    if (earlierOf !== current) return;  // another call came on screen meanwhile
+    earlier = { calls: [], next: null, failed: page.failed || "", moreFailed: "", current };
+    if (!page.failed) {
+      earlier.calls = page.calls.filter((call, i) => (current === null ? i > 0 : call.id !== current));
+      earlier.next = page.next;
+    }
+    showEarlier();
+  }
+  function earlierAgain() {
+    // Asked once for each call on screen, and again with the next answer after a failure.
+    if (earlierOf !== conversation || (earlier !== null && earlier.failed)) loadEarlier();
+  }
+  async function moreEarlier(button) {
+    button.disabled = true;
+    button.textContent = "Loading\u2026";
+    const shown = earlier;
+    const page = await callsPage(EARLIER_PAGE, shown.next);
+    if (earlier !== shown) return;
+    shown.moreFailed = page.failed || "";
+    if (!page.failed) {
+      shown.calls.push(...page.calls.filter((call) => call.id !== shown.current));
+      shown.next = page.next;
+    }
     showEarlier();
   }
   function showEarlier() {
+    for (const old of document.querySelectorAll(".aap-history")) old.remove();
     // After the compliance flags: what must not be missed comes first, then what this caller went through before.
-    const after = $("brief").querySelector(".aap-compliance");
+    // Before anything has been said, under "No transcript yet".
+    const after = $("brief").hidden ? (waiting ? $("status-text") : null) : $("brief").querySelector(".aap-compliance");
     if (!after || earlier === null) return;
-    const old = $("brief").querySelector(".aap-history");
-    if (old) old.remove();
-    if (!earlier.length) {
+    if (earlier.failed) {
+      after.after(el("p", "aap-card aap-history aap-history-none aap-history-failed",
+        "Earlier calls could not be loaded: " + earlier.failed + ". Refresh to try again."));
+      return;
+    }
+    if (!earlier.calls.length && !earlier.next) {
       after.after(el("p", "aap-card aap-history aap-history-none", "Earlier calls: none from this number in this organization"));
       return;
     }
     const card = el("section", "aap-card aap-history");
     card.append(el("h2", "", "Earlier calls from this number"));
     const list = el("ul", "aap-calls");
-    for (const call of earlier) {
+    for (const call of earlier.calls) {
       const item = el("li");
       const when = new Date(call.created_at);
       item.append(el("span", "aap-when", when.toLocaleDateString([], { month: "short", day: "numeric", year: "numeric" }) +
@@ -403,8 +450,37 @@ _SCRIPT = r"""
       list.append(item);
     }
     card.append(list);
+    if (earlier.moreFailed) {
+      card.append(el("p", "aap-history-failed", "Older calls could not be loaded: " + earlier.moreFailed + "."));
+    }
+    if (earlier.next) {
+      const more = el("button", "aap-more", earlier.moreFailed ? "Try again" : "Show older calls");
+      more.type = "button";
+      more.addEventListener("click", () => moreEarlier(more));
+      card.append(more);
+    }
     after.after(card);
   }
+  // --- jumps within the transcript ---------------------------------------------------------------------
+  // A jump link (or the identity chip) scrolls the transcript's own scroller, never the window, so the header
+  // and the jump bar stay where they are and every jump is one click. In a side panel, where the transcript
+  // sits below the brief, the window follows only when the turn would be out of sight.
+  function jump(index) {
+    const turns = $("brief").querySelector(".aap-turns"), turn = $("turn-" + index);
+    if (!turns || !turn) return;
+    for (const old of turns.querySelectorAll(".aap-at")) old.classList.remove("aap-at");
+    turn.classList.add("aap-at");
+    jumpedTo = index;
+    turns.scrollTop += turn.getBoundingClientRect().top - turns.getBoundingClientRect().top - 4;
+    const top = turn.getBoundingClientRect().top;
+    if (top < 0 || top + 24 > innerHeight) $("brief").querySelector(".aap-jumps").scrollIntoView({ block: "start" });
+  }
+  $("brief").addEventListener("click", (event) => {
+    const link = event.target.closest('a[href^="#turn-"]');
+    if (!link) return;
+    event.preventDefault();  // a fragment navigation would scroll every scrollable box, the window too
+    jump(Number(link.getAttribute("href").slice("#turn-".length)));
+  });
   // --- feedback on each section --------------------------------------------------------------------
   function feedbackFor(section, compact) {
     const box = el("div", compact ? "fb fb-compact" : "fb");
@@ -488,10 +564,12 @@ _SCRIPT = r"""
     const revealed = $("brief").querySelector(".aap-reveal input:checked") !== null;
     $("brief").innerHTML = html;
     addFeedback();
-    showEarlier();
+    waiting = false;
     show("brief");  // before scrolling: a hidden element has nothing to scroll
+    showEarlier();
     const turns = $("brief").querySelector(".aap-turns");
     if (turns) turns.scrollTop = atEnd ? turns.scrollHeight : kept;
+    if (jumpedTo !== null && $("turn-" + jumpedTo)) $("turn-" + jumpedTo).classList.add("aap-at");
     const reveal = $("brief").querySelector(".aap-reveal input");
     if (reveal) reveal.checked = revealed;
     shownAt = Date.now();
@@ -523,9 +601,12 @@ _SCRIPT = r"""
       conversation = response.headers.get("X-Assist-Conversation-Id");
       program = response.headers.get("X-Assist-Program") || "unknown";
       prompt = response.headers.get("X-Assist-Prompt-Version");
-      if (conversation !== was) for (const section in sent) delete sent[section];
+      if (conversation !== was) {
+        for (const section in sent) delete sent[section];
+        jumpedTo = null;
+      }
       render(html);
-      if (earlierOf !== conversation) loadEarlier();
+      earlierAgain();
       $("program").textContent = "Brief by " + program;
       $("updated").textContent = live ? "Updated " + new Date().toLocaleTimeString() : "";
       document.title = (live ? "LIVE " : "") + number + " - Agent assist";
@@ -537,8 +618,10 @@ _SCRIPT = r"""
     let detail = "", code = "";
     try { ({ detail = "", code = "" } = await response.json()); } catch (e) {}
     if (code === "no_transcript_yet") {
+      conversation = null;  // the call on screen has no brief, so no id, yet
       state("No transcript yet", "The call from " + number + " has begun, but nothing has been said yet. " +
-        "This page asks again every few seconds.");
+        "This page asks again every few seconds.", true);
+      earlierAgain();
       live = true;
       pollLater();
     } else if (response.status === 404) {
@@ -576,7 +659,7 @@ body{margin:0;background:#f6f7f9;font:14px/1.45 system-ui,-apple-system,"Segoe U
 .bar{display:flex;flex-wrap:wrap;gap:4px 12px;align-items:center;padding:6px 12px;background:#1b2a4a;color:#fff;
  font-size:13px}
 .bar b{font-weight:600}.bar .grow{flex:1}.bar button{font:inherit;font-size:12px;padding:2px 8px}
-#program,#updated{opacity:.8}
+.bar .info{display:flex;flex-wrap:wrap;gap:0 12px;opacity:.8}.bar .actions{display:flex;gap:6px}
 .panel{max-width:440px;margin:48px auto;background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:18px 22px}
 .panel h1{font-size:22px;margin:0 0 6px}.panel label{display:block;margin:10px 0 2px;color:#5b6470}
 .panel input{width:100%;font:inherit;padding:6px 8px;box-sizing:border-box}
@@ -592,19 +675,26 @@ body{margin:0;background:#f6f7f9;font:14px/1.45 system-ui,-apple-system,"Segoe U
 .fb-form textarea{flex:1 1 100%;font:inherit;font-size:13px;padding:4px 6px;box-sizing:border-box}
 .fb-row{flex-basis:100%;display:flex;flex-wrap:wrap;gap:2px 18px}
 .aap-transcript>.fb{padding-top:6px;border-top:1px solid #dde1e6}
-.aap .aap-calls{list-style:none;padding:0;margin:0}
+.aap-history h2{font-size:12px;letter-spacing:.06em;text-transform:uppercase;color:#5b6470;margin:0 0 6px}
+.aap-calls,.aap .aap-calls{list-style:none;padding:0;margin:0}
 .aap-calls li{display:flex;flex-wrap:wrap;align-items:baseline;gap:2px 8px;padding:3px 0;border-top:1px solid #dde1e6}
 .aap-calls li:first-child{border-top:0}
 .aap-history-none{padding:6px 14px;margin-top:0;color:#5b6470;font-size:13px}
-.aap-when{font-variant-numeric:tabular-nums}.aap-why{flex-basis:100%;color:#5b6470}
+.aap-when{min-width:11.5em;font-variant-numeric:tabular-nums}.aap-history .aap-meta{color:#5b6470}.aap-why{flex-basis:100%;color:#5b6470}
 .aap-status-live{background:#c62828;color:#fff}.aap-status-ended{background:#eceef1;color:#4a525c}
 .aap-status-failed{background:#ffd9d9;color:#9b1c1c}
-@media (max-width:480px){.panel{margin:16px 10px}.bar b,.bar #number{display:none}}
+.aap-history-failed{color:#9b1c1c}
+.aap-more{margin-top:6px;font:inherit;font-size:12px;padding:1px 10px}
+.panel .aap-history{margin:14px 0 0;padding:10px 0 0;border:0;border-top:1px solid #dde1e6;border-radius:0}
+/* A side panel: the bar keeps one line, its two notes stacked at the left of the two buttons. */
+@media (max-width:480px){.panel{margin:16px 10px}.bar{flex-wrap:nowrap}.bar b,.bar #number,.bar .grow{display:none}
+ .bar .info{flex:1;min-width:0;font-size:12px}}
 """
 
 _SHELL_BODY = """<div class="bar"><b>Agent assist</b><span id="number"></span><span class="grow"></span>
-<span id="program"></span><span id="updated" aria-live="polite"></span>
-<button id="reload" type="button">Refresh</button><button id="forget" type="button">Forget key</button></div>
+<span class="info"><span id="program"></span><span id="updated" aria-live="polite"></span></span>
+<span class="actions"><button id="reload" type="button">Refresh</button>
+<button id="forget" type="button">Forget key</button></span></div>
 <form id="login" class="panel" hidden autocomplete="off"><h1>Sign in</h1>
 <p>Paste an API key (ak_) or personal access token (pat_) with the conversations:read_sensitive scope.
 It is kept in this tab only.</p><p id="login-msg" role="alert"></p>
@@ -620,7 +710,8 @@ _SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()
 HANDOFF_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer">'
-    f"<title>Agent assist</title><style>{_SHELL_STYLE}</style></head><body>{_SHELL_BODY}"
+    # The brief's stylesheet too: the earlier calls are drawn in its badges under "No transcript yet" as well.
+    f"<title>Agent assist</title><style>{STYLESHEET}{_SHELL_STYLE}</style></head><body>{_SHELL_BODY}"
     f"<script>{_SCRIPT}</script></body></html>"
 )
 HANDOFF_PAGE_CSP = (

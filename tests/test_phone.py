@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assist.errors import InvalidPhoneNumber
+from assist.interchange import read_examples
 from assist.phone import normalize_phone
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -60,6 +64,11 @@ def test_arbitrary_text_either_normalizes_or_raises_the_typed_error(raw: str) ->
         ("+1555123456789012345", "has too many digits"),
         ("+999 123", "has a country code no country uses"),
         ("", "is empty"),
+        ("+1555010000", "has too few digits"),
+        # Seven digits dial a number only within its area: no one caller, so not read as +15551234.
+        ("5551234", "has too few digits: it needs its area code"),
+        ("+15551234", "has too few digits: it needs its area code"),
+        ("555-0100", "has too few digits: it needs its area code"),
     ],
 )
 def test_an_unreadable_number_gets_one_plain_sentence(raw: str, why: str) -> None:
@@ -70,3 +79,11 @@ def test_an_unreadable_number_gets_one_plain_sentence(raw: str, why: str) -> Non
     assert str(caught.value) == (
         f"not a phone number: {raw!r} {why}. Write it with its country code, like +15551234567"
     )
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "datasets").glob("*/*.jsonl")), ids=lambda p: p.parent.name)
+def test_every_bundled_caller_id_is_a_number(path: Path) -> None:
+    """Fictional +1555 numbers are possible, never valid (no such area code): what the kit checks is whether a
+    number is possible, so the bundled calls stay reachable by their caller id."""
+    callers = [example.conversation.user_id for example in read_examples(path)]
+    assert callers and all(normalize_phone(caller) == caller for caller in callers)

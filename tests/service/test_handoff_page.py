@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -143,6 +144,18 @@ def in_transcript_view(page: Page, turn: int) -> bool:
     )
 
 
+def jump_bar_on_screen(page: Page) -> bool:
+    """Whether the transcript's jump bar is wholly inside the window, where the next jump is one click away."""
+    return bool(
+        page.evaluate(
+            """() => {
+                const bar = document.querySelector(".aap-jumps").getBoundingClientRect();
+                return bar.top >= 0 && bar.bottom <= innerHeight;
+            }"""
+        )
+    )
+
+
 def test_the_brief_on_one_screen(page: Page, world: World) -> None:
     example = max(world.examples[:20], key=lambda e: len(e.conversation.turns))
     phone = example.conversation.user_id
@@ -263,18 +276,26 @@ def test_a_long_call_opens_at_its_latest_turn_with_jumps_to_its_markers(
         page.locator(".aap-transcript").scroll_into_view_if_needed()
         shot(page, "long_panel_transcript")
 
+    # A jump moves the transcript's own scroller: on a desktop the window stays put (header and jump bar where
+    # they were), in a side panel the jump bar stays on screen; either way the next jump is one click.
     escalation = turns_with(portal, "escalation_trigger")[0]
+    window_before = page.evaluate("window.scrollY")
     page.click(".aap-jump.aap-m-escalation_trigger a")
-    assert page.evaluate("document.querySelector(':target').id") == f"turn-{escalation}"
-    assert in_transcript_view(page, escalation)
+    expect(page.locator(".aap-turn.aap-at")).to_have_attribute("id", f"turn-{escalation}")
+    assert in_transcript_view(page, escalation) and jump_bar_on_screen(page)
     page.click(f".aap-jump.aap-m-frustration a >> nth={len(frustrations) - 1}")
-    assert in_transcript_view(page, frustrations[-1])
-    page.click(f'.aap-verified[href="#turn-{verified}"]')
-    assert in_transcript_view(page, verified)
-    expect(page.locator(f"#turn-{verified}")).to_have_css("background-color", "rgb(255, 248, 225)")  # :target
+    assert in_transcript_view(page, frustrations[-1]) and jump_bar_on_screen(page)
+    page.click(f'.aap-verified[href="#turn-{verified}"]')  # in the header, above the transcript in a panel
+    assert in_transcript_view(page, verified) and jump_bar_on_screen(page)
+    expect(page.locator(f"#turn-{verified}")).to_have_css("background-color", "rgb(255, 248, 225)")
+    expect(page.locator(".aap-turn.aap-at")).to_have_count(1)
     shot(page, f"long_jump_{width}")
     page.click(".aap-jumps >> text=Latest")
-    assert in_transcript_view(page, last)
+    assert in_transcript_view(page, last) and jump_bar_on_screen(page)
+    if width == "desktop":
+        assert page.evaluate("window.scrollY") == window_before == 0
+        assert page.evaluate("document.querySelector('.aap-header').getBoundingClientRect().top") >= 0
+    assert page.url.endswith(phone.replace("+", "%2B"))  # no #turn-N in the address: a reload starts afresh
 
 
 def test_a_live_call_refreshes_itself_without_a_new_brief_while_nothing_changes(
@@ -361,6 +382,11 @@ def test_a_live_call_in_a_side_panel(open_page: OpenPage, world: World) -> None:
     assert (
         page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["panel"]
     )  # nothing sticks out sideways
+    expect(page.locator("#updated")).to_contain_text("Updated")
+    # The top bar keeps one line: its notes stack at the left, the two buttons side by side at the right.
+    refresh, forget = (page.locator(f"#{button}").bounding_box() for button in ("reload", "forget"))
+    assert refresh and forget and refresh["y"] == forget["y"] and refresh["x"] < forget["x"]
+    assert (page.locator(".bar").bounding_box() or {"height": 0})["height"] < 48
     shot(page, "live_panel")
 
 
@@ -376,6 +402,19 @@ def test_a_bad_number_has_its_own_state(open_page: OpenPage, world: World, width
     assert page.title() == "Not a phone number - Agent assist"
     assert "seem" not in (page.locator("#status-text").text_content() or "")  # the phone library's own words
     shot(page, f"bad_number_{width}")
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [("5551234", "has too few digits: it needs its area code"), ("+1555010000", "has too few digits")],
+)
+def test_a_number_too_short_to_name_a_caller_is_a_400_not_a_404(world: World, number: str, why: str) -> None:
+    """What the page shows as "Not a phone number": one answer for every number that names no caller."""
+    answer = httpx.get(f"{world.base_url}/core/agent-assist/{number}", headers=world.headers("a_sensitive"))
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == (
+        f"not a phone number: {number!r} {why}. Write it with its country code, like +15551234567"
+    )
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -447,6 +486,96 @@ def test_a_repeat_caller_s_earlier_calls_are_listed(open_page: OpenPage, world: 
     shot(page, f"repeat_caller_{width}")
 
 
+def clock(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def test_a_caller_with_more_earlier_calls_than_a_page_sees_them_all(
+    open_page: OpenPage, world: World
+) -> None:
+    phone, now = "+15550004260", datetime.now(UTC)
+    # 24 earlier calls, a day apart, each lasting a minute and its own number of seconds (newest: 1:00).
+    for n in range(24):
+        started = now - timedelta(days=n + 1)
+        add_call(
+            world,
+            bundled(SYNTHETIC, "syn-001"),
+            conversation_id=f"many-{n:02d}",
+            phone=phone,
+            status="ended",
+            created_at=started.isoformat(),
+            ended_at=(started + timedelta(seconds=60 + n)).isoformat(),
+            duration_seconds=60 + n,
+        )
+    today = now - timedelta(minutes=10)
+    add_call(
+        world,
+        bundled(SYNTHETIC, "syn-002"),
+        conversation_id="many-today",
+        phone=phone,
+        created_at=today.isoformat(),
+        ended_at=(today + timedelta(seconds=117)).isoformat(),
+    )
+    page = open_page(WIDTHS["desktop"])
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/core/callers/" in r.url else None)
+    open_brief(page, world, phone)
+
+    durations = page.locator(".aap-history li .aap-meta")
+    more = page.locator(".aap-history .aap-more")
+    expect(durations).to_have_text([clock(60 + n) for n in range(5)])  # newest first, this call left out
+    expect(more).to_have_text("Show older calls")
+    shot(page, "many_earlier_desktop")
+    more.click()
+    expect(durations).to_have_text([clock(60 + n) for n in range(15)])
+
+    # A page that cannot be loaded says so, keeps what is shown, and can be asked for again.
+    page.route("**/core/callers/**", lambda route: route.abort())
+    more.click()
+    expect(page.locator(".aap-history .aap-history-failed")).to_have_text(
+        "Older calls could not be loaded: no answer from the service."
+    )
+    expect(durations).to_have_count(15)
+    page.unroute("**/core/callers/**")
+    expect(more).to_have_text("Try again")
+    more.click()
+    expect(durations).to_have_text([clock(60 + n) for n in range(24)])
+    expect(more).to_have_count(0)  # the last page
+    expect(page.locator(".aap-history-failed")).to_have_count(0)
+    page.locator(".aap-history").scroll_into_view_if_needed()
+    shot(page, "many_earlier_all_desktop")
+
+    # The pages followed the API's next_cursor: 5 earlier calls (and this one), then 10 and 10 by cursor.
+    pages = [parse_qs(urlsplit(url).query) for url in asked]
+    assert [q["limit"] for q in pages] == [["6"], ["10"], ["10"], ["10"]]
+    assert "cursor" not in pages[0] and pages[1]["cursor"] != pages[2]["cursor"] == pages[3]["cursor"]
+
+
+@pytest.mark.parametrize("failure", ["no answer", "an error status"])
+def test_earlier_calls_that_cannot_be_loaded_are_not_shown_as_none(
+    open_page: OpenPage, world: World, failure: str
+) -> None:
+    phone = f"+1555000427{['no answer', 'an error status'].index(failure)}"
+    add_call(world, bundled(SYNTHETIC, "syn-001"), conversation_id=f"unloaded-{phone}", phone=phone)
+    page = open_page(WIDTHS["desktop"])
+    if failure == "no answer":
+        page.route("**/core/callers/**", lambda route: route.abort())
+        said = "no answer from the service"
+    else:  # the real service refuses a cursor it did not give
+        page.route("**/core/callers/**", lambda route: route.continue_(url=f"{route.request.url}&cursor=x"))
+        said = "the service answered 422"
+    open_brief(page, world, phone)
+    expect(page.locator(".aap-history")).to_have_text(
+        f"Earlier calls could not be loaded: {said}. Refresh to try again."
+    )
+    shot(page, f"earlier_failed_{failure.replace(' ', '_')}")
+    page.unroute("**/core/callers/**")
+    page.click("#reload")
+    expect(page.locator(".aap-history")).to_have_text(
+        "Earlier calls: none from this number in this organization"
+    )
+
+
 def test_a_person_marks_sections_helpful_or_wrong(open_page: OpenPage, world: World) -> None:
     phone, conversation_id = "+15550004240", "page-feedback"
     add_call(world, bundled(SYNTHETIC_DEV3, "dev3-004"), conversation_id=conversation_id, phone=phone)
@@ -480,6 +609,18 @@ def test_a_call_with_nothing_said_yet_waits_for_its_first_words(open_page: OpenP
     phone, conversation_id = "+15550004250", "page-ringing"
     example = bundled(SYNTHETIC_DEV3, "dev3-016")
     turns = example.conversation.model_dump(mode="json")["turns"]
+    last_week = datetime.now(UTC) - timedelta(days=7)
+    add_call(  # the caller called before: that call is worth knowing before anything is said in this one
+        world,
+        bundled(SYNTHETIC, "syn-001"),
+        conversation_id=f"{conversation_id}-before",
+        phone=phone,
+        status="ended",
+        created_at=last_week.isoformat(),
+        ended_at=(last_week + timedelta(seconds=431)).isoformat(),
+        duration_seconds=431,
+        metadata={"transfer_reason": "Dispute of a $212.47 card charge"},
+    )
     started = (datetime.now(UTC) - timedelta(seconds=20)).isoformat()
     add_call(
         world,
@@ -495,6 +636,10 @@ def test_a_call_with_nothing_said_yet_waits_for_its_first_words(open_page: OpenP
     sign_in(page, world.keys["a_sensitive"])
     expect(page.locator("#status-title")).to_have_text("No transcript yet")
     assert page.title() == "No transcript yet - Agent assist"
+    earlier = page.locator("#status .aap-history li")  # the ringing call itself is not an earlier call
+    expect(earlier).to_have_count(1)
+    expect(earlier.locator(".aap-meta")).to_have_text("7:11")
+    expect(earlier.locator(".aap-why")).to_have_text("Dispute of a $212.47 card charge")
     shot(page, "no_transcript_yet_panel")
 
     patch = {"status": "in_progress", "append_turns": turns[:3]}
@@ -504,3 +649,5 @@ def test_a_call_with_nothing_said_yet_waits_for_its_first_words(open_page: OpenP
     ).is_success
     expect(page.locator(".aap-live")).to_be_visible(timeout=POLL_WAIT_MS)  # the page asked again by itself
     expect(page.locator(".aap-turn")).to_have_count(3)
+    expect(page.locator("#brief .aap-history li .aap-meta")).to_have_text(["7:11"])
+    expect(page.locator("#status .aap-history")).to_have_count(0)
