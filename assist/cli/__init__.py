@@ -14,15 +14,37 @@ import duckdb
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from typer import _click  # the click typer runs on (its own copy): the types of the help hooks below
 from typer.core import TyperGroup
 
 from assist.errors import AssistError, field_path
 from assist.settings import Settings
+from assist.store import InvalidLocation, check_location
 
-__all__ = ["app", "existing_db", "main", "typed_command", "typed_path"]
+__all__ = ["app", "command_group", "existing_db", "main", "typed_command", "typed_path"]
 
 
-class _OneLineUsage(TyperGroup):
+class _WholeHelpGroup(TyperGroup):
+    """A command group whose list of commands gives each one's first sentence whole, wrapped at the terminal's
+    width; click cuts it at one line with "..."."""
+
+    def format_commands(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=sys.maxsize)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def command_group(help_text: str) -> typer.Typer:
+    """A command group (``assist keys``, ``assist runs``, …): run bare, it shows its help."""
+    return typer.Typer(help=help_text, cls=_WholeHelpGroup, no_args_is_help=True)
+
+
+class _OneLineUsage(_WholeHelpGroup):
     """The root command, whose usage errors (an unknown flag or command, a bad or missing value) are one line
     naming the flag, exit 2, instead of typer's boxed panel under the usage text."""
 
@@ -45,8 +67,9 @@ class _OneLineUsage(TyperGroup):
             err_console.print("Aborted!", markup=False)
             sys.exit(1)
         except typer.TyperException as exc:
-            # A group run without a command raises this after printing its help, which is all it should show.
-            if type(exc).__name__ != "NoArgsIsHelpError":
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a group run bare: its help is the answer
+                typer.echo(exc.format_message())
+            else:
                 err_console.print(f"error: {_usage_line(exc)}", markup=False)
             sys.exit(exc.exit_code)
         sys.exit(code if isinstance(code, int) else 0)
@@ -59,6 +82,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # click's plain help: it wraps every flag and word whole at any width (rich's panels cut flags like
+    # --allow-baseline-mismatch at 80 columns), and takes "[@HASH]" in a help text as text, not markup.
+    rich_markup_mode=None,
 )
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -95,6 +121,7 @@ def existing_db(db: str | None, *, default: str | None = None, option: str = "--
     create the directory and an empty database, and show nothing. A URL is not a path; its server answers.
     """
     target = db or default or Settings().assist_db
+    check_location(target)  # before quoting it: a libpq string would be "no database at …password=…"
     if "://" not in target and not Path(target).is_file():
         which = "" if db else ", the default"
         raise typer.BadParameter(
@@ -145,6 +172,9 @@ def main() -> None:
         # Usage errors are printed by the root command (one line, exit 2); everything else that escapes a
         # command is mapped to one line here.
         app(prog_name="assist")
+    except InvalidLocation as exc:  # --db or ASSIST_DB that names no store: a usage mistake, exit 2 like one
+        err_console.print(f"error: {exc}", markup=False)
+        sys.exit(2)
     except (AssistError, ValidationError, OSError, ValueError, duckdb.Error) as exc:
         err_console.print(f"error: {_one_line(exc)}", markup=False)
         sys.exit(1)

@@ -3,8 +3,14 @@ the compact listing tables."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
 from rich import box
-from rich.console import Group
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -75,3 +81,39 @@ def listing(*, title: str | None = None) -> Table:
         collapse_padding=True,
         show_edge=False,
     )
+
+
+#: Where a path, an e-mail address or an id may break: after a separator, or at a space.
+_PIECE = re.compile(r"[^\s/.@_-]*(?:[/.@_-]+\s*|\s+)|[^\s/.@_-]+")
+
+
+class Folded:
+    """Text for a narrow table cell that breaks only between its pieces (words, and path, address and id parts:
+    ``/work/main/`` ``datasets/``, ``ana.de.la.`` ``fuente@``), never inside one, unless a piece alone is wider
+    than the cell; rich would break ``softphone`` or a path anywhere. Its narrowest is its widest piece."""
+
+    def __init__(self, text: str, *, style: str = "") -> None:
+        self.text = text
+        self.style = style
+        self._pieces = _PIECE.findall(text)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(piece.strip()) for piece in self._pieces), default=0)
+        return Measurement(min(widest, options.max_width), min(cell_len(self.text), options.max_width))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        lines: list[str] = []
+        line = ""
+        for piece in self._pieces:
+            if line and cell_len((line + piece).rstrip()) > options.max_width:
+                lines.append(line.rstrip())
+                line = piece.lstrip()
+            else:
+                line += piece
+        lines.append(line.rstrip())
+        yield Text("\n".join(lines), style=self.style, overflow="fold")
+
+
+def stamp(when: datetime, *, style: str = "") -> Text:
+    """A time in a listing: the date over the time, so that its column needs ten cells."""
+    return Text(f"{when:%Y-%m-%d}\n{when:%H:%M}", style=style)

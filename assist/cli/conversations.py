@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from assist.auth import AuthStore
+from assist.cli import command_group
 from assist.settings import Settings
 from assist.store import display_location, open_store
 
@@ -21,7 +22,7 @@ DbOption = Annotated[
 ]
 OrgOption = Annotated[str, typer.Option("--org", help="Organization the conversations belong to")]
 
-group = typer.Typer(help="Manage the conversation store.", no_args_is_help=True)
+group = command_group("Manage the conversation store.")
 
 
 @group.command("import")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,8 +24,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from assist.cli import existing_db, fail, typed_path
-from assist.cli._pretty import listing
+from assist.cli import command_group, existing_db, fail, typed_path
+from assist.cli._pretty import Folded, listing, stamp
 from assist.interchange import validate_file
 from assist.programs import BRIEF_SECTIONS, SalvageNote, load_program
 from assist.settings import Settings
@@ -95,10 +95,8 @@ JudgeClaimsOption = Annotated[
 #: Runs at least this long get a progress bar (on stderr, only when it is a terminal).
 _PROGRESS_FROM = 20
 
-dataset_group = typer.Typer(
-    help="Labelled datasets (interchange JSONL) in the eval database.", no_args_is_help=True
-)
-runs_group = typer.Typer(help="Stored evaluation runs.", no_args_is_help=True)
+dataset_group = command_group("Labelled datasets (interchange JSONL) in the eval database.")
+runs_group = command_group("Stored evaluation runs.")
 
 
 @contextmanager
@@ -505,14 +503,15 @@ def dataset_list(db: DbOption = None) -> None:
         console.print(f"no datasets stored in {target}", markup=False)
         return
     table = listing(title=f"stored in {target}")
-    # The name is what --dataset and `dataset export` take: never wrapped or cut; a long source path folds.
+    # The name is what --dataset and `dataset export` take: never wrapped or cut; the source path takes the rest
+    # and folds between its directories.
     table.add_column("name", no_wrap=True)
     table.add_column("hash", no_wrap=True)
-    table.add_column("examples", justify="right")
-    table.add_column("source", overflow="fold")
-    table.add_column("imported (UTC)")
+    table.add_column("examples", justify="right", no_wrap=True)
+    table.add_column("source")
+    table.add_column("imported\n(UTC)", no_wrap=True)
     for name, hash_, n, source, imported_at in rows:
-        table.add_row(name, hash_[:12], str(n), source or "", f"{imported_at:%Y-%m-%d %H:%M}")
+        table.add_row(name, hash_[:12], str(n), Folded(source or ""), stamp(imported_at))
     console.print(table)
 
 
@@ -690,18 +689,21 @@ def eval_(
     weights = _weights(weight)
     db_path = db or Settings().eval_db
     options: dict[str, Any] = {"timeout_s": timeout, "retries": retries, "cache": not no_cache}
+    # Everything that can be refused is, before a new database is made: a typo leaves nothing behind.
+    brief_program = load_program(program, **options)
+    model = brief_program if isinstance(brief_program, runner.ModelProgram) else None
+    grader = _judge(
+        judge_model or Settings().assist_judge_lm,
+        timeout=judge_timeout,
+        max_claims=judge_max_claims,
+        cache=not no_cache,
+        under_test=model.provenance()["lm"] if model is not None else None,
+    )
+    if not Path(db_path).is_file():
+        _found_without_a_database(dataset, name=name, baseline=baseline)
     with _database(db, create=True) as con:
         data = datasets.resolve_dataset(con, dataset, name=name, short_names=_short_names())
         before = _load_baseline(con, baseline) if baseline else None
-        brief_program = load_program(program, **options)
-        model = brief_program if isinstance(brief_program, runner.ModelProgram) else None
-        grader = _judge(
-            judge_model or Settings().assist_judge_lm,
-            timeout=judge_timeout,
-            max_claims=judge_max_claims,
-            cache=not no_cache,
-            under_test=model.provenance()["lm"] if model is not None else None,
-        )
         progress = _progress(len(data))
         started = time.perf_counter()
         with progress:
@@ -740,6 +742,22 @@ def eval_(
         raise typer.Exit(1)
 
 
+def _found_without_a_database(dataset: str, *, name: str | None, baseline: str | None) -> None:
+    """Raise what ``--dataset`` and ``--baseline`` would raise in a database that does not exist yet.
+
+    A file or a bundled set's short name is run and stored in a new database, but a stored name, or a baseline
+    run id, cannot be in one: they are looked up in an empty database in memory, which gives the one message
+    listing every valid name and leaves no file behind.
+    """
+    from eval import dataset as datasets
+
+    with closing(connect(":memory:")) as empty:
+        if not (Path(dataset).is_file() or dataset in _short_names()):
+            datasets.resolve_dataset(empty, dataset, name=name, short_names=_short_names())
+        if baseline:
+            _load_baseline(empty, baseline)
+
+
 def _judge_seconds(run: runner.EvalRun, wall: float) -> float:
     """How long judging took: the command's wall clock less generating and scoring (what else a run does
     takes milliseconds)."""
@@ -770,23 +788,27 @@ def runs_list(
 
     with _database(db, create=False) as con:
         rows = runs.list_runs(con, limit=limit)
-    table = Table()
-    # The id is what the other commands take: never wrapped or cut.
-    table.add_column("run", no_wrap=True, min_width=22)
-    for column in ("created (UTC)", "kind", "program", "dataset", "n", "failed", "overall"):
-        table.add_column(column)
+    table = listing()
+    # Fits 80 columns: the id (what the other commands take; it starts with the run's UTC time, so no column
+    # repeats that) and the numbers are never wrapped or cut; the program and dataset names take the rest and
+    # fold between their parts.
+    table.add_column("run", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("program")
+    table.add_column("dataset")
+    for column in ("n", "failed", "overall"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
             row.run_id,
-            f"{row.created_at:%m-%d %H:%M}",
             row.kind,
-            row.program,
-            row.dataset,
+            Folded(row.program),
+            Folded(row.dataset),
             str(row.n),
             str(row.n_failed),
             _fmt(row.overall),
         )
-    Console().print(table)
+    Console(highlight=False).print(table)
 
 
 @runs_group.command("show")

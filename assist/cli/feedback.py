@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 
 from assist.auth import AuthStore
-from assist.cli import err_console, existing_db
+from assist.cli import command_group, err_console, existing_db
 from assist.feedback import ExportFormat, export_rows, write_export
 from assist.store import open_store
 
-group = typer.Typer(help="Feedback on briefs from the handoff page.", no_args_is_help=True)
+group = command_group("Feedback on briefs from the handoff page.")
 
 
 @group.command("export")
@@ -46,7 +46,7 @@ def export(
         sys.stdout.write(text)
         return
     out.write_text(text, encoding="utf-8")
-    err_console.print(f"wrote {len(rows)} verdicts to {out}", markup=False)
+    err_console.print(f"wrote {len(rows)} verdict{'' if len(rows) == 1 else 's'} to {out}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

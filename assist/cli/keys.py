@@ -13,19 +13,18 @@ from contextlib import contextmanager
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
-from rich.text import Text
+from rich.console import Console, Group
 
 from assist.auth import SCOPES, AuthStore, parse_scopes
-from assist.cli import existing_db
-from assist.cli._pretty import listing
+from assist.cli import command_group, existing_db
+from assist.cli._pretty import Folded, listing, stamp
 from assist.cli.conversations import DbOption
 from assist.settings import Settings
 from assist.store import open_store
 
-keys_group = typer.Typer(help="API keys (ak_) and personal access tokens (pat_).", no_args_is_help=True)
-users_group = typer.Typer(help="Users (owners of personal access tokens).", no_args_is_help=True)
-orgs_group = typer.Typer(help="Organizations and their members.", no_args_is_help=True)
+keys_group = command_group("API keys (ak_) and personal access tokens (pat_).")
+users_group = command_group("Users (owners of personal access tokens).")
+orgs_group = command_group("Organizations and their members.")
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
@@ -79,25 +78,26 @@ def keys_list(
     if output == "json":
         typer.echo(json.dumps([key.model_dump(mode="json") for key in keys], indent=2))
         return
-    # Fits 80 columns: the key id (what `keys revoke` takes) and each scope are never wrapped or cut, one scope
-    # a line; the other columns wrap, and a revoked key's time goes under its creation time.
+    # Fits 80 columns: the key id (what `keys revoke` takes), each scope (one a line) and the times (date over
+    # time) are never wrapped or cut; the owner, with the key's name under it, takes the rest and breaks only
+    # between words and address parts.
     table = listing()
     table.add_column("key id", no_wrap=True)
     table.add_column("kind", no_wrap=True)
-    table.add_column("owner", overflow="fold")
+    table.add_column("owner, name")
     table.add_column("scopes", no_wrap=True)
-    table.add_column("name", overflow="fold")
-    table.add_column("created, revoked (UTC)", min_width=len("2026-12-31"))
+    table.add_column("created\n(UTC)", no_wrap=True)
     for key in keys:
-        when = Text(f"{key.created_at:%Y-%m-%d %H:%M}")
+        owner = f"org {key.org_id}" if key.kind == "org" else f"user {key.user_id}"
+        when = stamp(key.created_at)
         if key.revoked_at is not None:
-            when.append(f"\nrevoked {key.revoked_at:%Y-%m-%d %H:%M}", style="red")
+            when.append("\nrevoked\n", style="red")
+            when.append_text(stamp(key.revoked_at, style="red"))
         table.add_row(
             key.key_id,
             "ak_" if key.kind == "org" else "pat_",
-            f"org {key.org_id}" if key.kind == "org" else f"user {key.user_id}",
+            Group(Folded(owner), Folded(key.name, style="dim")) if key.name else Folded(owner),
             "\n".join(key.scopes),
-            key.name,
             when,
         )
     console.print(table)

@@ -75,3 +75,21 @@ def test_export_writes_what_joins_to_an_eval_run_and_only_the_organizations_own(
     assert [(row[0], row[1]) for row in wrong] == [(ids[0], "transfer_reason"), (ids[2], "call_summary")]
     assert [row[3] for row in wrong] == [lines[0]["id"], lines[2]["id"]]  # the examples of those calls
     assert all(row[5] is not None for row in wrong)  # each with the run's score of that section
+
+
+def test_export_counts_what_it_wrote_in_words(tmp_path: Path) -> None:
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text(SYNTHETIC.read_text(encoding="utf-8").splitlines(keepends=True)[0])
+    conversation_id = json.loads(calls.read_text())["conversation"]["id"]
+    db = str(tmp_path / "kit.duckdb")
+    assert assist("orgs", "create", "acme", "--db", db).returncode == 0
+    assert assist("conversations", "import", str(calls), "--db", db, "--org", "acme").returncode == 0
+    out = tmp_path / "feedback.jsonl"
+    for count, said in [(0, "wrote 0 verdicts"), (1, "wrote 1 verdict"), (2, "wrote 2 verdicts")]:
+        if count:
+            with ConversationStore(db) as store:
+                new = NewFeedback(section="call_summary", verdict="helpful", program="rules")
+                store.add_feedback("acme", Feedback.received(new, conversation_id=conversation_id))
+        written = assist("feedback", "export", "--org", "acme", "--db", db, "--out", str(out))
+        assert written.returncode == 0 and written.stderr == f"{said} to {out}\n"
+        assert len(out.read_text().splitlines()) == count

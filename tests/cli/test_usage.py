@@ -8,10 +8,15 @@ through typer's CliRunner (the same root command that ``assist`` runs); one of e
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner, Result
 
 from assist.auth import SCOPES
@@ -101,6 +106,28 @@ def test_in_a_real_process_too(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--dataset", "synthtic"), "error: no dataset 'synthtic': give a JSONL file, a bundled name ("),
+        (("--dataset", "synthtic", "--db", "typo.duckdb"), "error: no dataset 'synthtic'"),
+        (("--dataset", "calls.jsonl"), "error: no such file: calls.jsonl"),
+        (("--dataset", "synthetic", "--baseline", "nosuchrun"), "error: no run 'nosuchrun'"),
+        (("--dataset", "synthetic", "--baseline", "base.json"), "error: no such file: base.json"),
+        (("--dataset", "synthetic", "--program", "rulez"), "error: unknown program 'rulez'"),
+    ],
+)
+def test_eval_refuses_what_it_cannot_find_before_making_a_database(
+    args: tuple[str, ...], said: str, tmp_path: Path
+) -> None:
+    """A typo in a dataset name, a baseline or a program leaves nothing behind (it used to leave a 274 KB
+    database): what a new database could not hold is looked up first."""
+    result = assist("eval", *args, cwd=tmp_path)
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(said)
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_command_run_bare_shows_its_help_and_no_error() -> None:
     result = runner.invoke(app, ["keys"])
     assert result.exit_code == 2 and "assist keys" in result.stdout and result.stderr == ""
@@ -128,7 +155,16 @@ def test_keys_list_shows_whole_scopes_at_80_columns_and_as_json(tmp_path: Path) 
     for args in (
         ("orgs", "create", "acme"),
         ("users", "create", user),
-        ("keys", "create", "--org", "acme", "--scopes", ",".join(SCOPES), "--name", "ops console"),
+        (
+            "keys",
+            "create",
+            "--org",
+            "acme",
+            "--scopes",
+            ",".join(SCOPES),
+            "--name",
+            "softphone panel, night shift",
+        ),
         ("keys", "create", "--user", user, "--scopes", "conversations:read_sensitive"),
     ):
         made = runner.invoke(app, [*args, "--db", db])
@@ -139,11 +175,57 @@ def test_keys_list_shows_whole_scopes_at_80_columns_and_as_json(tmp_path: Path) 
     shown = [word for word in listed.stdout.split() if word.startswith("conversations:")]
     assert shown == [*SCOPES, "conversations:read_sensitive"]  # whole, one a line
     assert "…" not in listed.stdout
+    # The name breaks between words, the address between its parts, never inside either; the dates are whole.
+    words = listed.stdout.split()
+    assert all(word in words for word in ("softphone", "panel,", "night", "shift"))
+    assert all(part in listed.stdout for part in ("ana.", "de.", "la.", "fuente@", "acme.", "example"))
+    assert f"{datetime.now(UTC):%Y-%m-%d}" in words
 
     keys = json.loads(runner.invoke(app, ["keys", "list", "--db", db, "--format", "json"]).stdout)
     assert [(key["kind"], key["scopes"], key["name"]) for key in keys] == [
-        ("org", list(SCOPES), "ops console"),
+        ("org", list(SCOPES), "softphone panel, night shift"),
         ("user", ["conversations:read_sensitive"], ""),
     ]
     assert keys[1]["user_id"] == user and keys[0]["revoked_at"] is None
     assert all(key["key_id"] in listed.stdout for key in keys)  # whole, for `assist keys revoke`
+
+
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command and group under ``command``, by the words that run it."""
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def _flat(text: str) -> str:
+    """``text`` on one line, as click wrapped it: a word it broke after a hyphen (``add-`` ``member``) joined."""
+    return re.sub(r"(?<=\w-) (?=\w)", "", " ".join(text.split()))
+
+
+EVERY_COMMAND = list(_commands(typer.main.get_command(app)))
+
+
+@pytest.mark.parametrize(
+    ("path", "command"), EVERY_COMMAND, ids=[" ".join(p) or "assist" for p, _ in EVERY_COMMAND]
+)
+def test_every_help_is_whole_at_80_columns(path: tuple[str, ...], command: Any) -> None:
+    """Each line fits, and every flag, every option's help and every subcommand's first sentence is there whole
+    (rich's panels cut ``--allow-baseline-mismatch`` to ``--allow-baseline-mi…`` at 80 columns)."""
+    shown = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+    flat = _flat(shown.stdout)
+    for param in command.params:
+        if param.param_type_name == "option":
+            for flag in [*param.opts, *param.secondary_opts]:
+                assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", shown.stdout), flag
+        assert _flat(getattr(param, "help", None) or "") in flat
+    for sub in getattr(command, "commands", {}).values():
+        assert _flat(sub.get_short_help_str(limit=10_000)) in flat
+
+
+def test_help_in_a_real_process_at_80_columns() -> None:
+    shown = assist("eval", "--help", env={"COLUMNS": "80"})
+    assert shown.returncode == 0, shown.stderr
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+    assert "--allow-baseline-mismatch " in shown.stdout and "NAME[@HASH]" in _flat(shown.stdout)

@@ -245,9 +245,9 @@ def test_an_unknown_dataset_name_is_one_line_with_the_names_there_are(tmp_path: 
         "synthetic_heldout2, synthetic_heldout3), or a stored name (harper_valley/dev); "
         "`assist dataset list` lists them\n"
     )
-    shown = runner.invoke(app, ["eval", "--help"], env={"COLUMNS": "200"}).stdout
+    shown = " ".join(runner.invoke(app, ["eval", "--help"], env={"COLUMNS": "200"}).stdout.split())
     assert "a bundled set's short name (synthetic, harper_valley, …" in shown
-    assert "`assist dataset list` lists the names" in shown
+    assert "or a stored NAME[@HASH]; `assist dataset list` lists the names" in shown
 
 
 def test_dataset_list_shows_the_bundled_sets_with_no_database_and_creates_none(
@@ -264,12 +264,15 @@ def test_dataset_list_shows_the_bundled_sets_with_no_database_and_creates_none(
     assert not any(tmp_path.iterdir())
 
     invoke("dataset", "import", str(HARPER_VALLEY))
-    listed = invoke("dataset", "list")
+    listed = at_80_columns("dataset", "list")
     assert "stored in assist.duckdb" in listed
     assert any(
         line.split()[:3] == ["harper_valley/dev", load_dataset(HARPER_VALLEY).hash[:12], "61"]
         for line in listed.splitlines()
     )
+    # At 80 columns the source path folds between its directories, never inside a name.
+    assert max(len(line) for line in listed.splitlines()) <= 80
+    assert all(f"{part}/" in listed for part in HARPER_VALLEY.parent.parts[1:])
 
 
 @pytest.fixture(scope="module")
