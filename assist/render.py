@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from datetime import UTC, datetime
 from html import escape
-from typing import Literal
 
-from assist.programs.rules.text import digit_runs
+from assist.programs.rules.text import Secret, secret_numbers
 from assist.schema import SENTIMENT_LEVELS, AgentAssistPortal, MarkerType, TranscriptTurn
 
 __all__ = ["HANDOFF_PAGE", "HANDOFF_PAGE_CSP", "STYLESHEET", "portal_html"]
@@ -99,11 +97,6 @@ _JUMPS: tuple[tuple[MarkerType, str, bool], ...] = (
     ("ai_commitment", "Commitment", True),
 )
 
-Secret = Literal["card", "ssn"]
-#: A nine-digit number is an SSN when the turn, or the agent's turn before it, says so.
-_SSN_WORDS = re.compile(r"\b(?:social|ssn)\b", re.IGNORECASE)
-#: ... or when it is written in an SSN's own shape, which no other number has.
-_SSN_SHAPE = re.compile(r"\d{3}[ -]\d{2}[ -]\d{4}")
 _SECRET_TITLES: dict[Secret, str] = {"card": "Card number hidden", "ssn": "Social Security number hidden"}
 
 
@@ -121,21 +114,6 @@ def _duration(seconds: int | None) -> str:
     return "duration unknown" if seconds is None else _clock(seconds)
 
 
-def _secrets(text: str, context: str) -> list[tuple[int, int, Secret, str]]:
-    """Card numbers (13 to 19 digits, a card's length) and SSNs in ``text``: ``(start, end, kind, digits)``.
-
-    Written or spoken, the spans of the rules' one digit reader. Generous on purpose: a long account number shown
-    masked costs a click, a card number shown in full on a shared screen cannot be taken back.
-    """
-    found: list[tuple[int, int, Secret, str]] = []
-    for start, end, digits in digit_runs(text):
-        if 13 <= len(digits) <= 19:
-            found.append((start, end, "card", digits))
-        elif len(digits) == 9 and (_SSN_SHAPE.fullmatch(text[start:end]) or _SSN_WORDS.search(context)):
-            found.append((start, end, "ssn", digits))
-    return found
-
-
 def _mask(kind: Secret, digits: str) -> str:
     # A card keeps its last four (what a person confirms with "the card ending 7716"); an SSN keeps nothing, its
     # last four being a common identity check.
@@ -146,21 +124,23 @@ def _text(text: str, *, context: str = "") -> str:
     """``text`` as HTML: escaped, its card numbers and SSNs masked, their digits kept for the reveal."""
     parts: list[str] = []
     done = 0
-    for start, end, kind, digits in _secrets(text, f"{context} {text}"):
-        parts.append(_e(text[done:start]))
+    # The brief programs' own reader of card numbers and SSNs: the page hides what a brief would mask.
+    for secret in secret_numbers(text, context=context):
+        parts.append(_e(text[done : secret.start]))
         parts.append(
-            f'<span class="aap-secret" title="{_SECRET_TITLES[kind]}"><span class="aap-mask">'
-            f'{_mask(kind, digits)}</span><span class="aap-clear">{_e(text[start:end])}</span></span>'
+            f'<span class="aap-secret" title="{_SECRET_TITLES[secret.kind]}"><span class="aap-mask">'
+            f'{_mask(secret.kind, secret.digits)}</span><span class="aap-clear">{_e(text[secret.start : secret.end])}'
+            "</span></span>"
         )
-        done = end
+        done = secret.end
     parts.append(_e(text[done:]))
     return "".join(parts)
 
 
 def _attr(text: str) -> str:
     """``text`` for an attribute (a tooltip): escaped, its card numbers and SSNs masked with no way to reveal."""
-    for start, end, kind, digits in reversed(_secrets(text, text)):
-        text = f"{text[:start]}{_mask(kind, digits)}{text[end:]}"
+    for secret in reversed(secret_numbers(text)):
+        text = f"{text[: secret.start]}{_mask(secret.kind, secret.digits)}{text[secret.end :]}"
     return _e(text)
 
 

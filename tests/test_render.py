@@ -14,7 +14,7 @@ from assist.interchange import read_examples
 from assist.programs import load_program
 from assist.programs.rules.text import digits_in
 from assist.render import HANDOFF_PAGE, portal_html
-from assist.schema import AgentAssistPortal, LabelledExample, Marker
+from assist.schema import AgentAssistPortal, Conversation, LabelledExample, Marker, Turn
 from tests.conftest import (
     HARPER_VALLEY,
     HARPER_VALLEY_HELDOUT,
@@ -159,6 +159,30 @@ def test_no_card_number_or_ssn_of_any_bundled_call_is_on_screen() -> None:
             assert not [d for d in digits_in(shown) if 13 <= len(d) <= 19], labelled.id
             assert not re.search(r"\b\d{3}-\d{2}-\d{4}\b", shown), labelled.id
             assert ('class="aap-secret"' in markup) == ('<label class="aap-reveal">' in markup), labelled.id
+
+
+def test_the_page_hides_what_the_brief_masks_and_no_more() -> None:
+    # The page and the brief programs read card numbers and SSNs with one reader: an SSN said with "dash" and a
+    # card in dotted groups are hidden on screen and appear in no text of the brief; a phone number is shown.
+    conversation = Conversation(
+        id="conv-page",
+        user_id="+15551234567",
+        created_at=datetime(2026, 1, 5, 14, 3, tzinfo=UTC),
+        status="ended",
+        duration_seconds=60,
+        turns=[
+            Turn(role="assistant", content="Can I have your Social Security number?"),
+            Turn(role="user", content="nine one two dash four four dash eight zero six one"),
+            Turn(role="assistant", content="Thanks. And the card you want to use?"),
+            Turn(role="user", content="It's 4111.1111.1111.1111, call me back at 555-123-4567 if it fails."),
+        ],
+    )
+    shown = on_screen(portal_html(load_program("rules").brief(conversation).portal))
+    assert "•••-••-••••" in shown and "•••• 1111" in shown and "555-123-4567" in shown
+    assert "nine one two" not in shown and "4111.1111" not in shown
+    # dev2-002 answers "your loan number and the last four of your Social Security number?" with the loan number:
+    # a loan number, shown as said.
+    assert "3 0 0 7 7 1 5 2 9" in on_screen(portal_html(real_brief(example(SYNTHETIC_DEV2, "dev2-002"))))
 
 
 def test_jump_links_lead_to_each_marker_a_person_looks_for() -> None:

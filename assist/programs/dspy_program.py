@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -61,7 +60,7 @@ from assist.lm import (
 from assist.programs import BRIEF_SECTIONS, BriefResult, BriefSection, LMUsage, SalvageNote
 from assist.programs._facts import call_duration_seconds, phone_number, transcript
 from assist.programs.budget import Fitted, count_tokens, fit_lines, output_tokens
-from assist.programs.rules import RulesProgram, luhn_ok
+from assist.programs.rules import RulesProgram, mask_secrets, secret_numbers, secrets_by_turn
 from assist.programs.salvage import MARKER_DESCRIPTIONS, ModelMarker, Salvaged, salvage_answer
 from assist.schema import (
     COMPLIANCE_FAMILIES,
@@ -398,10 +397,14 @@ def assemble_portal(
         fallback = fallback or rules()
         return None
 
+    # The card numbers and SSNs the call read out: a model's sentence repeating an SSN is masked even where it
+    # does not say "SSN" again.
+    known = frozenset(secret.digits for secrets in secrets_by_turn(conversation) for secret in secrets)
+
     def masked(section: BriefSection, text: str, item: int | None = None) -> str:
-        short = mask_numbers(text)
+        short = mask_secrets(text, known=known)
         if short != text:
-            why = "a long number in the text shortened to its last four digits"
+            why = "a card number or SSN in the text shortened to its last four digits"
             notes.append(SalvageNote(section=section, action="repaired", reason=why, item=item))
         return short
 
@@ -450,7 +453,7 @@ def assemble_portal(
     if info is not None:
         kept = []
         for index, item in enumerate(info):
-            if _card_or_ssn(item):
+            if secret_numbers(item.value, context=item.key, known=known):
                 why = (
                     "a full card or social security number is never collected (at most its last four digits)"
                 )
@@ -483,38 +486,6 @@ def assemble_portal(
     grounded, dropped = ground(portal, conversation)
     order = {section: index for index, section in enumerate(get_args(BriefSection))}
     return grounded, sorted(from_rules, key=order.__getitem__), notes, dropped
-
-
-#: Nine or more digits, grouped by spaces, dots, dashes or slashes (a few at a time): cards, SSNs, accounts.
-_LONG_NUMBER = re.compile(r"\d(?:[\s.\-\u2013\u2014/]{0,3}\d){8,}")
-_GROUP_BREAK = re.compile(r"[\s.\-\u2013\u2014/]+")
-_NON_DIGIT = re.compile(r"\D")
-
-
-def mask_numbers(text: str) -> str:
-    """Long numbers in a model's text named by their last four digits, however they are grouped."""
-    return _LONG_NUMBER.sub(lambda m: "[number ending " + _NON_DIGIT.sub("", m.group())[-4:] + "]", text)
-
-
-def _card_or_ssn(item: InfoItem) -> bool:
-    """Whether a value holds a whole card number (consecutive digit groups of 13-19 digits passing Luhn), a
-    whole SSN (3-2-4 digit groups, or nine digits under an SSN key), anywhere in it."""
-    for match in _LONG_NUMBER.finditer(item.value):
-        groups = [group for group in _GROUP_BREAK.split(match.group()) if group]
-        for start in range(len(groups)):
-            digits = ""
-            for group in groups[start:]:
-                digits += group
-                if 13 <= len(digits) <= 19 and luhn_ok(digits):
-                    return True
-                if len(digits) > 19:
-                    break
-        if [len(group) for group in groups[:3]] == [3, 2, 4]:
-            return True
-        key = item.key.casefold()
-        if len(_NON_DIGIT.sub("", match.group())) == 9 and ("ssn" in key or "social" in key):
-            return True
-    return False
 
 
 def _rules(portal: AgentAssistPortal | None) -> AgentAssistPortal:

@@ -13,12 +13,13 @@ against. One module per part of the brief, each named by what it produces:
 * ``reading`` how much of a call they read (all of it, up to a budget: opening and end of a longer one);
 * ``program`` assembles the brief and runs the shared grounding check.
 
-``mask_long_numbers`` and ``luhn_ok`` are public: the model program applies the same rules to a model's brief.
+``secret_numbers``, ``secrets_by_turn`` and ``mask_secrets`` are public: the model program masks a model's brief
+by the same reader of card numbers and SSNs (as does the handoff page, ``assist.render``).
 """
 
 from __future__ import annotations
 
 from assist.programs.rules.program import RulesProgram
-from assist.programs.rules.text import luhn_ok, mask_long_numbers
+from assist.programs.rules.text import mask_secrets, secret_numbers, secrets_by_turn
 
-__all__ = ["RulesProgram", "luhn_ok", "mask_long_numbers"]
+__all__ = ["RulesProgram", "mask_secrets", "secret_numbers", "secrets_by_turn"]

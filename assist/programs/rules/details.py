@@ -20,7 +20,17 @@ from dataclasses import dataclass
 
 from assist._memo import text_cache
 from assist.programs.rules.names import is_name_word
-from assist.programs.rules.text import NUMBER_WORD, Cue, clean, digits_in, sentence_around, words
+from assist.programs.rules.text import (
+    NUMBER_WORD,
+    Cue,
+    SecretNumber,
+    clean,
+    digits_in,
+    last_four_said,
+    secret_numbers,
+    sentence_around,
+    words,
+)
 from assist.schema import Conversation
 
 __all__ = ["Slot", "collect", "mentions"]
@@ -282,8 +292,6 @@ _MEDICATION = re.compile(
 )
 _ALLERGY = re.compile(r"\ballergic to (?:the |any |all )?([a-z]+(?: and [a-z]+)?)", re.IGNORECASE)
 _DOCTOR = re.compile(r"\b(?:Dr\.?|Doctor) [A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
-#: Four groups of four digits: a full card number read out. Only its last four is a detail to keep.
-_FULL_CARD = re.compile(r"\b\d{4}[ -]\d{4}[ -]\d{4}[ -](\d{4})\b")
 _YEAR = re.compile(r"\b(?:in|since|during|back in) ((?:19|20)\d{2})\b(?![ /-]\d)", re.IGNORECASE)
 #: A named model: capitalized words and a model number after a determiner ("a ProBlend 900").
 _PRODUCT = re.compile(
@@ -519,8 +527,11 @@ def _typed(text: str, index: int, question: str) -> list[Slot]:
         found.append(Slot("Card type", match.group(1), index))
     found.extend(_places(text, index) if _PLACE_HINT.search(lower) else ())
     found.extend(_stated(text, index, has_digit=has_digit))
-    for match in _some(_FULL_CARD, text) if has_digit and about_card else ():
-        found.append(Slot("Card last four", match.group(1), index))
+    # A card number read out is collected as its last four digits, as said ("1111", "one one one one").
+    for secret in secret_numbers(text) if about_card else ():
+        four = last_four_said(text, secret) if secret.kind == "card" else None
+        if four is not None:
+            found.append(Slot("Card last four", four, index))
     transfer = _FUNDS_TRANSFER.search(text) if "from" in lower else None
     if transfer and _ACCOUNT_TYPE.fullmatch(transfer.group(1)) and _ACCOUNT_TYPE.fullmatch(transfer.group(2)):
         found.append(Slot("Transfer source account", transfer.group(1), index))
@@ -910,7 +921,50 @@ def mentions(conversation: Conversation) -> list[Slot]:
             asked = None
         question = ""
     replies = _replies(conversation) if any(s.key.endswith(" name") for s in slots) else []
-    return [s for s in slots if not _addressed_as(s, replies)]
+    return [s for s in _without_secrets(slots, conversation) if not _addressed_as(s, replies)]
+
+
+def _without_secrets(slots: list[Slot], conversation: Conversation) -> list[Slot]:
+    """The details with no card number or SSN, whole or in part: a value holding a card number, or a piece of
+    one (the identifier reader stops at a dot), becomes its last four digits as said ("Card number: 4111 ... 1111"
+    -> "Card last four: 1111"), or is left out when they are no words of their own; one holding an SSN is left
+    out, as the page hides an SSN whole (its last four is an identity check)."""
+    found: list[list[SecretNumber]] = []
+    before = ""
+    for turn in conversation.turns:
+        text = clean(turn.content)
+        found.append(secret_numbers(text, context=before))
+        before = text
+    if not any(found):
+        return slots
+    known = {secret.digits for secrets in found for secret in secrets}
+    kept: list[Slot] = []
+    for slot in slots:
+        text = clean(conversation.turns[slot.turn].content)
+        secret, said = _secret_in(slot.value, text, found[slot.turn], known)
+        if secret is None:
+            kept.append(slot)
+            continue
+        four = last_four_said(said, secret) if secret.kind == "card" else None
+        if four is not None:
+            before = conversation.turns[slot.turn - 1].content if slot.turn else ""
+            card = "card" in f"{slot.key} {text} {before}".lower()
+            kept.append(Slot("Card last four" if card else f"{slot.key} last four", four, slot.turn))
+    return kept
+
+
+def _secret_in(
+    value: str, text: str, secrets: list[SecretNumber], known: set[str]
+) -> tuple[SecretNumber | None, str]:
+    """The card number or SSN ``value`` holds or is cut from, with the text that says it whole: the turn's, when
+    every place the value stands in the turn overlaps a number read out (a reader may stop inside one, at a dot or
+    at "double"), else the value's own."""
+    places = [match.span() for match in re.finditer(re.escape(value), text)] if secrets else []
+    inside = [next((s for s in secrets if s.start < end and start < s.end), None) for start, end in places]
+    if places and all(inside):
+        return inside[-1], text
+    own = secret_numbers(value, known=known)
+    return (own[-1], value) if own else (None, value)
 
 
 def _replies(conversation: Conversation) -> list[str]:

@@ -1,7 +1,9 @@
 """The rules program: each section of the brief from its own module, assembled and grounded.
 
 Every module reads the call as :func:`~assist.programs.rules.reading.within_budget` gives it; the header, the
-transcript and the turn numbers markers and flags name are the whole call's.
+transcript and the turn numbers markers and flags name are the whole call's. The prose sections are written from
+the call with its card numbers and SSNs already masked, and every text of the brief is masked again before it
+leaves (:func:`~assist.programs.rules.text.mask_secrets`): the transcript alone carries them, as said.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from assist.programs.rules.reading import within_budget
 from assist.programs.rules.reason import transfer_reason
 from assist.programs.rules.sentiment import analyze
 from assist.programs.rules.summary import summary
-from assist.programs.rules.text import call_text, mask_long_numbers
+from assist.programs.rules.text import call_text, mask_secrets, secrets_by_turn
 from assist.programs.rules.topic import topic_of
 from assist.schema import (
     SENTIMENT_LABELS,
@@ -28,6 +30,7 @@ from assist.schema import (
     Conversation,
     Header,
     InfoItem,
+    Marker,
     NextStep,
     Sentiment,
 )
@@ -55,11 +58,12 @@ def _build(conversation: Conversation) -> AgentAssistPortal:
     mentioned = mentions(call)
     slots = collect(mentioned)
     name_words = set(normalize_text(name).split()) if name != UNKNOWN_CALLER else set()
-    topic = topic_of(call, name_words, slots)
-    handoff = handoff_of(call)
-    reason = transfer_reason(call, topic, handoff, findings, sentiment)
+    masked, known = _masked(call)
+    topic = topic_of(masked, name_words, slots)
+    handoff = handoff_of(masked)
+    reason = transfer_reason(masked, topic, handoff, findings, sentiment)
     bullets = summary(
-        call,
+        masked,
         topic=topic,
         handoff=handoff,
         findings=findings,
@@ -67,25 +71,50 @@ def _build(conversation: Conversation) -> AgentAssistPortal:
         slots=slots,
         name_words=name_words,
     )
-    steps = next_steps(call, topic=topic, handoff=handoff, findings=findings)
+    steps = next_steps(masked, topic=topic, handoff=handoff, findings=findings)
     issue_turn = topic.issue[0] if topic.issue else None
     turns = transcript(conversation)
+
+    def hide(text: str) -> str:
+        return mask_secrets(text, known=known)
+
     for index, turn_markers in markers(call, mentioned, sentiment, findings, issue_turn, name_words).items():
         number = read.numbers[index]
-        turns[number] = turns[number].model_copy(update={"markers": turn_markers})
+        hidden = [Marker(type=m.type, description=hide(m.description)) for m in turn_markers]
+        turns[number] = turns[number].model_copy(update={"markers": hidden})
     return AgentAssistPortal(
         header=Header(
-            caller_name=name,
+            caller_name=hide(name),
             phone_number=phone_number(conversation),
             call_duration_seconds=call_duration_seconds(conversation),
             sentiment=Sentiment(label=SENTIMENT_LABELS[sentiment.level], level=sentiment.level),
         ),
-        transfer_reason=mask_long_numbers(reason),
-        call_summary=[mask_long_numbers(bullet) for bullet in bullets],
-        information_collected=[InfoItem(key=s.key, value=s.value) for s in slots[:10]],
+        transfer_reason=hide(reason),
+        call_summary=[hide(bullet) for bullet in bullets],
+        information_collected=[InfoItem(key=hide(s.key), value=hide(s.value)) for s in slots[:10]],
         suggested_next_steps=[
-            NextStep(action=mask_long_numbers(action), confidence=confidence) for action, confidence in steps
+            NextStep(action=hide(action), confidence=confidence) for action, confidence in steps
         ],
         transcript=turns,
-        compliance_flags=[ComplianceFlag(type=kind, description=text) for kind, text in findings.flags],
+        compliance_flags=[ComplianceFlag(type=kind, description=hide(text)) for kind, text in findings.flags],
     )
+
+
+def _masked(call: Conversation) -> tuple[Conversation, frozenset[str]]:
+    """The call with each turn's card numbers and SSNs masked, read as the handoff page reads them (the turn
+    before as context), and the digits of every one.
+
+    The prose sections are written from this call, so no word limit or repeated-word rule can cut a number into a
+    piece that looks like a value ("four one", "4111 1111"); the digits let the last pass recognise an SSN again in
+    a sentence that no longer says "SSN".
+    """
+    found = secrets_by_turn(call)
+    turns = list(call.turns)
+    for index, secrets in enumerate(found):
+        if secrets:
+            before = call.turns[index - 1].content if index else ""
+            turns[index] = turns[index].model_copy(
+                update={"content": mask_secrets(turns[index].content, context=before)}
+            )
+    known = frozenset(secret.digits for secrets in found for secret in secrets)
+    return call.model_copy(update={"turns": turns}), known

@@ -11,7 +11,7 @@ from assist.programs.rules.escalation import asked_for, threats
 from assist.programs.rules.handoff import Handoff
 from assist.programs.rules.prose import CLAUSE_BREAK, DANGLING, caller_clause, plain, sentence_case
 from assist.programs.rules.sentiment import CallSentiment
-from assist.programs.rules.text import sentences
+from assist.programs.rules.text import PROSE_WORD, sentences
 from assist.programs.rules.topic import Topic
 from assist.schema import SENTIMENT_LEVELS, Conversation
 
@@ -84,7 +84,7 @@ def _clip(text: str, limit: int) -> str:
         if len(kept.split()) >= 4:
             break
         kept += ", " + extra
-    words = kept.split()[:limit]
+    words = PROSE_WORD.findall(kept)[:limit]
     while len(words) > 2 and words[-1].lower().strip(",") in DANGLING:
         words.pop()
     return " ".join(words).rstrip(",")

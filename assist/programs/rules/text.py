@@ -1,4 +1,5 @@
-"""Text helpers every rules module shares: cleaning ASR noise, sentences, cue patterns, spoken digits, Luhn.
+"""Text helpers every rules module shares: cleaning ASR noise, sentences, cue patterns, spoken digits, Luhn, and
+the one reader of card numbers and SSNs (:func:`secret_numbers`) the brief programs and the handoff page mask by.
 
 One way of doing each thing: :func:`sentences` is the only sentence splitter and :func:`sentence_around` the
 only "sentence at this position" helper; :class:`CallText` is the one lowercased view of a call the
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from importlib.resources import files
+from typing import Literal
 
 from assist._memo import text_cache
 from assist.schema import Conversation, Role
@@ -22,27 +24,34 @@ __all__ = [
     "FAMILY",
     "LETTERS",
     "NUMBER_WORD",
+    "PROSE_WORD",
     "TENS",
     "UNITS",
     "CallText",
     "Cue",
+    "Secret",
+    "SecretNumber",
     "SuffixAutomaton",
     "agent_before",
     "call_text",
     "clean",
     "digit_runs",
     "digits_in",
+    "last_four_said",
     "luhn_ok",
-    "mask_long_numbers",
+    "mask_secrets",
     "phrases",
+    "secret_numbers",
+    "secrets_by_turn",
     "sentence_around",
     "sentences",
     "word_set",
     "words",
 ]
 
-#: Transcription artefacts such as ``[noise]``, ``<unk>``, ``[unintelligible]``, and cut-off words (``wou~``).
-_NOISE = re.compile(r"\[[^\]]*\]|<[^>]*>|\b\w+~")
+#: Transcription artefacts such as ``[noise]``, ``<unk>``, ``[unintelligible]``, and cut-off words (``wou~``); a
+#: card number or SSN masked as :func:`mask_secrets` masks it is no artefact, and stays.
+_NOISE = re.compile(r"\[(?!number ending \d{4}\])[^\]]*\]|<[^>]*>|\b\w+~")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 #: A sentence ends at . ! ? before a space, except after a title ("Dr. Patel"). The cheap
@@ -68,15 +77,38 @@ TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "nin
 #: One word of a number said aloud ("two hundred and a half" is made of them), as a regex group.
 NUMBER_WORD = "(?:" + "|".join([*UNITS, *TENS, "hundred", "thousand", "million", "and", "a"]) + ")"
 
-#: A run of written digits (with spaces/dashes), of digits read one by one in comma-separated groups
-#: ("5 2 1, 4 4, 7 0 9 3"), or of spoken digit words; "double" repeats the next one.
+_SPOKEN_DIGITS = "zero|oh|one|two|three|four|five|six|seven|eight|nine"
+#: One digit said aloud, or two ("double five").
+_SPOKEN = rf"(?:double[\s,-]+)?(?:{_SPOKEN_DIGITS})\b"
+#: A run of digits: read one by one in comma-separated groups ("5 2 1, 4 4, 7 0 9 3"), written in groups between
+#: two or more dots ("4111.1111.1111.1111"; one dot is a decimal point), written with spaces or dashes (en and em
+#: dashes too), or four or more digit words grouped by spaces, commas, dashes or the word "dash" ("nine one two
+#: dash four four").
 _DIGIT_RUN = re.compile(
-    r"\b\d(?:(?:[ \t]*,[ \t]*|[\s-]+)\d\b){3,}|\d(?:[\d\s-]*\d)?|"
-    r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double)\b[\s,-]*){4,}",
+    r"\b\d(?:(?:[ \t]*,[ \t]*|[\s-]+)\d\b){3,}|\d+(?:\.\d+){2,}|\d(?:[\d\s\u2013\u2014-]*\d)?|"
+    rf"\b{_SPOKEN}(?:(?:[\s,-]+dash\b)?[\s,-]+{_SPOKEN}){{3,}}",
     re.IGNORECASE,
 )
-#: Nine or more digits, possibly grouped by spaces, dashes or dots: card numbers, SSNs, account numbers.
-_LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){8,}")
+#: Each digit of a run as said: a written digit, or a spoken word ("double five" says two).
+_SAID_DIGIT = re.compile(rf"\d|\b{_SPOKEN}", re.IGNORECASE)
+#: What a card number or SSN in a brief becomes: its last four digits, never the rest.
+_MASK = "[number ending {}]"
+#: A word of a brief's sentence, a masked number counting as one: a word limit keeps it whole or leaves it out.
+PROSE_WORD = re.compile(r"\[number ending \d{4}\]|\S+")
+#: A mask a word limit cut short ("... is [number ending"): nothing of it is kept.
+_CUT_MASK = re.compile(r"\s*\[number(?: ending)?(?: \d{1,4})?(?=[\s.,;:!?\"]*$)")
+#: A nine-digit number is an SSN when the text around it names one ...
+_SSN_WORDS = re.compile(r"\b(?:social|ssn)\b", re.IGNORECASE)
+#: ... or when it is written in an SSN's own shape, which no other number has.
+_SSN_SHAPE = re.compile(r"\d{3}[ .-]\d{2}[ .-]\d{4}")
+#: A number the speaker names as something else ("loan number is, hold on..."), in the characters before it.
+_OTHER_NUMBER = re.compile(
+    r"\b(?:loan|account|policy|member|membership|claim|order|reference|confirmation|case|ticket|tracking|invoice|"
+    r"employee|customer|booking|routing|phone) (?:number|no\b|#|id\b)",
+    re.IGNORECASE,
+)
+#: How many characters before a number its label may stand: room for a filler ("Loan number is, hold on... ").
+_LABEL_REACH = 40
 
 
 def _english_words() -> frozenset[str]:
@@ -239,26 +271,28 @@ def digits_in(text: str) -> list[str]:
     return [digits for _, _, digits in digit_runs(text)]
 
 
-def digit_runs(text: str) -> Iterator[tuple[int, int, str]]:
+@text_cache(maxsize=4096)
+def digit_runs(text: str) -> tuple[tuple[int, int, str], ...]:
     """Where the text spells out each digit string of :func:`digits_in`: ``(start, end, digits)``.
 
-    The handoff page masks card numbers and SSNs by these spans (``assist.render``)."""
-    for match in _DIGIT_RUN.finditer(text):
-        chunk = match.group(0).lower()
-        if chunk[0].isdigit():
-            yield match.start(), match.end(), _NON_DIGIT.sub("", chunk)
-            continue
-        # A spoken run's match takes the separators after its last word ("nine one two, "); its span does not.
-        end = match.start() + len(chunk.rstrip(" \t\n,-"))
-        digits: list[str] = []
-        repeat = 1
-        for token in LETTERS.findall(chunk):
-            if token == "double":
-                repeat = 2
-                continue
+    Cached: the secrets reader, the details and the verification rules each read the same turns.
+    """
+    return tuple(_digit_run(match) for match in _DIGIT_RUN.finditer(text))
+
+
+def _digit_run(match: re.Match[str]) -> tuple[int, int, str]:
+    chunk = match.group(0)
+    if chunk[0].isdigit():
+        return match.start(), match.end(), _NON_DIGIT.sub("", chunk)
+    digits: list[str] = []
+    repeat = 1
+    for token in LETTERS.findall(chunk.lower()):
+        if token == "double":
+            repeat = 2
+        elif token != "dash":
             digits.append(DIGIT_WORDS[token] * repeat)
             repeat = 1
-        yield match.start(), end, "".join(digits)
+    return match.start(), match.end(), "".join(digits)
 
 
 def luhn_ok(number: str) -> bool:
@@ -274,14 +308,79 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
-def mask_long_numbers(text: str) -> str:
-    """The prose of a brief names long numbers by their last four digits only; the transcript keeps them.
+Secret = Literal["card", "ssn"]
 
-    Card numbers, SSNs and long account numbers read out in a call are not repeated in the brief's sentences
-    (the model program applies the same rule to what a model writes)."""
-    return _LONG_NUMBER.sub(
-        lambda match: "[number ending " + _NON_DIGIT.sub("", match.group())[-4:] + "]", text
-    )
+
+@dataclass(frozen=True, slots=True)
+class SecretNumber:
+    """A card number or SSN in a text: where it is said, which it is, and its digits."""
+
+    start: int
+    end: int
+    kind: Secret
+    digits: str
+
+
+def secret_numbers(text: str, *, context: str = "", known: Collection[str] = ()) -> list[SecretNumber]:
+    """The card numbers and SSNs in ``text``, written, grouped or said digit by digit (:func:`digit_runs`).
+
+    A card number is any run of 13 to 19 digits, a card's length: Luhn is not asked, as a misheard or made-up
+    card number read out is still one, and a long number hidden costs a look at the transcript where a card
+    number shown cannot be taken back. An SSN is a run of nine digits written in an SSN's shape (3-2-4), or one of
+    the ``known`` digit strings (the secrets a call read out, for a sentence about it that does not say "SSN"
+    again), or in a text that, with its ``context`` (the turn before, for a turn), names a Social Security number,
+    unless the words just before the run name it as another number ("Loan number is 3 0 0 7 7 1 5 2 9" answering
+    "your loan number and the last four of your Social?"). Nothing else is one: phone numbers (10-11 digits), ZIP
+    codes, amounts and dates are not.
+    """
+    found: list[SecretNumber] = []
+    named: bool | None = None
+    after = 0  # where the words before the next run start: the end of the run before it
+    for start, end, digits in digit_runs(text):
+        if 13 <= len(digits) <= 19:
+            found.append(SecretNumber(start, end, "card", digits))
+        elif len(digits) == 9:
+            if named is None:
+                named = _SSN_WORDS.search(text) is not None or _SSN_WORDS.search(context) is not None
+            words_before = text[max(after, start - _LABEL_REACH) : start]
+            labelled = _OTHER_NUMBER.search(words_before) is not None and not _SSN_WORDS.search(words_before)
+            if digits in known or _SSN_SHAPE.fullmatch(text, start, end) or (named and not labelled):
+                found.append(SecretNumber(start, end, "ssn", digits))
+        after = end
+    return found
+
+
+def secrets_by_turn(conversation: Conversation) -> list[list[SecretNumber]]:
+    """Each turn's card numbers and SSNs, the turn before read as its context, as the handoff page reads them."""
+    found: list[list[SecretNumber]] = []
+    before = ""
+    for turn in conversation.turns:
+        found.append(secret_numbers(turn.content, context=before))
+        before = turn.content
+    return found
+
+
+def mask_secrets(text: str, *, context: str = "", known: Collection[str] = ()) -> str:
+    """``text`` with each card number and SSN of :func:`secret_numbers` named by its last four digits only
+    ("[number ending 1111]"), and a mask a word limit cut short taken out: a brief's sentences never carry a
+    whole number, nor a piece of one that could be taken for a value."""
+    for secret in reversed(secret_numbers(text, context=context, known=known)):
+        text = text[: secret.start] + _MASK.format(secret.digits[-4:]) + text[secret.end :]
+    return _CUT_MASK.sub("", text) if "[number" in text else text
+
+
+def last_four_said(text: str, secret: SecretNumber) -> str | None:
+    """The words of ``text`` that say the secret's last four digits ("1111", "one one one one"), copied as said:
+    what a brief may collect of a card number. ``None`` when they are no words of their own (``4111111111111111``
+    has none) or "double" says the fourth and fifth from the end together."""
+    count = 0
+    for match in reversed(list(_SAID_DIGIT.finditer(text, secret.start, secret.end))):
+        count += 2 if match.group(0).lower().startswith("double") else 1
+        if count >= 4:
+            start = match.start()
+            alone = count == 4 and (start == secret.start or not text[start - 1].isdigit())
+            return text[start : secret.end] if alone else None
+    return None
 
 
 #: Contractions as an unpunctuated (ASR) transcript writes them: "im transferring you", "ive blocked it".
