@@ -295,3 +295,4 @@ table(
 
 # %%
 con.close()
+session.close()  # the work directory and its DuckDB file go

@@ -31,27 +31,21 @@
 # its `n`. The runs are stored in a DuckDB file in a temporary directory.
 
 # %%
-import html
 import json
 import os
 import subprocess
 import sys
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-from IPython.display import HTML, display
-from matplotlib.colors import LinearSegmentedColormap
-from pandas.io.formats.style import Styler
+from IPython.display import display
 
-from assist.programs import LMUsage, load_program
+from assist.programs import load_program
 from assist.settings import Settings
 from assist.store import connect
 from eval import (
     SECTIONS,
-    Comparison,
     EvalRun,
-    ExampleView,
     check,
     compare_runs,
     example_view,
@@ -62,11 +56,18 @@ from eval import (
     save_run,
 )
 from eval.bundled import DATASETS_DIR, bundled_set
-from eval.compare import SectionView, section_lines
+from eval.compare import section_lines
 from eval.dataset import import_dataset
-from eval.gate import GateResult
-from eval.judgments import Judgment
-from eval.notebook import set_bars, sets_legend, start
+from eval.notebook import (
+    comparison_style,
+    delta_figure,
+    example_html,
+    gate_html,
+    interval_figure,
+    set_bars,
+    sets_legend,
+    start,
+)
 
 session = start("eval")  # plotting defaults, a temporary work directory, every bundled set loaded
 con = connect(session.workdir / "eval.duckdb")
@@ -80,12 +81,7 @@ con = connect(session.workdir / "eval.duckdb")
 # `rules` needs no model, so every set is evaluated, held-out ones included: scoring them is measuring, not
 # tuning.
 
-
 # %%
-def score_color(value: float) -> str:
-    return "#2e7d32" if value >= 0.8 else "#f9a825" if value >= 0.5 else "#c62828"
-
-
 rules = load_program("rules")
 runs: dict[str, EvalRun] = {}
 for name, data in session.datasets.items():
@@ -178,103 +174,10 @@ weakest.style.background_gradient(cmap="RdYlGn", vmin=0, vmax=1).format(precisio
 # as a whole), the details the call does not say (`unsupported`, found now by `eval.faithfulness`), the
 # fallback reason, tokens, cost and seconds, and what the judge said when the run was judged (per section its
 # precision, recall and F1 against the gold with its reasoning, then each claim with its verdict). Here, the
-# weakest brief of the `rules` run: no model, so no tokens, cost or judge.
-
+# weakest brief of the `rules` run: no model, so no tokens, cost or judge. `example_html` (`eval/notebook.py`,
+# with the other views of this notebook) draws it.
 
 # %%
-def cell(lines: list[str]) -> str:
-    return "<br>".join(html.escape(line) for line in lines) or "<span style='color:#999'>—</span>"
-
-
-def usage_fact(usage: LMUsage) -> str:
-    """The model's requests, tokens and cost for one brief."""
-    tokens = " · ".join(
-        f"{name} {'?' if count is None else f'{count:,}'}"
-        for name, count in (("prompt", usage.prompt_tokens), ("completion", usage.completion_tokens))
-    )
-    cost = "cost unknown" if usage.cost_usd is None else f"cost ${usage.cost_usd:.5f}"
-    cached = " (from the cache)" if usage.cached else ""
-    return f"{usage.requests} request{'s' * (usage.requests != 1)}{cached} · tokens {tokens} · {cost}"
-
-
-def section_notes(s: SectionView) -> str:
-    """A section's sub-metrics, salvage notes, unsupported details (red) and the judge's comparison with the gold."""
-    notes = [html.escape(f"{name} {value:.2f}") for name, value in s.metrics.items()]
-    notes += [html.escape(f"salvage {n.action}: {n.reason}") for n in s.salvage]
-    if s.unsupported:
-        flagged = ", ".join(d.text for d in s.unsupported)
-        notes.append(
-            f"<span class='unsupported' style='color:#c62828'>unsupported: {html.escape(flagged)}</span>"
-        )
-    if s.judge is not None:
-        ideas = s.judge
-        said = (
-            f"judge failed: {ideas.error}"
-            if ideas.error is not None
-            else f"judge P {ideas.precision:.2f} · R {ideas.recall:.2f} · F1 {ideas.f1:.2f}"
-        )
-        notes.append(f"<b>{html.escape(said)}</b>")
-        if ideas.reasoning:
-            notes.append(f"<i>{html.escape(ideas.reasoning)}</i>")
-    return "<br>".join(notes) or "<span style='color:#999'>—</span>"
-
-
-def claims_html(judgment: Judgment) -> str:
-    """Each claim the judge found in the brief, with its verdict and reason."""
-    if judgment.claims_error is not None:
-        return f"<div style='color:#c62828'>claims not judged: {html.escape(judgment.claims_error)}</div>"
-    items = "".join(
-        f"<li><span style='color:{'#2e7d32' if c.supported else '#c62828'}'>"
-        f"{'supported' if c.supported else 'not supported'}</span>: {html.escape(c.claim)} — "
-        f"<i>{html.escape(c.reason)}</i></li>"
-        for c in judgment.claims or []
-    )
-    return (
-        f"<div class='judge-claims'><b>judge</b>: {len(judgment.claims or [])} of {judgment.claims_found} claims "
-        f"judged · {judgment.requests} requests, {judgment.cached} from the cache<ul>{items}</ul></div>"
-    )
-
-
-def example_html(view: ExampleView) -> HTML:
-    """One example of a run: writer, cost, what salvage did to the whole answer; per section score, writer,
-    brief beside gold, and the notes (sub-metrics, salvage, unsupported details, judge); the judge's claims."""
-    written = f"brief by <b>{html.escape(view.produced_by)}</b>" if view.produced_by else "no brief"
-    facts = [written, f"{view.seconds:.3f} s"]
-    if view.fallback:
-        facts.append(f"fell back to rules: {html.escape(view.fallback_reason or '')}")
-    if view.error is not None:
-        facts.append(f"failed: {html.escape(view.error)}")
-    if view.usage is not None:
-        facts.append(html.escape(usage_fact(view.usage)))
-    facts += [f"{html.escape(name)} {value:.2f}" for name, value in {**view.metrics, **view.judge}.items()]
-    answer = [f"answer {n.action}: {n.reason}" for n in view.answer_salvage]
-    rows = []
-    for s in view.sections:
-        score = "—" if s.score is None else f"<b style='color:{score_color(s.score)}'>{s.score:.2f}</b>"
-        gold = cell(section_lines(s.gold)) if s.labelled else "<i style='color:#999'>not labelled</i>"
-        rows.append(
-            f"<tr style='vertical-align:top;border-top:1px solid #ddd'><td><b>{s.section}</b><br>"
-            f"<span style='color:#666'>by {html.escape(s.written_by or '?')}</span></td><td>{score}</td>"
-            f"<td style='text-align:left'>{cell(section_lines(s.brief))}</td>"
-            f"<td style='text-align:left'>{gold}</td>"
-            f"<td style='text-align:left;color:#666;font-size:85%'>{section_notes(s)}</td></tr>"
-        )
-    return HTML(
-        f"<div class='example-view' style='font-family:system-ui,sans-serif'>"
-        f"<b>{html.escape(view.example_id)}</b> in run <code>{view.run_id}</code> ({html.escape(view.program)} on "
-        f"{html.escape(view.dataset)}) · overall <b>{'—' if view.overall is None else f'{view.overall:.3f}'}</b>"
-        f"<div style='color:#666'>{' · '.join(facts)}</div>"
-        + "".join(f"<div style='color:#a66'>note: {html.escape(note)}</div>" for note in view.notes)
-        + "".join(f"<div style='color:#a66'>{html.escape(line)}</div>" for line in answer)
-        + "<table style='margin-top:6px;max-width:1100px'><tr><th>section</th><th>score</th>"
-        "<th style='text-align:left'>brief</th><th style='text-align:left'>gold</th><th></th></tr>"
-        + "".join(rows)
-        + "</table>"
-        + (claims_html(view.judgment) if view.judgment is not None else "")
-        + "</div>"
-    )
-
-
 weakest_id = weakest.example_id[0]
 print(f"weakest brief of the synthetic run: {weakest_id}")
 display(example_html(example_view(runs["synthetic"], weakest_id, session.datasets["synthetic"])))
@@ -309,46 +212,7 @@ display(example_html(example_view(edited, first.example_id, session.datasets["sy
 # notebook's database; B is today's stored `rules` run on the same calls, or a `dspy` run when `ASSIST_LM` is
 # set. Both are read back from the database before they are compared.
 
-
 # %%
-def comparison_table(found: Comparison) -> pd.DataFrame:
-    """overall and the sections: pairs (and how many differ), means of A and B over the pairs, B − A, its
-    interval, the sign-flip test's p, the verdict."""
-    columns = ["metric", "n", "nonzero", "a", "b", "delta", "low", "high", "p", "verdict"]
-    return pd.DataFrame([row.model_dump(include=set(columns)) for row in found.sections()])[
-        columns
-    ].set_index("metric")
-
-
-def styled(found: Comparison) -> Styler:
-    colors = {"better": "color:#2e7d32;font-weight:700", "worse": "color:#c62828;font-weight:700"}
-    return (
-        comparison_table(found)
-        .style.format("{:+.3f}", subset=["delta", "low", "high"], na_rep="")
-        .format("{:.3f}", subset=["a", "b", "p"], na_rep="—")
-        .map(lambda verdict: colors.get(verdict, "color:#666"), subset=["verdict"])
-    )
-
-
-def plot_intervals(found: Comparison, title: str) -> None:
-    """Each section's mean paired difference B − A with its 95% interval; 0 is "no change"."""
-    rows = [row for row in found.sections() if row.delta is not None][::-1]
-    _, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2))
-    colors = {"better": "#2e7d32", "worse": "#c62828"}
-    for y, row in enumerate(rows):
-        color = colors.get(row.verdict, "#777")
-        ax.plot([row.low, row.high], [y, y], color=color, linewidth=3, solid_capstyle="round")
-        ax.plot(row.delta, y, "o", color=color)
-        ax.text(
-            1.02, y, f"n={row.n}  {row.verdict}", transform=ax.get_yaxis_transform(), va="center", fontsize=8
-        )
-    ax.axvline(0, color="#999", linewidth=1)
-    ax.set_yticks(range(len(rows)), [row.metric for row in rows])
-    ax.set_xlabel("B − A (mean paired difference, 95% bootstrap interval)")
-    ax.set_title(title)
-    plt.show()
-
-
 baseline = run_from_json(json.loads(bundled_set("synthetic").baseline.read_text()))
 save_run(con, baseline)
 LM, JUDGE_LM = Settings().assist_lm, Settings().assist_judge_lm
@@ -370,7 +234,7 @@ print(
     f"B: {stored_b.program} today, run {stored_b.run_id}" + ("" if LM else " (ASSIST_LM is not set: rules)")
 )
 print(f"{today.shared} examples paired; " + "; ".join(today.notes or ["same dataset version"]))
-styled(today)
+comparison_style(today)
 
 # %% [markdown]
 # Without a model, B is the same program as the baseline on the same calls, and today's `rules` writes the same
@@ -406,8 +270,9 @@ for note in ruler.notes:
     print("note:", note)
 moved = [f"{row.metric} {row.verdict}" for row in ruler.sections() if row.verdict in ("better", "worse")]
 print("moved with the annotator alone:", ", ".join(moved) or "nothing")
-plot_intervals(ruler, "rules' briefs: second annotator's gold − writer A's gold (16 calls)")
-styled(ruler)
+interval_figure(ruler, "rules' briefs: second annotator's gold − writer A's gold (16 calls)")
+plt.show()
+comparison_style(ruler)
 
 # %% [markdown]
 # Every example and section, B minus A (from the `example_scores` view). Red is worse, green better, grey not
@@ -424,21 +289,7 @@ per_example = (
     .df()
     .set_index("example_id")
 )
-# White is "no change", so only what moved catches the eye.
-delta_colors = LinearSegmentedColormap.from_list("delta", ["#c62828", "#ffffff", "#2e7d32"])
-delta_colors.set_bad("#e0e0e0")
-fig, ax = plt.subplots(figsize=(9, 4))
-image = ax.imshow(
-    np.ma.masked_invalid(per_example.T.to_numpy(dtype=float)),
-    cmap=delta_colors,
-    vmin=-1,
-    vmax=1,
-    aspect="auto",
-)
-ax.set_yticks(range(per_example.shape[1]), per_example.columns)
-ax.set_xticks(range(len(per_example)), per_example.index, rotation=90, fontsize=7)
-ax.set_title("score change per example: second annotator's gold − writer A's")
-fig.colorbar(image, ax=ax, label="Δ score", shrink=0.8, pad=0.01)
+delta_figure(per_example, "score change per example: second annotator's gold − writer A's")
 plt.show()
 
 # %% [markdown]
@@ -485,48 +336,16 @@ pd.DataFrame(
 # examples fail than before, or if the baseline measured something else (another dataset, its version, another
 # program or model) — and names the examples that got worse. `eval.gate.check` is that decision:
 
-
 # %%
-def gate_view(result: GateResult, *, baseline: EvalRun, current: EvalRun) -> HTML:
-    verdict = (
-        '<span style="background:#2e7d32;color:#fff;padding:2px 10px;border-radius:10px">PASS</span>'
-        if result.passed
-        else '<span style="background:#c62828;color:#fff;padding:2px 10px;border-radius:10px">FAIL</span>'
-    )
-    problems = [f"not comparable: {m}" for m in result.mismatches] + [str(r) for r in result.regressions]
-    listed = "".join(f"<li style='color:#c62828'>{html.escape(p)}</li>" for p in problems)
-    worse = "".join(
-        f"<tr><td><code>{html.escape(w.example_id)}</code></td><td>{html.escape('; '.join(w.drops))}</td></tr>"
-        for w in result.worse_examples[:8]
-    )
-    more = len(result.worse_examples) - 8
-    if more > 0:
-        worse += f"<tr><td colspan=2>… and {more} more</td></tr>"
-    notes = "".join(f"<li>{html.escape(note)}</li>" for note in result.notes)
-    return HTML(
-        f"<div style='font-family:system-ui,sans-serif'>{verdict} <b>{html.escape(current.program)}</b> on "
-        f"{html.escape(current.dataset)} against baseline <b>{html.escape(baseline.program)}</b> on "
-        f"{html.escape(baseline.dataset)} (max drop {result.max_drop})"
-        + (f"<ul>{notes}</ul>" if notes else "")
-        + (f"<ul>{listed}</ul>" if listed else "<p>no section dropped by more than the limit</p>")
-        + (
-            f"<p>examples that got worse ({len(result.worse_examples)}):</p><table>{worse}</table>"
-            if worse
-            else ""
-        )
-        + "</div>"
-    )
-
-
 # Today's rules against the committed baseline; then the second annotator's run against writer A's, which the
 # gate refuses: a baseline made on other data measures something else.
 display(
-    gate_view(
+    gate_html(
         check(runs["synthetic"].to_json(), baseline.to_json()), baseline=baseline, current=runs["synthetic"]
     )
 )
 display(
-    gate_view(
+    gate_html(
         check(run_second.to_json(), runs["synthetic"].to_json()),
         baseline=runs["synthetic"],
         current=run_second,
@@ -594,3 +413,4 @@ for shown, args in (
 
 # %%
 con.close()
+session.close()  # the work directory and its DuckDB files go

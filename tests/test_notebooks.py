@@ -45,6 +45,8 @@ SECRET_ENV = (
 )
 #: The issue's budget per notebook; the cell timeout is the hard stop.
 BUDGET_SECONDS = 120
+#: The notebooks that open with ``session = start(...)`` (``eval/notebook.py``) and close it in their last cell.
+SESSIONS = ("01_dataset_tour", "03_eval_and_compare")
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,12 @@ def executed() -> Executed:
     time alone.
     """
     notebooks = {name: nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4) for name in NAMES}
-    for nb in notebooks.values():
-        # One extra cell after the notebook's own: which interpreter the kernel really ran.
+    for name, nb in notebooks.items():
+        # Extra cells after the notebook's own: whether its work directory is gone, which interpreter ran it.
+        if name in SESSIONS:
+            nb.cells.append(
+                nbformat.v4.new_code_cell("print('work directory kept:', session.workdir.exists())")
+            )
         nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
     runs: Executed = {}
 
@@ -184,6 +190,12 @@ def test_notebook_runs_within_budget_on_the_test_interpreter(name: str, executed
     assert nb.cells[-1].outputs[0].text.strip() == sys.executable
     errors = [o for cell in nb.cells for o in cell.get("outputs", []) if o.output_type == "error"]
     assert errors == []
+
+
+@pytest.mark.parametrize("name", SESSIONS)
+def test_notebook_removes_its_work_directory_at_its_end(name: str, executed: Executed) -> None:
+    """Its DuckDB files (some 8 MB) do not outlive the run: the last cell closes the session."""
+    assert "work directory kept: False" in outputs(ran(executed, name), "stream")[-2]
 
 
 def test_dataset_tour_counts_and_charts_every_bundled_set_and_quotes_no_held_out_call(
