@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assist.auth import MAX_CACHE_SECONDS
 from assist.errors import AssistError
-from assist.store import is_postgres_url
+from assist.store import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT_S, is_postgres_url
 from assist.tokens import DEFAULT_TTL, MAX_TTL, LiveKitCredentials
 
 __all__ = ["MissingLiveKitCredentials", "Settings"]
@@ -26,6 +26,19 @@ class Settings(BaseSettings):
     assist_db: str = Field(
         default="assist.duckdb",
         description="the store of conversations, organizations and keys: a DuckDB file, or a postgresql:// URL",
+    )
+    assist_db_pool_size: int = Field(
+        default=DEFAULT_POOL_SIZE,
+        ge=1,
+        le=1000,
+        description="PostgreSQL: connections each service worker may hold; workers x replicas x this must stay "
+        "within the server's max_connections",
+    )
+    assist_db_pool_timeout_seconds: float = Field(
+        default=DEFAULT_POOL_TIMEOUT_S,
+        gt=0,
+        le=60,
+        description="PostgreSQL: how long a request waits for a connection before the service answers 503",
     )
     assist_eval_db: str | None = Field(
         default=None,

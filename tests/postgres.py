@@ -6,6 +6,9 @@ fsync off for speed; stopped when the test session ends. PostgreSQL refuses to r
 server runs as ``nobody``. ``ASSIST_TEST_POSTGRES=postgresql://user:password@host:port/db`` uses an existing
 server instead (the user must be allowed to create databases). Without either, the PostgreSQL tests skip,
 except under ``CI``, where they fail.
+
+Tests that stop a server while a store uses it get one of their own (:func:`dedicated_server`), never the shared
+one; tests of privileges make a role of their own (:func:`role`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,17 @@ import pytest
 
 from assist.store import ConversationStore, PostgresStore, Store
 
-__all__ = ["BACKENDS", "Backend", "binaries", "database", "opened_store", "rows", "server"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "binaries",
+    "database",
+    "dedicated_server",
+    "opened_store",
+    "role",
+    "rows",
+    "server",
+]
 
 Backend = Literal["duckdb", "postgresql"]
 #: What store tests are parametrized over: the same test against each backend.
@@ -71,6 +84,33 @@ class Server:
         )
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.data_dir = None
+
+    def halt(self) -> None:
+        """Shut the server down as an operator restarting it does (``pg_ctl stop``, fast mode: every session is
+        told ``terminating connection due to administrator command``), keeping its data."""
+        assert self.data_dir is not None, "only a server the tests started can be halted"
+        _run(
+            [str(_bin("pg_ctl")), "-D", str(self.data_dir / "data"), "-m", "fast", "-w", "stop"],
+            run_as=self.run_as,
+        )
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port with the same data."""
+        assert self.data_dir is not None, "only a server the tests started can be resumed"
+        _run(
+            [
+                str(_bin("pg_ctl")),
+                "-D",
+                str(self.data_dir / "data"),
+                "-l",
+                str(self.data_dir / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            run_as=self.run_as,
+        )
 
 
 def _bin(name: str) -> Path:
@@ -182,9 +222,43 @@ def server() -> Server:
 
 
 @contextmanager
-def database() -> Iterator[str]:
-    """A new, empty database on :func:`server`, dropped afterwards; yields its URL."""
-    host = server()
+def dedicated_server() -> Iterator[Server]:
+    """A server of the caller's own, stopped and removed afterwards: for tests that halt and resume it."""
+    if binaries() is None:
+        message = "PostgreSQL not found (initdb, pg_ctl): apt-get install -y postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    started = _start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@contextmanager
+def role(database_url: str, *, grants: tuple[str, ...] = ()) -> Iterator[str]:
+    """A new login role, granted ``grants`` (SQL privileges, e.g. ``SELECT ON ALL TABLES IN SCHEMA public``) in
+    the database of ``database_url``, dropped afterwards; yields that database's URL as the role."""
+    name = f"assist_role_{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(16)
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
+        for grant in grants:
+            admin.execute(f"GRANT {grant} TO {name}")
+    parts = urlsplit(database_url)
+    try:
+        yield urlunsplit(parts._replace(netloc=f"{name}:{password}@{parts.hostname}:{parts.port}"))
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {name}")
+            admin.execute(f"DROP ROLE {name}")
+
+
+@contextmanager
+def database(host: Server | None = None) -> Iterator[str]:
+    """A new, empty database on ``host`` (default :func:`server`), dropped afterwards; yields its URL."""
+    host = host or server()
     name = f"assist_test_{secrets.token_hex(6)}"
     with psycopg.connect(host.url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -360,7 +362,7 @@ def test_a_read_only_store_cannot_write(postgres_url: str) -> None:
         store.add("org-a", make("c1"))
     with PostgresStore(postgres_url, read_only=True) as reader:
         assert reader.get("org-a", "c1").id == "c1"
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        with pytest.raises(StoreUnavailable, match="cannot execute INSERT in a read-only transaction"):
             reader.add("org-a", make("c2"))
 
 
@@ -373,3 +375,76 @@ def test_an_unreachable_server_is_one_line_without_the_password() -> None:
     message = str(info.value)
     assert message.startswith(f"cannot use PostgreSQL at postgresql://kit:***@127.0.0.1:{port}/assist: ")
     assert "hunter2" not in message and "\n" not in message
+
+
+def test_a_server_restart_costs_no_call_and_an_outage_is_one_quick_line() -> None:
+    """PostgreSQL restarted under an open store: the connections it closed are never handed out; while it is down
+    every call fails within the pool's timeout, in one line without the password; once it is back, calls work."""
+    with (
+        postgres.dedicated_server() as host,
+        PostgresStore(host.database_url("postgres"), pool_size=4, pool_timeout_s=1.0) as store,
+    ):
+        store.add("org-a", make("c1"))
+        with ThreadPoolExecutor(4) as pool:  # four connections in the pool, all to be closed by the restart
+            list(pool.map(lambda _: store.get("org-a", "c1"), range(100)))
+        time.sleep(1.1)  # idle past the check threshold, as any quiet moment leaves them
+        host.halt()
+        host.resume()
+        store.add(
+            "org-a", make("c2", minutes=1)
+        )  # a write first: it is never repeated, so it must not meet one
+        assert [store.get("org-a", "c1").id for _ in range(10)] == ["c1"] * 10
+        assert store.newest_for_phone("org-a", "+15551234567").id == "c2"
+
+        host.halt()
+        for call in (lambda: store.get("org-a", "c1"), lambda: store.add("org-a", make("c3")), store.ping):
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable) as info:
+                call()
+            assert time.monotonic() - started < 1.0 + 1.0
+            message = str(info.value)
+            assert (
+                message.startswith("PostgreSQL at postgresql://assist:***@127.0.0.1:") and "\n" not in message
+            )
+            assert host.url.split(":")[2].split("@")[0] not in message
+        host.resume()
+        back = time.monotonic()
+        while True:
+            try:
+                store.ping()
+                break
+            except StoreUnavailable:
+                assert time.monotonic() - back < 15, "the store did not recover within 15 s of the restart"
+        assert store.get("org-a", "c1").id == "c1" and store.count("org-a") == 2
+
+
+def test_a_user_who_cannot_create_tables_is_told_which_privilege_is_missing(postgres_url: str) -> None:
+    # PostgreSQL 15 gives CREATE on schema public to the database's owner only; older servers to everyone
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    with postgres.role(postgres_url) as url, pytest.raises(StoreUnavailable) as info:
+        PostgresStore(url)
+    message = str(info.value)
+    assert "permission denied for schema public" in message and "\n" not in message
+    assert (
+        "must own the database, or have CREATE on its schema public (GRANT CREATE ON SCHEMA public TO"
+        in message
+    )
+
+
+def test_a_select_only_user_reads_a_current_store_and_is_told_what_it_may_not_write(
+    postgres_url: str,
+) -> None:
+    with PostgresStore(postgres_url) as owner:
+        owner.add("org-a", make("c1"))
+        owner.insert_org("org-a", name="org-a")
+    with (
+        postgres.role(postgres_url, grants=("SELECT ON ALL TABLES IN SCHEMA public",)) as url,
+        PostgresStore(url) as reader,  # the schema is current: nothing to create, so no CREATE needed
+    ):
+        assert reader.get("org-a", "c1").id == "c1" and reader.list_keys() == []
+        with pytest.raises(StoreUnavailable) as info:
+            reader.insert_org("org-b", name="org-b")
+    message = str(info.value)
+    assert "lacks a privilege the store needs" in message and "permission denied for table orgs" in message
+    assert "\n" not in message

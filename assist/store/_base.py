@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from psycopg import ProgrammingError
+from psycopg.conninfo import conninfo_to_dict
 
 from assist.errors import AssistError, ConversationExists, ConversationNotFound, InvalidPhoneNumber
 from assist.feedback import Feedback
@@ -30,6 +34,11 @@ KeyKind = Literal["org", "user"]
 
 class StoreUnavailable(AssistError):
     """The store cannot be used: the server is unreachable, or its schema is newer than this kit knows."""
+
+
+class InvalidLocation(AssistError, ValueError):
+    """An ``ASSIST_DB`` / ``--db`` that names no store: a ``postgresql://`` URL that does not parse, or a libpq
+    ``key=value`` string (which would otherwise be taken for a DuckDB file name). Its message never quotes it."""
 
 
 class InvalidCursor(AssistError, ValueError):
@@ -453,11 +462,56 @@ def is_postgres_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
+#: A libpq connection string (``host=db password=s3cr3t dbname=assist``): a known keyword, then ``=``.
+_CONNINFO = re.compile(
+    r"(?:^|\s)(?:host|hostaddr|port|dbname|user|password|passfile|sslmode|service|options|connect_timeout)\s*=",
+    re.IGNORECASE,
+)
+#: A password in text that may not parse as a URL: after ``user:`` in ``//user:password@``, or ``password=``.
+_PASSWORDS = re.compile(r"(?<=//)([^/@:\s]*):[^@\s]*@|(password\s*=\s*)('[^']*'|[^\s&]*)", re.IGNORECASE)
+
+
+def check_location(location: str) -> None:
+    """Refuse a store location that names no store (:class:`InvalidLocation`) before anything opens it.
+
+    A ``postgresql://`` URL must parse, here and as libpq reads it (whose messages quote the URL, password and
+    all), and a libpq ``key=value`` string is refused rather than taken for the name of a DuckDB file to create.
+    """
+    if is_postgres_url(location):
+        password = None
+        try:
+            parts = urlsplit(location)
+            password = parts.password
+            parts.port  # noqa: B018 - parses the port, which urlsplit leaves for later
+            conninfo_to_dict(location)
+        except (ValueError, ProgrammingError) as exc:
+            reason = mask_passwords(str(exc).strip().splitlines()[0])
+            if password:  # e.g. libpq's "invalid percent-encoded token", quoting just the password
+                reason = reason.replace(password, "***")
+            raise InvalidLocation(
+                f"the store (--db or ASSIST_DB) is not a valid PostgreSQL URL ({reason}): "
+                "write it as postgresql://user@host:port/database"
+            ) from None
+    elif _CONNINFO.search(location):
+        raise InvalidLocation(
+            "the store (--db or ASSIST_DB) looks like a libpq key=value connection string; give a URL instead: "
+            "postgresql://user@host:port/database (the password from ~/.pgpass or PGPASSWORD)"
+        )
+
+
+def mask_passwords(text: str) -> str:
+    """``text`` with every password it may hold masked, whether or not it parses as a URL."""
+    return _PASSWORDS.sub(lambda m: f"{m[1]}:***@" if m[1] is not None else f"{m[2]}***", text)
+
+
 def display_location(location: str) -> str:
     """``location`` fit to print: a PostgreSQL URL's password (in the user part or the query) is masked."""
     if not is_postgres_url(location):
-        return location
-    parts = urlsplit(location)
+        return mask_passwords(location)
+    try:
+        parts = urlsplit(location)
+    except ValueError:  # unparsable, so masked as text
+        return mask_passwords(location)
     netloc = parts.netloc
     if parts.password is not None:
         user, _, host = netloc.rpartition("@")

@@ -3,17 +3,25 @@
 Each method is one transaction on a pooled connection. Many processes may read and write together (service
 workers, ``assist keys``/``orgs``/``users`` and ``conversations import`` while the service runs); starters
 of one schema upgrade are kept apart by an advisory lock.
+
+A server that is down, restarting or refusing a privilege is :class:`~assist.store.StoreUnavailable`, one line
+naming it (never its password): the service answers 503, the CLI prints the line. A request waits at most the
+pool's timeout for a connection; a connection that sat idle is checked before use, so the dead ones a server
+restart leaves behind are dropped rather than handed to a request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from time import monotonic
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 import psycopg
 from psycopg.types.json import Json
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from assist.errors import ConversationNotFound
 from assist.feedback import Feedback
@@ -39,7 +47,9 @@ from assist.store._base import (
     migrate,
 )
 
-__all__ = ["PostgresStore"]
+__all__ = ["DEFAULT_POOL_SIZE", "DEFAULT_POOL_TIMEOUT_S", "PostgresStore"]
+
+T = TypeVar("T")
 
 #: Schema versions: append a migration, never edit one that has shipped.
 _MIGRATIONS: tuple[str, ...] = (
@@ -111,9 +121,20 @@ _MIGRATIONS: tuple[str, ...] = (
 
 #: pg_advisory_xact_lock key of schema upgrades (any constant; "assist" in ASCII).
 _MIGRATION_LOCK = 0x617373697374
-#: Connections per process. The service's request threads wait for one when all are busy.
-_POOL_SIZE = 10
+#: Connections per process at most (ASSIST_DB_POOL_SIZE): every process holds its own pool, so the server's
+#: max_connections bounds processes x this. Request threads wait for one when all are busy.
+DEFAULT_POOL_SIZE = 10
+#: How long a request waits for a pooled connection (ASSIST_DB_POOL_TIMEOUT_SECONDS) before the store is
+#: unavailable: while the server is down no connection comes, and a client is better told so at once.
+DEFAULT_POOL_TIMEOUT_S = 2.0
 _CONNECT_TIMEOUT_S = 10
+#: A connection unused this long is checked (an empty query) before a request gets it. A restarted server leaves
+#: its old connections dead in the pool, and only idle ones can be dead unnoticed; a busy process reuses each
+#: connection well within a second, so the check costs it no round trip.
+_CHECK_AFTER_IDLE_S = 1.0
+#: The pool retries a failed connection after 1, 2, 4 s... and gives up after this; the next request starts
+#: again at once. A server back from an outage is then used within seconds, not after minutes of backoff.
+_RECONNECT_GIVE_UP_S = 5.0
 
 
 def _now() -> datetime:
@@ -137,9 +158,20 @@ class PostgresStore(Store):
     every transaction read-only on the server.
     """
 
-    def __init__(self, url: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        read_only: bool = False,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
+    ) -> None:
         self.location = url
         self.read_only = read_only
+        self._where = display_location(url)
+        self._user = "?"
+        #: When each connection was last given back: a connection idle for long is checked before use.
+        self._returned: WeakKeyDictionary[psycopg.Connection[Any], float] = WeakKeyDictionary()
         options: dict[str, Any] = {"connect_timeout": _CONNECT_TIMEOUT_S}
         if read_only:
             options["options"] = "-c default_transaction_read_only=on"
@@ -148,7 +180,9 @@ class PostgresStore(Store):
         self._pool = ConnectionPool(
             url,
             min_size=1,
-            max_size=_POOL_SIZE,
+            max_size=pool_size,
+            timeout=pool_timeout_s,
+            reconnect_timeout=_RECONNECT_GIVE_UP_S,
             kwargs={**options, "autocommit": True},
             open=False,
             name="assist-store",
@@ -157,20 +191,29 @@ class PostgresStore(Store):
             # One connection first, whatever the mode: a server that cannot be reached is one error here, not a
             # pool retrying (and logging) in the background until its timeout.
             with psycopg.connect(url, **options) as conn:  # commits on leaving the block
-                if read_only and _rows(conn.execute("SELECT to_regclass('schema_version')")) == [(None,)]:
+                self._user = conn.info.user
+                version = _schema_version(conn)
+                if read_only and version is None:
                     raise StoreUnavailable(
-                        f"{display_location(url)} holds no store yet: a command that writes creates it "
+                        f"{self._where} holds no store yet: a command that writes creates it "
                         "(assist orgs create, assist conversations import)"
                     )
-                if not read_only:
+                # Up to date: nothing to create, so a user without CREATE (or with SELECT only) may use it.
+                if not read_only and version != len(_MIGRATIONS):
                     # N workers start at once: one upgrades the schema, the others then find it done
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", [_MIGRATION_LOCK])
                     migrate(lambda sql: _rows(conn.execute(sql)), _MIGRATIONS, location=url)
             self._pool.open(wait=True, timeout=_CONNECT_TIMEOUT_S)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            self._pool.close()
+            raise StoreUnavailable(
+                f"cannot create the store's tables in {self._where}: {_first_line(exc)}; user {self._user!r} must "
+                f"own the database, or have CREATE on its schema public (GRANT CREATE ON SCHEMA public TO "
+                f"{self._user})"
+            ) from None
         except psycopg.OperationalError as exc:
             self._pool.close()
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoreUnavailable(f"cannot use PostgreSQL at {display_location(url)}: {reason}") from None
+            raise StoreUnavailable(f"cannot use PostgreSQL at {self._where}: {_first_line(exc)}") from None
         except BaseException:
             self._pool.close()
             raise
@@ -182,24 +225,84 @@ class PostgresStore(Store):
         self._one("SELECT 1", [])
 
     def _one(self, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-        with self._pool.connection() as conn:
-            return conn.execute(sql, params).fetchone()
+        return self._run(lambda conn: conn.execute(sql, params).fetchone(), read=True)
 
     def _all(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        with self._pool.connection() as conn:
-            return conn.execute(sql, params).fetchall()
+        return self._run(lambda conn: conn.execute(sql, params).fetchall(), read=True)
 
     def _changes(self, sql: str, params: list[Any]) -> bool:
         """Run an INSERT or UPDATE; whether it changed a row."""
-        with self._pool.connection() as conn:
-            return conn.execute(sql, params).rowcount > 0
+        return self._run(lambda conn: conn.execute(sql, params).rowcount > 0, read=False)
+
+    def _run(self, work: Callable[[psycopg.Connection[Any]], T], *, read: bool) -> T:
+        """``work`` on a pooled connection: every statement of this store runs here.
+
+        When the connection breaks (the server restarted or dropped it), the pool's other idle connections are
+        checked at once, and a read runs again on one that works; a write does not, as it may have been done
+        before the connection broke. What is still wrong is :class:`StoreUnavailable`, by :meth:`_reported`.
+        """
+        with self._reported():
+            try:
+                with self._connection() as conn:
+                    return work(conn)
+            except PoolTimeout:
+                raise
+            except psycopg.OperationalError:
+                self._pool.check()
+                if not read:
+                    raise
+            with self._connection() as conn:
+                return work(conn)
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection, checked first when it sat idle (a restarted server's old ones are dead)."""
+        conn = self._pool.getconn()
+        try:
+            if monotonic() - self._returned.get(conn, 0.0) >= _CHECK_AFTER_IDLE_S:
+                ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            # Dead: the pool drops it and connects anew, and drops the other dead ones now too, rather than hand
+            # each to a request (its own check would wait a second between two dead connections).
+            self._pool.putconn(conn)
+            self._pool.check()
+            conn = self._pool.getconn()
+        except BaseException:
+            self._pool.putconn(conn)
+            raise
+        try:
+            yield conn
+        finally:
+            self._returned[conn] = monotonic()
+            self._pool.putconn(conn)
+
+    @contextmanager
+    def _reported(self) -> Iterator[None]:
+        """The database's operational failures as :class:`StoreUnavailable`: one line naming the server."""
+        try:
+            yield
+        except PoolTimeout:
+            raise StoreUnavailable(
+                f"PostgreSQL at {self._where} gave no connection within {self._pool.timeout:g} s: the server is "
+                f"down or restarting, or all {self._pool.max_size} of this process's connections stayed busy "
+                "(ASSIST_DB_POOL_TIMEOUT_SECONDS, ASSIST_DB_POOL_SIZE)"
+            ) from None
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise StoreUnavailable(
+                f"PostgreSQL user {self._user!r} lacks a privilege the store needs in {self._where}: "
+                f"{_first_line(exc)} (it needs SELECT, INSERT and UPDATE on the store's tables: use the user "
+                "that owns the database, or grant them)"
+            ) from None
+        except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as exc:
+            raise StoreUnavailable(f"PostgreSQL at {self._where} failed: {_first_line(exc)}") from None
 
     # --- conversations ----------------------------------------------------------------------------
 
     def add_many(self, org_id: str, conversations: Iterable[Conversation]) -> int:
         rows = [_row(org_id, conversation) for conversation in conversations]
-        if rows:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+
+        def write(conn: psycopg.Connection[Any]) -> None:
+            with conn.transaction(), conn.cursor() as cur:
                 cur.executemany(
                     f"INSERT INTO conversations (org_id, {COLUMNS}) "
                     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
@@ -207,6 +310,9 @@ class PostgresStore(Store):
                     + ", ".join(f"{name} = excluded.{name}" for name in COLUMNS.split(", ")[1:]),
                     rows,
                 )
+
+        if rows:
+            self._run(write, read=False)
         return len(rows)
 
     def _insert_new(self, org_id: str, conversation: Conversation) -> bool:
@@ -229,30 +335,34 @@ class PostgresStore(Store):
     ) -> Conversation:
         if not _storable(org_id, conversation_id):
             raise ConversationNotFound(f"conversation {conversation_id!r} not found")
-        with self._pool.connection() as conn, conn.transaction():
-            # FOR UPDATE: two workers appending turns to one call at once must not lose either's turns
-            row = conn.execute(
-                f"SELECT {COLUMNS} FROM conversations WHERE org_id = %s AND id = %s FOR UPDATE",
-                [org_id, conversation_id],
-            ).fetchone()
-            if row is None:
-                raise ConversationNotFound(f"conversation {conversation_id!r} not found")
-            updated = changed(
-                conversation_of(row),
-                status=status,
-                room_name=room_name,
-                ended_at=ended_at,
-                duration_seconds=duration_seconds,
-                append_turns=append_turns,
-            )
-            _, _, status_, _, ended, room, duration, _, turns, _ = fields_of(updated)
-            _text_checked(status_, room)
-            conn.execute(
-                "UPDATE conversations SET status = %s, room_name = %s, ended_at = %s, duration_seconds = %s, "
-                "turns = %s WHERE org_id = %s AND id = %s",
-                [status_, room, ended, duration, Json(turns), org_id, conversation_id],
-            )
-        return updated
+
+        def write(conn: psycopg.Connection[Any]) -> Conversation:
+            with conn.transaction():
+                # FOR UPDATE: two workers appending turns to one call at once must not lose either's turns
+                row = conn.execute(
+                    f"SELECT {COLUMNS} FROM conversations WHERE org_id = %s AND id = %s FOR UPDATE",
+                    [org_id, conversation_id],
+                ).fetchone()
+                if row is None:
+                    raise ConversationNotFound(f"conversation {conversation_id!r} not found")
+                updated = changed(
+                    conversation_of(row),
+                    status=status,
+                    room_name=room_name,
+                    ended_at=ended_at,
+                    duration_seconds=duration_seconds,
+                    append_turns=append_turns,
+                )
+                _, _, status_, _, ended, room, duration, _, turns, _ = fields_of(updated)
+                _text_checked(status_, room)
+                conn.execute(
+                    "UPDATE conversations SET status = %s, room_name = %s, ended_at = %s, duration_seconds = %s, "
+                    "turns = %s WHERE org_id = %s AND id = %s",
+                    [status_, room, ended, duration, Json(turns), org_id, conversation_id],
+                )
+            return updated
+
+        return self._run(write, read=False)
 
     def get(self, org_id: str, conversation_id: str) -> Conversation:
         row = None
@@ -420,3 +530,16 @@ def _row(org_id: str, conversation: Conversation) -> list[Any]:
 def _rows(cursor: psycopg.Cursor[Any]) -> list[tuple[Any, ...]]:
     """The rows of a statement that returns some; none for DDL."""
     return cursor.fetchall() if cursor.description is not None else []
+
+
+def _schema_version(conn: psycopg.Connection[Any]) -> int | None:
+    """The store's schema version in this database; None when it holds no store (no ``schema_version`` table)."""
+    if _rows(conn.execute("SELECT to_regclass('schema_version')")) == [(None,)]:
+        return None
+    rows = _rows(conn.execute("SELECT max(version) FROM schema_version"))
+    return int(rows[0][0] or 0)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
