@@ -11,8 +11,10 @@ __all__ = [
     "ConversationNotActive",
     "ConversationNotFound",
     "DuplicateHeader",
+    "InvalidJson",
     "InvalidPhoneNumber",
     "NoLiveKitRoom",
+    "NoTranscript",
     "NoTranscriptYet",
     "NotFound",
     "StoreLocked",
@@ -49,12 +51,30 @@ class ConversationNotActive(AssistError):
 
 
 class NoTranscriptYet(AssistError):
-    """The conversation has no turns (yet): there is nothing to brief."""
+    """The conversation has no turns yet (a live call before anyone spoke): nothing to brief until someone does."""
 
     code = "no_transcript_yet"
 
 
-class TooDeeplyNested(AssistError, ValueError):
+class NoTranscript(AssistError):
+    """The conversation failed before anything was said: there is nothing to brief, and never will be."""
+
+    code = "no_transcript"
+
+
+class InvalidJson(AssistError, ValueError):
+    """Text that is not JSON the kit accepts (``assist.schema.load_json``): not JSON at all, or JSON with what
+    JSON itself leaves undefined or unsafe (NaN, numbers out of range, a key twice in one object, deep nesting).
+    """
+
+    def __init__(self, path: tuple[str | int, ...], problem: str) -> None:
+        super().__init__(f"{field_path(path, default='')}: {problem}" if path else problem)
+        #: Where in the document: keys and list indexes from the top (empty for the whole text).
+        self.path = path
+        self.problem = problem
+
+
+class TooDeeplyNested(InvalidJson):
     """JSON whose arrays and objects nest deeper than the kit accepts (``assist.schema.MAX_JSON_DEPTH``)."""
 
 

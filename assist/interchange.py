@@ -10,30 +10,36 @@ its file line is written once something has been said.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from assist.errors import AssistError, TooDeeplyNested, field_path
-from assist.schema import LabelledExample, check_nesting
+from assist.errors import AssistError, InvalidJson, field_path
+from assist.schema import LabelledExample, load_json
 
-__all__ = ["InvalidFile", "LineError", "Validation", "read_examples", "validate_file"]
+__all__ = ["WHOLE_LINE", "InvalidFile", "LineError", "Validation", "read_examples", "validate_file"]
 
 
 class InvalidFile(AssistError, ValueError):
     """A JSONL file with lines that do not match the interchange format."""
 
 
+#: The ``field`` of a problem with a whole line (not JSON, not an object).
+WHOLE_LINE = "line"
+
+
 @dataclass(frozen=True)
 class LineError:
     line: int
+    #: A dotted path (``conversation.turns.3.content``), or :data:`WHOLE_LINE`.
     field: str
     message: str
 
     def __str__(self) -> str:
+        if self.field == WHOLE_LINE:
+            return f"line {self.line}: {self.message}"
         return f"line {self.line}: {self.field}: {self.message}"
 
 
@@ -64,7 +70,8 @@ class Validation:
 
 def _validation_errors(number: int, exc: ValidationError) -> list[LineError]:
     return [
-        LineError(number, field_path(error["loc"], default="line"), error["msg"]) for error in exc.errors()
+        LineError(number, field_path(error["loc"], default=WHOLE_LINE), error["msg"])
+        for error in exc.errors()
     ]
 
 
@@ -78,17 +85,12 @@ def validate_file(path: str | Path) -> Validation:
             if not line.strip():
                 continue
             try:
-                check_nesting(line.encode("utf-8"))
-            except TooDeeplyNested as exc:
-                found.errors.append(LineError(number, "line", str(exc)))
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                found.errors.append(LineError(number, "line", f"not JSON ({exc.msg} at column {exc.colno})"))
+                record = load_json(line)
+            except InvalidJson as exc:
+                found.errors.append(LineError(number, field_path(exc.path, default=WHOLE_LINE), exc.problem))
                 continue
             if not isinstance(record, dict):
-                found.errors.append(LineError(number, "line", "not a JSON object"))
+                found.errors.append(LineError(number, WHOLE_LINE, "not a JSON object"))
                 continue
             if "conversation" not in record and ("turns" in record or "user_id" in record):
                 # A bare conversation (the API's and the store's shape): an example without gold, same id.

@@ -7,7 +7,10 @@ exactly; nothing here knows how a brief is produced or stored.
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from typing import Annotated, Any, Literal, get_args
@@ -25,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from assist.errors import NoTranscriptYet, TooDeeplyNested
+from assist.errors import InvalidJson, NoTranscript, NoTranscriptYet, TooDeeplyNested
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -44,6 +47,7 @@ __all__ = [
     "GoldMarker",
     "Header",
     "InfoItem",
+    "InputTimestamp",
     "LabelledConversation",
     "LabelledExample",
     "Marker",
@@ -59,6 +63,7 @@ __all__ = [
     "TranscriptTurn",
     "Turn",
     "check_nesting",
+    "load_json",
     "portal_json_schema",
 ]
 
@@ -122,8 +127,13 @@ def _encodable(text: str) -> str:
     return text
 
 
-Text = Annotated[str, AfterValidator(_encodable)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1), AfterValidator(_encodable)]
+
+
+def _encodable_input(value: object) -> object:
+    """:func:`_encodable` on a string as sent, before pydantic reads it: to measure a string against a length
+    bound pydantic first decodes it, and a lone surrogate fails there with a vaguer message."""
+    return _encodable(value) if isinstance(value, str) else value
 
 
 def _path_safe_id(value: str) -> str:
@@ -154,9 +164,88 @@ def check_nesting(raw: bytes) -> None:
     depth = max(accumulate(memoryview(brackets.translate(_NESTING_STEPS)).cast("b")), default=0)
     if depth > MAX_JSON_DEPTH:
         raise TooDeeplyNested(
+            (),
             f"JSON nested {depth:,} levels deep (arrays and objects inside each other); "
-            f"at most {MAX_JSON_DEPTH} are accepted"
+            f"at most {MAX_JSON_DEPTH} are accepted",
         )
+
+
+class _Refused:
+    """Put by the parser where a value JSON does not allow was, so that its path can be named afterwards."""
+
+    __slots__ = ("key", "problem")
+
+    def __init__(self, problem: str, *, key: str | None = None) -> None:
+        self.problem = problem
+        #: The repeated key, for an object refused because a key came twice.
+        self.key = key
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse a request body or a line of a JSONL file: the one JSON reader of what the kit is sent.
+
+    Stricter than :func:`json.loads`, which reads ``NaN``, ``Infinity`` and ``-Infinity`` (not JSON), turns
+    ``1e400`` into infinity, lets the last of two equal keys win, and raises a bare ``ValueError`` for an integer
+    of more than 4,300 digits. Each is refused here with the path of the value; PostgreSQL refuses NaN and
+    infinity in JSON, so accepting them would make the two store backends disagree. Nesting is measured first
+    (:func:`check_nesting`). Raises :class:`~assist.errors.InvalidJson` (``path`` empty for the whole text).
+    """
+    check_nesting(text if isinstance(text, bytes) else text.encode("utf-8"))
+    refused = False
+
+    def refuse(problem: str, *, key: str | None = None) -> _Refused:
+        nonlocal refused
+        refused = True
+        return _Refused(problem, key=key)
+
+    def constant(name: str) -> _Refused:
+        return refuse(f"{name} is not a JSON number (JSON has no NaN or infinity)")
+
+    def floating(literal: str) -> float | _Refused:
+        value = float(literal)
+        return value if math.isfinite(value) else refuse(f"{literal} is out of range for a JSON number")
+
+    def integer(literal: str) -> int | _Refused:
+        try:
+            return int(literal)
+        except ValueError:  # Python's guard against quadratic conversion (sys.set_int_max_str_digits)
+            return refuse(
+                f"an integer of {len(literal.lstrip('-')):,} digits; "
+                f"at most {sys.get_int_max_str_digits():,} are read"
+            )
+
+    def obj(pairs: list[tuple[str, Any]]) -> dict[str, Any] | _Refused:
+        found = dict(pairs)
+        if len(found) == len(pairs):
+            return found
+        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        return refuse("given more than once in one object (which one counts would be a guess)", key=twice)
+
+    try:
+        value = json.loads(
+            text, parse_constant=constant, parse_float=floating, parse_int=integer, object_pairs_hook=obj
+        )
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}" if exc.lineno > 1 else f"column {exc.colno}"
+        raise InvalidJson((), f"not JSON ({exc.msg} at {where})") from None
+    except UnicodeDecodeError:
+        raise InvalidJson((), "not UTF-8 text") from None
+    found = _first_refused(value, ()) if refused else None
+    if found is not None:
+        path, marker = found
+        raise InvalidJson(path if marker.key is None else (*path, marker.key), marker.problem)
+    return value
+
+
+def _first_refused(value: Any, path: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], _Refused] | None:
+    """The first refused value in document order, with its path (depth-first: nesting is bounded)."""
+    if isinstance(value, _Refused):
+        return path, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if (found := _first_refused(item, (*path, key))) is not None:
+            return found
+    return None
 
 
 Id = Annotated[str, AfterValidator(_path_safe_id), AfterValidator(_encodable)]
@@ -172,8 +261,40 @@ def _utc(moment: datetime) -> datetime:
         raise ValueError("timestamp out of range") from None
 
 
-#: A moment the store can hold, in UTC (its TIMESTAMP columns are UTC).
-Timestamp = Annotated[datetime, AfterValidator(_utc)]
+#: A date, ``T`` (or a space) and a time: what ISO 8601 calls a date-time, before pydantic reads the rest.
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _a_date_time(value: object) -> object:
+    """Only an ISO 8601 date-time is a moment: pydantic would read ``1700000000`` (or ``"1700000000"``) as seconds
+    since 1970 and ``"2026-01-05"`` as its midnight, which a client meaning something else would never hear of."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE_TIME.match(value)):
+        return value
+    raise PydanticCustomError(
+        "datetime_type", "Input should be an ISO 8601 date and time, like 2026-01-05T14:03:00Z"
+    )
+
+
+#: A moment the store can hold, in UTC (its TIMESTAMP columns are UTC). The before-validator is last in
+#: ``Annotated`` so it runs first, on what was sent.
+Timestamp = Annotated[datetime, AfterValidator(_utc), BeforeValidator(_a_date_time)]
+
+
+def _not_ahead_of_the_clock(moment: datetime | None, info: ValidationInfo) -> datetime | None:
+    latest = datetime.now(UTC) + MAX_CLOCK_AHEAD
+    if moment is not None and moment > latest:
+        raise ValueError(
+            f"{info.field_name} is more than a day ahead of this server's clock "
+            f"(at most {latest:%Y-%m-%dT%H:%M}Z)"
+        )
+    return moment
+
+
+#: A moment as it arrives (API ingest, a file): also at most a day ahead of this machine's clock. Stored rows are
+#: read back as :data:`Timestamp`, so a row once accepted always reads, even where the clock is behind.
+InputTimestamp = Annotated[Timestamp, AfterValidator(_not_ahead_of_the_clock)]
+
+
 def _a_number(value: object) -> object:
     """Only numbers are numbers: pydantic would read ``true`` as 1 and ``"372"`` as 372. A whole-valued float
     (``372.0``) stays allowed: it is an integer to JSON Schema, and so to every client generated from ours."""
@@ -268,7 +389,8 @@ class Turn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Role
-    content: Annotated[Text, Field(max_length=MAX_TURN_CHARS)]
+    # A string's bound ("at most 20000 characters"); after a validator it would be a sequence's ("items")
+    content: Annotated[str, StringConstraints(max_length=MAX_TURN_CHARS), BeforeValidator(_encodable_input)]
     start_ms: Natural | None = None
 
 
@@ -313,12 +435,17 @@ class Conversation(BaseModel):
     def _storable(self) -> Conversation:
         if sum(len(turn.content) for turn in self.turns) > MAX_TRANSCRIPT_CHARS:
             raise ValueError(f"the transcript is longer than {MAX_TRANSCRIPT_CHARS:,} characters")
-        # Free-form fields are stored as JSON: they must be encodable too.
-        _encodable(
-            json.dumps(
-                [self.metadata, self.model_extra, [t.model_extra for t in self.turns]], ensure_ascii=False
-            )
-        )
+        # Free-form fields are stored as JSON: they must be encodable too, and JSON, so without NaN or infinity
+        # (possible from Python, not from JSON the kit parses; PostgreSQL would refuse them, DuckDB keep them).
+        for name, free in (
+            ("metadata", self.metadata),
+            ("extra fields", self.model_extra),
+            ("extra fields of turns", [turn.model_extra for turn in self.turns]),
+        ):
+            try:
+                _encodable(json.dumps(free, ensure_ascii=False, allow_nan=False))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
         return self
 
     @property
@@ -326,11 +453,17 @@ class Conversation(BaseModel):
         return self.status in ACTIVE_STATUSES
 
     def require_transcript(self) -> Conversation:
-        """This conversation, when something has been said in it; :class:`NoTranscriptYet` otherwise.
+        """This conversation, when something has been said in it. Otherwise :class:`NoTranscriptYet` for a live
+        call (someone may still speak) and :class:`NoTranscript` for one that failed (no one ever will).
 
         Every path that briefs a stored call asks this first: a brief of no turns would be made up (a reason,
         a summary and next steps of nothing).
         """
+        if not self.turns and self.status == "failed":
+            raise NoTranscript(
+                f"no transcript: conversation {self.id!r} failed before anything was said; there is nothing "
+                "to brief, and there never will be"
+            )
         if not self.turns:
             raise NoTranscriptYet(
                 f"no transcript yet: conversation {self.id!r} ({self.status}) has no turns; "
@@ -339,23 +472,15 @@ class Conversation(BaseModel):
         return self
 
 
-def _not_ahead_of_the_clock(created_at: datetime) -> datetime:
-    latest = datetime.now(UTC) + MAX_CLOCK_AHEAD
-    if created_at > latest:
-        raise ValueError(
-            f"created_at is more than a day ahead of this server's clock (at most {latest:%Y-%m-%dT%H:%M}Z)"
-        )
-    return created_at
-
-
 class NewConversation(Conversation):
-    """A conversation as it arrives (API ingest, a file): also not dated more than a day ahead of the clock.
+    """A conversation as it arrives (API ingest, a file): neither begun nor ended more than a day ahead of the clock.
 
     Stored rows are read back as :class:`Conversation`: the clock is checked on arrival only, so a row once
     accepted always reads, even on a server whose clock is behind the one that took it.
     """
 
-    created_at: Annotated[Timestamp, AfterValidator(_not_ahead_of_the_clock)]
+    created_at: InputTimestamp
+    ended_at: InputTimestamp | None = None
 
 
 class LabelledConversation(NewConversation):

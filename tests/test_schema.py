@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from assist.errors import NoTranscriptYet, TooDeeplyNested
+from assist.errors import InvalidJson, NoTranscript, NoTranscriptYet, TooDeeplyNested
 from assist.interchange import validate_file
 from assist.schema import (
     MARKER_TYPES,
@@ -21,7 +21,9 @@ from assist.schema import (
     Conversation,
     LabelledExample,
     NewConversation,
+    Turn,
     check_nesting,
+    load_json,
     portal_json_schema,
 )
 from tests.conftest import HARPER_VALLEY, ROOT
@@ -205,11 +207,20 @@ def test_conversations_that_cannot_be_stored_are_refused(
 
 @pytest.mark.parametrize("status", ["triggered", "ringing", "in_progress", "failed"])
 def test_a_live_or_failed_call_may_have_no_turns(status: str) -> None:
+    """A live call has no brief yet; a failed one never will, and says so rather than "yet"."""
     for turns in ({}, {"turns": []}):
         conversation = Conversation.model_validate({**BASE, "id": "c", "status": status, **turns})
         assert conversation.turns == []
-        with pytest.raises(NoTranscriptYet, match="no transcript yet: conversation 'c'"):
-            conversation.require_transcript()
+        if status == "failed":
+            with pytest.raises(
+                NoTranscript, match="conversation 'c' failed before anything was said"
+            ) as info:
+                conversation.require_transcript()
+            assert info.value.code == "no_transcript" and "yet" not in str(info.value)
+        else:
+            with pytest.raises(NoTranscriptYet, match="no transcript yet: conversation 'c'") as waiting:
+                conversation.require_transcript()
+            assert waiting.value.code == "no_transcript_yet"
 
 
 def test_a_labelled_example_needs_turns_whatever_its_status() -> None:
@@ -260,6 +271,94 @@ def test_a_new_call_is_not_dated_more_than_a_day_ahead_but_a_stored_one_always_r
     assert Conversation.model_validate(row).created_at > datetime.now(UTC) + MAX_CLOCK_AHEAD
     soon = (datetime.now(UTC) + MAX_CLOCK_AHEAD - timedelta(minutes=1)).isoformat()
     assert NewConversation.model_validate({**row, "created_at": soon}).id == "c"
+
+
+def test_a_new_call_does_not_end_more_than_a_day_ahead_either() -> None:
+    row = {**BASE, "id": "c", "turns": HI, "ended_at": "9999-01-01T00:00:00Z"}
+    with pytest.raises(ValidationError) as info:
+        NewConversation.model_validate(row)
+    assert info.value.errors()[0]["loc"] == ("ended_at",)
+    assert "ended_at is more than a day ahead of this server's clock" in info.value.errors()[0]["msg"]
+    assert Conversation.model_validate(row).ended_at == datetime(9999, 1, 1, tzinfo=UTC)  # stored: reads
+
+
+@pytest.mark.parametrize(
+    "moment", [1_700_000_000, 1.7e9, "1700000000", "2026-01-05", "20260105T140300Z", True]
+)
+def test_a_moment_is_an_iso_8601_date_and_time(moment: object) -> None:
+    """Pydantic alone would read a number as seconds since 1970 and a date as its midnight."""
+    for field in ("created_at", "ended_at"):
+        with pytest.raises(ValidationError) as info:
+            NewConversation.model_validate({**BASE, "id": "c", "turns": HI, field: moment})
+        error = info.value.errors()[0]
+        assert error["loc"] == (field,) and "ISO 8601 date and time" in error["msg"], error
+    for spelled in (
+        "2026-01-05T14:03:00Z",
+        "2026-01-05T14:03:00+02:00",
+        "2026-01-05 14:03:00",
+        "2026-01-05T14:03",
+    ):
+        assert (
+            NewConversation.model_validate({**BASE, "id": "c", "turns": HI, "created_at": spelled}).id == "c"
+        )
+
+
+def test_a_turn_too_long_is_counted_in_characters() -> None:
+    with pytest.raises(ValidationError) as info:
+        Turn.model_validate({"role": "user", "content": "x" * 20_001})
+    assert info.value.errors()[0]["msg"] == "String should have at most 20000 characters"
+    assert Turn.model_json_schema()["properties"]["content"]["maxLength"] == 20_000
+
+
+@pytest.mark.parametrize(
+    "metadata", [{"x": float("nan")}, {"x": [float("inf")]}, {"deep": {"x": -float("inf")}}]
+)
+def test_nan_and_infinity_are_not_json_even_from_python(metadata: dict[str, object]) -> None:
+    """JSON text with them is refused by load_json; built in Python they would reach the store (PostgreSQL
+    refuses them, DuckDB keeps them, a turn's copy turns them into null), so the model refuses them too."""
+    with pytest.raises(ValidationError, match="metadata: Out of range float values are not JSON compliant"):
+        Conversation.model_validate({**BASE, "id": "c", "turns": HI, "metadata": metadata})
+    turn = {**HI[0], "score": float("nan")}
+    with pytest.raises(ValidationError, match="extra fields of turns"):
+        Conversation.model_validate({**BASE, "id": "c", "turns": [turn]})
+
+
+# --- the one JSON reader ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "problem"),
+    [
+        ('{"metadata": {"x": NaN}}', ("metadata", "x"), "NaN is not a JSON number"),
+        ('{"a": [1, Infinity]}', ("a", 1), "Infinity is not a JSON number"),
+        ('{"a": -Infinity}', ("a",), "-Infinity is not a JSON number"),
+        ('{"metadata": {"x": 1e400}}', ("metadata", "x"), "1e400 is out of range for a JSON number"),
+        ('{"d": -1E+999}', ("d",), "-1E+999 is out of range"),
+        ('{"duration_seconds": ' + "9" * 5000 + "}", ("duration_seconds",), "an integer of 5,000 digits"),
+        ('{"status": "ended", "status": "ringing"}', ("status",), "given more than once in one object"),
+        ('{"turns": [{"role": "user", "role": "assistant"}]}', ("turns", 0, "role"), "given more than once"),
+        ('{"a": 1,}', (), "not JSON (Expecting property name enclosed in double quotes at column 9)"),
+        ("NaN", (), "NaN is not a JSON number"),
+    ],
+)
+def test_load_json_refuses_what_json_does_not_define_naming_where(
+    text: str, path: tuple[str | int, ...], problem: str
+) -> None:
+    for sent in (text, text.encode("utf-8")):
+        with pytest.raises(InvalidJson) as info:
+            load_json(sent)
+        assert info.value.path == path and problem in info.value.problem, (
+            info.value.path,
+            info.value.problem,
+        )
+
+
+def test_load_json_reads_json_as_json_loads_does() -> None:
+    text = '{"a": [1, -2.5, 1e-400, 1e308, "NaN", null, true], "b": {"c": {}}, "' + "9" * 4300 + '": 0}'
+    assert load_json(text) == json.loads(text)
+    assert load_json(b"[]") == [] and load_json('"text"') == "text"
+    with pytest.raises(InvalidJson, match="not UTF-8 text"):
+        load_json(b'{"a": "\xff"}')
 
 
 def test_every_bundled_dataset_still_validates() -> None:

@@ -145,7 +145,7 @@ def test_a_bad_file_is_reported_line_by_line_and_never_imported(tmp_path: Path) 
     validated = runner.invoke(app, ["dataset", "validate", str(bad)], catch_exceptions=False)
     assert validated.exit_code == 1
     assert "line 2: conversation: Field required" in validated.stderr
-    assert "line 4: line: not JSON" in validated.stderr
+    assert "line 4: not JSON" in validated.stderr
 
     db = tmp_path / "eval.duckdb"
     imported = assist("dataset", "import", str(bad), "--db", str(db))
