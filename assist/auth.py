@@ -121,9 +121,14 @@ def _hash(secret: str) -> str:
 
 
 def _check_id(kind: str, value: str) -> str:
-    value = value.strip()
-    if not value or len(value) > _ID_MAX or any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise ValueError(f"{kind} id must be 1-{_ID_MAX} printable characters without spaces, got {value!r}")
+    """An organization or user id: 1-128 printable ASCII characters, no space. ASCII because an organization id
+    travels in the ``X-Anyreach-Org`` header, whose bytes servers read as Latin-1: a UTF-8 ``Ünïcode`` would
+    arrive as another id. Refused as given, never trimmed: a silently changed id is one nobody typed."""
+    if not 1 <= len(value) <= _ID_MAX or any(not "!" <= ch <= "~" for ch in value):
+        raise ValueError(
+            f"{kind} id must be 1-{_ID_MAX} printable ASCII characters without spaces "
+            f"(letters, digits, punctuation), got {value!r}"
+        )
     return value
 
 
@@ -196,11 +201,13 @@ class AuthStore:
         return user_id
 
     def require_org(self, org_id: str) -> None:
-        """A ``ValueError`` saying how to create ``org_id`` unless it exists."""
+        """A ``ValueError`` saying how to create ``org_id`` unless it exists (what no id can be, first)."""
+        _check_id("organization", org_id)
         if not self._store.org_exists(org_id):
             raise ValueError(f"no organization {org_id!r} (create it with `assist orgs create {org_id}`)")
 
     def require_user(self, user_id: str) -> None:
+        _check_id("user", user_id)
         if not self._store.user_exists(user_id):
             raise ValueError(f"no user {user_id!r} (create it with `assist users create {user_id}`)")
 
@@ -261,12 +268,20 @@ class AuthStore:
         )
         return key_id, secret
 
-    def revoke_key(self, key: str) -> None:
-        """Revoke by key id (the part after the prefix) or by the full secret; again is no change."""
-        # never echo what was given: it may be a secret
-        if not self._store.revoke_key(self._key_id_of(key) or key):
+    def revoke_key(self, key: str) -> bool:
+        """Revoke by key id (the part after the prefix) or by the whole secret; False (and no change) when it was
+        revoked already. A secret counts only when it is the key's own (its hash matches): one mistyped letter of
+        it must not revoke a key someone uses. ``ValueError`` when there is no such key."""
+        key_id = self._key_id_of(key)
+        row = self._store.find_key(key_id or key)
+        if row is None or (key_id is not None and not hmac.compare_digest(_hash(key), row.secret_hash)):
+            # never echo what was given: it may be a secret
             raise ValueError("no such key (`assist keys list` shows the key ids)")
+        if row.revoked_at is not None:
+            return False
+        self._store.revoke_key(row.key_id)
         self._keys.clear()
+        return True
 
     def list_keys(self, *, org_id: str | None = None) -> list[KeyInfo]:
         """Keys of ``org_id`` (its ``ak_`` keys and its members' tokens), or all keys."""

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
@@ -18,7 +22,7 @@ from assist.errors import AssistError
 from assist.settings import Settings
 from assist.store import ConversationStore, Store, open_store
 from tests import postgres
-from tests.conftest import HARPER_VALLEY
+from tests.conftest import HARPER_VALLEY, ROOT
 
 
 @pytest.fixture(params=postgres.BACKENDS)
@@ -91,11 +95,49 @@ def test_tampered_and_revoked_secrets_are_unauthenticated(auth: AuthStore) -> No
         with pytest.raises(Unauthenticated):
             auth.authenticate(f"Bearer {forged}", None)
     assert auth.authenticate(f"Bearer {secret}", None).key_id == key_id  # now remembered for a while
-    auth.revoke_key(key_id)
+    assert auth.revoke_key(key_id) is True
     with pytest.raises(Unauthenticated):
         auth.authenticate(f"Bearer {secret}", None)
-    auth.revoke_key(key_id)  # idempotent
+    assert auth.revoke_key(key_id) is False  # idempotent, and says it changed nothing
     assert [key.revoked_at is not None for key in auth.list_keys()] == [True, False]
+
+
+def test_a_secret_revokes_its_key_only_when_it_is_the_whole_secret(auth: AuthStore) -> None:
+    """``ak_<id>_<anything>`` used to revoke key <id>: one mistyped letter could revoke a key in use."""
+    key_id, secret = auth.create_key(org_id="acme", scopes=("conversations:read",))
+    for mistyped in (
+        secret[:-1] + ("x" if secret[-1] != "x" else "y"),
+        f"ak_{key_id}_anything",
+        "pat_" + secret[3:],
+    ):
+        with pytest.raises(ValueError, match=r"^no such key \(`assist keys list` shows the key ids\)$"):
+            auth.revoke_key(mistyped)
+    assert auth.authenticate(f"Bearer {secret}", None).key_id == key_id  # still works
+    assert auth.revoke_key(secret) is True
+    assert auth.revoke_key(secret) is False
+    with pytest.raises(Unauthenticated):
+        auth.authenticate(f"Bearer {secret}", None)
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["Ünïcode", "u\x85", "u\u2028", " acme", "acme ", "ac me", "tab\there", "", "x" * 129],
+)
+def test_organization_and_user_ids_are_printable_ascii_as_given(auth: AuthStore, given: str) -> None:
+    """An organization id travels in X-Anyreach-Org, which servers decode as Latin-1: a UTF-8 id would never
+    match. A character that is not allowed is refused, never stripped: a silently changed id is one nobody typed."""
+    for create in (auth.create_org, auth.create_user):
+        with pytest.raises(ValueError, match="printable ASCII characters without spaces"):
+            create(given)
+    assert not auth.list_keys() and auth.create_org("ok-Org_1.x@y") == "ok-Org_1.x@y"
+
+
+def test_an_empty_organization_is_refused_before_suggesting_to_create_it(auth: AuthStore) -> None:
+    for check in (lambda: auth.require_org(""), lambda: auth.create_key(org_id="", scopes=SCOPES)):
+        with pytest.raises(ValueError) as info:
+            check()
+        assert "organization id must be 1-128 printable ASCII characters" in str(info.value)
+        assert "orgs create" not in str(info.value)
 
 
 def test_scopes(auth: AuthStore) -> None:
@@ -269,6 +311,15 @@ def test_serve_refuses_to_start_without_livekit_credentials(
     assert "\n" not in message and "LIVEKIT_URL" in message and "assist serve --dev" in message
 
 
+def test_revoking_twice_says_the_second_time_changed_nothing(db: str) -> None:
+    run("orgs", "create", "acme", "--db", db)
+    secret = run("keys", "create", "--org", "acme", "--scopes", "conversations:read", "--db", db).strip()
+    assert run("keys", "revoke", secret, "--db", db).strip() == "revoked"
+    assert (
+        run("keys", "revoke", secret.split("_")[1], "--db", db).strip() == "already revoked; nothing changed"
+    )
+
+
 def test_revoking_an_unknown_key_echoes_nothing_it_was_given(db: str) -> None:
     for given in ("ak_0123456789ab_not-a-real-secret-value", "0123456789ab", "not-a-real-secret-value"):
         result = runner.invoke(app, ["keys", "revoke", given, "--db", db])
@@ -287,3 +338,90 @@ def test_import_refuses_an_organization_that_does_not_exist(db: str) -> None:
     assert "imported 61 conversations" in run(
         "conversations", "import", str(HARPER_VALLEY), "--org", "acme", "--db", db
     )
+
+
+def assist(*args: str) -> subprocess.CompletedProcess[str]:
+    """``assist`` as a user runs it: its exit code and what it prints."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ASSIST_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "assist", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=clean,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("postgresql://assist:s3cr3t@[::1:5439/assist", "(Invalid IPv6 URL)"),
+        ("postgresql://assist:s3cr3t@127.0.0.1:99999/assist", "(Port out of range 0-65535)"),
+        ("postgresql://assist:s3%zzcr3t@127.0.0.1/assist", '(invalid percent-encoded token: "***")'),
+        ("postgresql://assist:s3cr3t@127.0.0.1/assist?passwrd=x", '(invalid URI query parameter: "passwrd")'),
+    ],
+)
+def test_a_database_url_that_does_not_parse_is_a_usage_error_that_masks_its_password(
+    location: str, reason: str, tmp_path: Path
+) -> None:
+    for command in (("orgs", "create", "q"), ("keys", "list")):
+        result = assist(*command, "--db", location)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr == (
+            f"error: the store (--db or ASSIST_DB) is not a valid PostgreSQL URL {reason}: write it as "
+            "postgresql://user@host:port/database\n"
+        )
+        assert "s3" not in result.stderr
+
+
+def test_a_libpq_connection_string_is_refused_not_taken_for_a_file(tmp_path: Path) -> None:
+    conninfo = "host=127.0.0.1 password=s3cr3t dbname=assist"
+    for command in (
+        ("orgs", "create", "q"),
+        ("keys", "list"),
+        ("conversations", "import", str(HARPER_VALLEY)),
+    ):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "assist",
+                *command,
+                *(["--org", "q"] if "import" in command else []),
+                "--db",
+                conninfo,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: the store (--db or ASSIST_DB) looks like a libpq key=value")
+        assert "s3cr3t" not in result.stderr and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # no DuckDB file named after it
+
+
+def test_a_user_without_create_on_postgresql_gets_one_line_naming_the_privilege() -> None:
+    with postgres.database() as url:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        with postgres.role(url) as limited:
+            for command in (("orgs", "create", "q"), ("keys", "list")):
+                result = assist(*command, "--db", limited)
+                assert result.returncode == 1
+                assert result.stderr.startswith("error: cannot create the store's tables in postgresql://")
+                assert "permission denied for schema public" in result.stderr
+                assert "must own the database, or have CREATE on its schema public" in result.stderr
+                assert "internal error" not in result.stderr and result.stderr.count("\n") == 1
+        assert assist("orgs", "create", "q", "--db", url).returncode == 0
+        with postgres.role(url, grants=("SELECT ON ALL TABLES IN SCHEMA public",)) as reader:
+            listed = assist("keys", "list", "--format", "json", "--db", reader)
+            assert listed.returncode == 0 and listed.stdout.strip() == "[]", listed.stderr
+            refused = assist("orgs", "create", "r", "--db", reader)
+            assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+            assert "lacks a privilege the store needs" in refused.stderr
+            assert "permission denied for table orgs" in refused.stderr

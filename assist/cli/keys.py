@@ -59,8 +59,8 @@ def keys_revoke(
     """Revoke a key; requests with it get 401 from then on (a service running beside this command, on
     PostgreSQL, refuses it within ASSIST_AUTH_CACHE_SECONDS, at most 10 s)."""
     with _auth(db) as auth:
-        auth.revoke_key(key)
-    console.print("revoked")
+        revoked = auth.revoke_key(key)
+    console.print("revoked" if revoked else "already revoked; nothing changed")
 
 
 @keys_group.command("list")
