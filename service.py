@@ -22,9 +22,9 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -32,6 +32,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -55,10 +56,11 @@ from assist.errors import (
     ConversationExists,
     ConversationNotActive,
     DuplicateHeader,
+    InvalidJson,
     InvalidPhoneNumber,
     NotFound,
+    NoTranscript,
     NoTranscriptYet,
-    TooDeeplyNested,
     field_path,
 )
 from assist.feedback import Feedback, NewFeedback
@@ -69,16 +71,16 @@ from assist.schema import (
     MAX_JSON_DEPTH,
     AgentAssistPortal,
     Conversation,
+    InputTimestamp,
     NewConversation,
     NonEmpty,
     Seconds,
     Status,
-    Timestamp,
     Turn,
-    check_nesting,
+    load_json,
 )
 from assist.settings import Settings
-from assist.store import CallRecord, Store, open_store
+from assist.store import CallRecord, ConversationStore, Store, StoreUnavailable, open_store
 from assist.tokens import ListenerToken, LiveKitCredentials, mint_listener_token
 
 __all__ = ["create_app"]
@@ -94,6 +96,14 @@ _BACKSTOP_GRACE_S = 1.0
 #: Above the largest conversation the schema admits (MAX_TRANSCRIPT_CHARS) with JSON overhead.
 MAX_BODY_BYTES = 4 * 1024 * 1024
 _TOO_LARGE = f"request body larger than {MAX_BODY_BYTES:,} bytes"
+#: What a 503 tells a client while the store cannot be reached: its pool gives up on a connection within
+#: ASSIST_DB_POOL_TIMEOUT_SECONDS, and a server restart is usually over within a few seconds.
+_RETRY_AFTER_S = 5
+_STORE_DOWN = "the conversation store is unavailable; try again in a few seconds"
+_UNAVAILABLE = (
+    "The conversation store cannot be reached (its database is down or restarting); sent with "
+    f"`Retry-After: {_RETRY_AFTER_S}`"
+)
 
 
 # --- API shapes ----------------------------------------------------------------------------------
@@ -104,7 +114,8 @@ class ErrorBody(BaseModel):
     code: str | None = Field(
         None,
         description="A stable name for an error a client acts on, sent only with such errors: "
-        "`no_transcript_yet` (the newest call has no turns yet; ask again once something has been said)",
+        "`no_transcript_yet` (the newest call has no turns yet; ask again once something has been said), "
+        "`no_transcript` (the newest call failed before anything was said; it will never have a brief)",
     )
 
 
@@ -180,7 +191,7 @@ class ConversationPatch(BaseModel):
 
     status: Status | None = None
     room_name: NonEmpty | None = None
-    ended_at: Timestamp | None = None
+    ended_at: InputTimestamp | None = None
     duration_seconds: Seconds | None = None
     append_turns: list[Turn] = Field(default_factory=list)
 
@@ -196,8 +207,10 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: f"The request body is larger than {MAX_BODY_BYTES:,} bytes",
         422: f"The request body or parameters do not validate (JSON nested deeper than {MAX_JSON_DEPTH} levels "
         "included)",
+        503: _UNAVAILABLE,
     }
-    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}
+    # Every route asks the store (for a key, a conversation), so any of them may find it down.
+    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in (*statuses, 503)}
 
 
 # --- the service ---------------------------------------------------------------------------------
@@ -221,7 +234,9 @@ class Service:
     models: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(_MODEL_THREADS, thread_name_prefix="assist-brief")
     )
-    ingest_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Held around every write. DuckDB takes one writing thread at a time; PostgreSQL keeps writers apart itself
+    #: (ON CONFLICT, FOR UPDATE), and a lock there would queue each write behind the others' wait for a connection.
+    ingest_lock: AbstractContextManager[object] = field(default_factory=threading.Lock)
 
     async def brief_for_phone(
         self, org_id: str, phone_number: str, *, media: str, if_none_match: str | None = None
@@ -416,15 +431,21 @@ def _status_of(exc: AssistError) -> int:
         return 403
     if isinstance(exc, NotFound):
         return 404
-    if isinstance(exc, ConversationNotActive | ConversationExists | NoTranscriptYet):
+    if isinstance(exc, ConversationNotActive | ConversationExists | NoTranscriptYet | NoTranscript):
         return 409
+    if isinstance(exc, StoreUnavailable):
+        return 503
     return 422
 
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AssistError)
-    async def assist_error(_: Request, exc: AssistError) -> JSONResponse:
+    async def assist_error(request: Request, exc: AssistError) -> JSONResponse:
         status = _status_of(exc)
+        if status == 503:
+            # The operator needs the reason (which server, what failed); the client only that it will pass.
+            log.warning("store unavailable in %s %s: %s", request.method, _route_of(request.scope), exc)
+            return JSONResponse({"detail": _STORE_DOWN}, 503, {"Retry-After": str(_RETRY_AFTER_S)})
         return _error(status, exc, {"WWW-Authenticate": "Bearer"} if status == 401 else None)
 
     @app.exception_handler(RequestValidationError)
@@ -432,25 +453,62 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _invalid(exc.errors())
 
     # A change that breaks the stored shape (e.g. PATCH appending past the turn limit) fails model validation
-    # inside the store: the caller's input was invalid, not the server.
+    # inside the store: the caller's input was invalid, not the server. Its fields are named as the body's are.
     @app.exception_handler(ValidationError)
     async def invalid_change(_: Request, exc: ValidationError) -> JSONResponse:
-        return _invalid(exc.errors())
+        return _invalid([{**error, "loc": ("body", *error["loc"])} for error in exc.errors()])
 
 
 class _BodyRefused(HTTPException):
-    """A request body refused while it streams in. Raised from ``receive``: FastAPI passes an HTTPException met
-    while reading a body on to its handler, which answers ``{"detail": ...}`` with this status."""
+    """A request body refused while it streams in or as it is parsed. Raised from ``receive`` or
+    ``Request.json``: FastAPI passes an HTTPException met while reading a body on to its handler, which answers
+    ``{"detail": ...}`` with this status."""
+
+
+class _StrictJsonRequest(Request):
+    """A request whose JSON body is read by the kit's one JSON reader (``assist.schema.load_json``): NaN, numbers
+    out of range, a key given twice or nesting past ``MAX_JSON_DEPTH`` are a 422 naming the field, where FastAPI's
+    ``json.loads`` would accept them (and PostgreSQL then fail) or answer 400 without saying why."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            try:
+                self._json = load_json(await self.body())
+            except InvalidJson as exc:
+                where = field_path(("body", *exc.path), default="body")
+                raise _BodyRefused(422, f"{where}: {exc.problem}") from None
+        return self._json
+
+
+class _StrictJsonRoute(APIRoute):
+    """A route that reads its JSON body with :class:`_StrictJsonRequest` (FastAPI's documented way to change how a
+    body is read); routes without a body are left as they are."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def strict(request: Request) -> Response:
+            return await handler(_StrictJsonRequest(request.scope, request.receive))
+
+        return strict
+
+
+def _route_of(scope: Scope) -> str:
+    """The route template a request matched (``/core/agent-assist/{phone_number}``), never its path: a path holds
+    a caller's phone number or a conversation id, which logs must not keep."""
+    route = scope.get("route")
+    return route.path if isinstance(route, APIRoute) else "(no route)"
 
 
 class _ContainFailures:
     """Outermost ASGI layer: guards request bodies, and turns any unexpected error into a bare 500.
 
     A body over ``MAX_BODY_BYTES`` gets 413 as soon as that is known: from its Content-Length before any of it
-    is read, or, sent chunked, once the bytes received pass the limit, so no more than that is ever held. A
-    body nesting JSON deeper than ``MAX_JSON_DEPTH`` gets 422 before a route parses it.
+    is read, or, sent chunked, once the bytes received pass the limit, so no more than that is ever held.
 
-    Messages of unexpected errors can quote stored transcripts, so only their kind and route are logged;
+    Messages of unexpected errors can quote stored transcripts, so only their kind and route template are logged;
     catching here, outside Starlette's error middleware, also keeps the server from logging the traceback.
     Pure ASGI rather than ``@app.middleware``: that wrapper costs every request a fifth of its throughput.
     """
@@ -466,7 +524,6 @@ class _ContainFailures:
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             await JSONResponse({"detail": _TOO_LARGE}, 413)(scope, receive, send)
             return
-        received: list[bytes] = []
         size = 0
 
         async def guarded_receive() -> Message:
@@ -478,13 +535,6 @@ class _ContainFailures:
             size += len(chunk)
             if size > MAX_BODY_BYTES:
                 raise _BodyRefused(413, _TOO_LARGE)
-            received.append(chunk)
-            if not message.get("more_body", False):
-                try:
-                    check_nesting(b"".join(received))
-                except TooDeeplyNested as exc:
-                    raise _BodyRefused(422, f"body: {exc}") from None
-                received.clear()
             return message
 
         started = False
@@ -497,7 +547,7 @@ class _ContainFailures:
         try:
             await self.app(scope, guarded_receive, tracking_send)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: a 500 without details
-            log.error("unhandled %s in %s %s", type(exc).__name__, scope["method"], scope["path"])
+            log.error("unhandled %s in %s %s", type(exc).__name__, scope["method"], _route_of(scope))
             if not started:
                 await JSONResponse({"detail": "internal error"}, 500)(scope, receive, send)
 
@@ -544,7 +594,11 @@ def create_app(
     deadline = _deadline_of(program)
     backstop = settings.assist_brief_timeout_seconds if deadline is None else deadline + _BACKSTOP_GRACE_S
     owns_store = store is None
-    store = store or open_store(settings.assist_db)
+    store = store or open_store(
+        settings.assist_db,
+        pool_size=settings.assist_db_pool_size,
+        pool_timeout_s=settings.assist_db_pool_timeout_seconds,
+    )
     service = Service(
         store=store,
         auth=AuthStore(store, cache_seconds=settings.assist_auth_cache_seconds),
@@ -556,6 +610,7 @@ def create_app(
         backstop_s=backstop,
         breaker=CircuitBreaker(name=program.name, cooldown_s=settings.assist_breaker_cooldown_seconds),
         owns_store=owns_store,
+        ingest_lock=threading.Lock() if isinstance(store, ConversationStore) else nullcontext(),
     )
 
     @asynccontextmanager
@@ -572,6 +627,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    app.router.route_class = _StrictJsonRoute
     _add_error_handlers(app)
     app.add_middleware(_ContainFailures)
     _add_routes(app)
@@ -579,7 +635,12 @@ def create_app(
 
 
 def _add_routes(app: FastAPI) -> None:
-    @app.get("/healthz", response_model=Health, tags=["ops"])
+    @app.get(
+        "/healthz",
+        response_model=Health,
+        responses={503: {"model": ErrorBody, "description": _UNAVAILABLE}},
+        tags=["ops"],
+    )
     def healthz(store: StoreDep) -> Health:
         """Up, and the store answers."""
         store.ping()

@@ -1,4 +1,5 @@
-"""An unexpected failure inside a route: a bare 500, and a log line that names the route, never the content."""
+"""An unexpected failure inside a route: a bare 500, and a log line that names the route template, never the
+content or the path (which holds a caller's number)."""
 
 from __future__ import annotations
 
@@ -45,5 +46,7 @@ def test_an_unexpected_error_is_a_bare_500_that_logs_no_content(caplog: pytest.L
             server_log.removeHandler(caplog.handler)
     assert response.status_code == 500 and response.json() == {"detail": "internal error"}
     assert after.status_code == 200  # the server carries on
-    assert "unhandled RuntimeError in GET /core/agent-assist/+15551234567" in caplog.text
+    # The route template, not the path: a path holds the caller's phone number.
+    assert "unhandled RuntimeError in GET /core/agent-assist/{phone_number}" in caplog.text
+    assert "5551234567" not in caplog.text
     assert "4111" not in caplog.text and "Exception in ASGI application" not in caplog.text
