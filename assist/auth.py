@@ -283,6 +283,12 @@ class AuthStore:
         self._keys.clear()
         return True
 
+    @staticmethod
+    def key_id_of(key: str) -> str:
+        """The key id ``key`` names, as :meth:`revoke_key` reads it (a whole secret's id part, else ``key``): what
+        may be shown of a secret."""
+        return AuthStore._key_id_of(key) or key
+
     def list_keys(self, *, org_id: str | None = None) -> list[KeyInfo]:
         """Keys of ``org_id`` (its ``ak_`` keys and its members' tokens), or all keys."""
         return [

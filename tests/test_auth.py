@@ -314,9 +314,10 @@ def test_serve_refuses_to_start_without_livekit_credentials(
 def test_revoking_twice_says_the_second_time_changed_nothing(db: str) -> None:
     run("orgs", "create", "acme", "--db", db)
     secret = run("keys", "create", "--org", "acme", "--scopes", "conversations:read", "--db", db).strip()
-    assert run("keys", "revoke", secret, "--db", db).strip() == "revoked"
+    key_id = secret.split("_")[1]
+    assert run("keys", "revoke", secret, "--db", db).strip() == f"revoked key {key_id}"
     assert (
-        run("keys", "revoke", secret.split("_")[1], "--db", db).strip() == "already revoked; nothing changed"
+        run("keys", "revoke", key_id, "--db", db).strip() == f"key {key_id} already revoked; nothing changed"
     )
 
 

@@ -60,7 +60,9 @@ def keys_revoke(
     PostgreSQL, refuses it within ASSIST_AUTH_CACHE_SECONDS, at most 10 s)."""
     with _auth(db) as auth:
         revoked = auth.revoke_key(key)
-    console.print("revoked" if revoked else "already revoked; nothing changed")
+    # What was revoked, by its id: never the secret it may have been given as.
+    key_id = AuthStore.key_id_of(key)
+    console.print(f"revoked key {key_id}" if revoked else f"key {key_id} already revoked; nothing changed")
 
 
 @keys_group.command("list")

@@ -189,6 +189,14 @@ def test_keys_list_shows_whole_scopes_at_80_columns_and_as_json(tmp_path: Path) 
     assert keys[1]["user_id"] == user and keys[0]["revoked_at"] is None
     assert all(key["key_id"] in listed.stdout for key in keys)  # whole, for `assist keys revoke`
 
+    # Revoked by its secret, the key is named by its id, never by the secret.
+    secret = runner.invoke(
+        app, ["keys", "create", "--org", "acme", "--scopes", "conversations:read", "--db", db]
+    )
+    revoked = assist("keys", "revoke", secret.stdout.strip(), "--db", db)
+    key_id = secret.stdout.split("_")[1]
+    assert revoked.returncode == 0 and revoked.stdout == f"revoked key {key_id}\n"
+
 
 def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Every command and group under ``command``, by the words that run it."""
