@@ -71,11 +71,11 @@ from assist.schema import (
     MAX_JSON_DEPTH,
     AgentAssistPortal,
     Conversation,
-    InputTimestamp,
     NewConversation,
     NonEmpty,
     Seconds,
     Status,
+    Timestamp,
     Turn,
     load_json,
 )
@@ -191,7 +191,7 @@ class ConversationPatch(BaseModel):
 
     status: Status | None = None
     room_name: NonEmpty | None = None
-    ended_at: InputTimestamp | None = None
+    ended_at: Timestamp | None = None
     duration_seconds: Seconds | None = None
     append_turns: list[Turn] = Field(default_factory=list)
 

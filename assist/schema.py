@@ -53,6 +53,7 @@ __all__ = [
     "Marker",
     "MarkerType",
     "NewConversation",
+    "NewEnd",
     "NextStep",
     "Role",
     "Seconds",
@@ -481,6 +482,13 @@ class NewConversation(Conversation):
 
     created_at: InputTimestamp
     ended_at: InputTimestamp | None = None
+
+
+class NewEnd(BaseModel):
+    """The end of a stored call as it arrives (``PATCH``): held to the clock as a new call's times are. Checked
+    when the change is applied, beside "not before it began"; an end already stored is not checked again."""
+
+    ended_at: InputTimestamp
 
 
 class LabelledConversation(NewConversation):

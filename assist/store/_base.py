@@ -21,7 +21,7 @@ from assist.errors import AssistError, ConversationExists, ConversationNotFound,
 from assist.feedback import Feedback
 from assist.interchange import InvalidFile, validate_file
 from assist.phone import normalize_phone
-from assist.schema import Conversation, Turn
+from assist.schema import Conversation, NewEnd, Turn
 
 #: The columns of a conversation both backends keep, in the order :func:`conversation_of` reads them.
 COLUMNS = "id, user_id, status, created_at, ended_at, room_name, duration_seconds, metadata, turns, extra"
@@ -320,7 +320,10 @@ def changed(
     duration_seconds: int | None,
     append_turns: Iterable[Turn],
 ) -> Conversation:
-    """``current`` with the given fields changed and ``append_turns`` appended, validated again."""
+    """``current`` with the given fields changed and ``append_turns`` appended, validated again; a new
+    ``ended_at`` is also held to the clock (:class:`~assist.schema.NewEnd`)."""
+    if ended_at is not None:
+        NewEnd.model_validate({"ended_at": ended_at})
     changes: dict[str, Any] = {"turns": [*current.turns, *append_turns]}
     for name, value in (
         ("status", status),

@@ -263,7 +263,7 @@ class PostgresStore(Store):
                 ConnectionPool.check_connection(conn)
         except psycopg.Error:
             # Dead: the pool drops it and connects anew, and drops the other dead ones now too, rather than hand
-            # each to a request (its own check would wait a second between two dead connections).
+            # each to a request (psycopg_pool's own ``check`` option would sleep a second between two of them).
             self._pool.putconn(conn)
             self._pool.check()
             conn = self._pool.getconn()
