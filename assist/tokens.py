@@ -11,13 +11,13 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import jwt
 from pydantic import BaseModel, ConfigDict, Field
 
 from assist.errors import ConversationNotActive, NoLiveKitRoom
-from assist.schema import ACTIVE_STATUSES, Conversation
+from assist.schema import ACTIVE_STATUSES
 
 if TYPE_CHECKING:
     from livekit.api import VideoGrants
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TTL",
     "MAX_TTL",
+    "Listenable",
     "ListenerToken",
     "LiveKitCredentials",
     "listener_grants",
@@ -35,6 +36,18 @@ DEFAULT_TTL = timedelta(minutes=10)
 #: A listener token is for one monitoring session, not a standing credential.
 MAX_TTL = timedelta(hours=1)
 OBSERVER_PREFIX = "observer-"
+
+
+class Listenable(Protocol):
+    """What a token is minted from: a :class:`~assist.schema.Conversation`, or the store's record of one without
+    its transcript (:meth:`assist.store.Store.call`), which is all the service reads for a token."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def room_name(self) -> str | None: ...
 
 
 class LiveKitCredentials(BaseModel):
@@ -69,7 +82,7 @@ def listener_grants(room_name: str) -> VideoGrants:
 
 
 def mint_listener_token(
-    conversation: Conversation,
+    conversation: Listenable,
     *,
     credentials: LiveKitCredentials,
     ttl: timedelta = DEFAULT_TTL,

@@ -53,6 +53,32 @@ def test_import_round_trips_every_harper_valley_conversation(
         assert store.get("org-a", example.conversation.id).model_dump() == example.conversation.model_dump()
 
 
+def test_a_call_without_its_transcript_agrees_with_the_conversation(
+    store: Store, harper_valley: list[LabelledExample]
+) -> None:
+    store.import_jsonl(HARPER_VALLEY, "org-a")
+    for example in harper_valley:
+        whole = store.get("org-a", example.conversation.id)
+        call = store.call("org-a", whole.id)
+        assert (call.id, call.user_id, call.status, call.room_name, call.turns) == (
+            whole.id,
+            whole.user_id,
+            whole.status,
+            whole.room_name,
+            len(whole.turns),
+        )
+        assert (call.created_at, call.ended_at, call.duration_seconds) == (
+            whole.created_at,
+            whole.ended_at,
+            whole.duration_seconds,
+        )
+    some = harper_valley[0].conversation.id
+    # another organization's call is not found, exactly like an id nobody has
+    for org, conversation_id in (("org-b", some), ("org-a", "no-such-id")):
+        with pytest.raises(ConversationNotFound, match=f"conversation {conversation_id!r} not found"):
+            store.call(org, conversation_id)
+
+
 def test_reimport_is_idempotent(store: Store) -> None:
     store.import_jsonl(HARPER_VALLEY, "org-a")
     store.import_jsonl(HARPER_VALLEY, "org-a")

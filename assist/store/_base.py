@@ -150,6 +150,11 @@ class Store(ABC):
     def get(self, org_id: str, conversation_id: str) -> Conversation:
         """The conversation ``conversation_id`` of ``org_id``; another organization's is not found."""
 
+    @abstractmethod
+    def call(self, org_id: str, conversation_id: str) -> CallRecord:
+        """The conversation ``conversation_id`` of ``org_id`` without its transcript: what a listener token and a
+        conversation's status need, without decoding and validating every turn. Not found like :meth:`get`."""
+
     def newest_for_phone(self, org_id: str, phone_number: str) -> Conversation:
         """The newest conversation (by ``created_at``, then id) whose caller is ``phone_number``.
 

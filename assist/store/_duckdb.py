@@ -253,6 +253,19 @@ class ConversationStore(Store):
             raise ConversationNotFound(f"conversation {conversation_id!r} not found")
         return conversation_of(row, decode=json.loads)
 
+    def call(self, org_id: str, conversation_id: str) -> CallRecord:
+        row = (
+            self.cursor()
+            .execute(
+                f"SELECT {CALL_COLUMNS}, json_array_length(turns) FROM conversations WHERE conv_key = ?",
+                [_key(org_id, conversation_id)],
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise ConversationNotFound(f"conversation {conversation_id!r} not found")
+        return call_record_of(row, decode=json.loads)
+
     def _newest_for_caller(self, org_id: str, e164: str) -> Conversation:
         # Two indexed point queries: a filtered ORDER BY ... LIMIT 1 makes DuckDB scan the whole table.
         calls = (

@@ -375,6 +375,17 @@ class PostgresStore(Store):
             raise ConversationNotFound(f"conversation {conversation_id!r} not found")
         return conversation_of(row)
 
+    def call(self, org_id: str, conversation_id: str) -> CallRecord:
+        row = None
+        if _storable(org_id, conversation_id):
+            row = self._one(
+                f"SELECT {CALL_COLUMNS}, json_array_length(turns) FROM conversations WHERE org_id = %s AND id = %s",
+                [org_id, conversation_id],
+            )
+        if row is None:
+            raise ConversationNotFound(f"conversation {conversation_id!r} not found")
+        return call_record_of(row)
+
     def _newest_for_caller(self, org_id: str, e164: str) -> Conversation:
         row = None
         if _storable(org_id):
