@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import time
@@ -22,7 +21,8 @@ from assist.errors import AssistError
 from assist.settings import Settings
 from assist.store import ConversationStore, Store, open_store
 from tests import postgres
-from tests.conftest import HARPER_VALLEY, ROOT
+from tests.assist_process import assist
+from tests.conftest import HARPER_VALLEY
 
 
 @pytest.fixture(params=postgres.BACKENDS)
@@ -338,20 +338,6 @@ def test_import_refuses_an_organization_that_does_not_exist(db: str) -> None:
     run("orgs", "create", "acme", "--db", db)
     assert "imported 61 conversations" in run(
         "conversations", "import", str(HARPER_VALLEY), "--org", "acme", "--db", db
-    )
-
-
-def assist(*args: str) -> subprocess.CompletedProcess[str]:
-    """``assist`` as a user runs it: its exit code and what it prints."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ASSIST_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "assist", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=clean,
-        cwd=ROOT,
     )
 
 

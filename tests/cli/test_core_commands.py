@@ -16,6 +16,7 @@ from livekit.api import TokenVerifier
 from assist.cli import typed_command, typed_path
 from assist.schema import AgentAssistPortal, LabelledExample
 from assist.store import ConversationStore
+from tests.assist_process import assist
 from tests.conftest import HARPER_VALLEY, ROOT
 
 LIVEKIT_ENV = {
@@ -23,21 +24,6 @@ LIVEKIT_ENV = {
     "LIVEKIT_API_KEY": "devkey",
     "LIVEKIT_API_SECRET": "x" * 40,
 }
-
-
-def assist(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ASSIST_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "assist", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**clean, **(env or {})},
-        cwd=cwd,
-    )
 
 
 def test_import_then_token_prints_the_api_body(tmp_path: Path) -> None:

@@ -7,9 +7,6 @@ run in-process through typer's CliRunner to keep the suite fast.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from eval.judge import Judge
 from eval.metrics import SECTIONS
 from eval.runner import run_eval
 from eval.runs import save_run
+from tests.assist_process import assist
 from tests.conftest import HARPER_VALLEY, ROOT, SECOND_ANNOTATOR, SYNTHETIC, SYNTHETIC_HELDOUT
 from tests.eval.conftest import GoldProgram, PatchyProgram
 from tests.eval.test_compare import planted
@@ -35,18 +33,6 @@ from tests.scripted_lm import ScriptedLM
 if not any(command.name == "eval" for command in app.registered_commands):
     _register()
 runner = CliRunner()
-
-
-def assist(*args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ASSIST_")}
-    return subprocess.run(
-        [sys.executable, "-m", "assist", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=clean,
-        check=False,
-    )
 
 
 def invoke(*args: str, code: int = 0) -> str:

@@ -4,9 +4,6 @@ then evaluated, through the real CLI."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,19 +16,8 @@ from assist.schema import Conversation
 from assist.store import ConversationStore, Store
 from eval.dataset import from_store
 from tests import postgres
+from tests.assist_process import assist
 from tests.conftest import HARPER_VALLEY
-
-
-def assist(*args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ASSIST_")}
-    return subprocess.run(
-        [sys.executable, "-m", "assist", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=clean,
-        check=False,
-    )
 
 
 @pytest.fixture(params=postgres.BACKENDS)

@@ -8,8 +8,6 @@ not that it improves anything.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from assist.programs.dspy_program import DSPyBriefProgram, assemble_portal
 from assist.schema import AgentAssistPortal, LabelledExample, NextStep
 from eval.metrics import score_example
 from eval.optimize import brief_metric, optimize, to_trainset
+from tests.assist_process import assist
 from tests.conftest import HARPER_VALLEY
 from tests.scripted_lm import ScriptedLM
 
@@ -32,18 +31,6 @@ from tests.scripted_lm import ScriptedLM
 def scripted() -> Iterator[ScriptedLM]:
     with ScriptedLM() as server:
         yield server
-
-
-def run_assist(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ASSIST_", "OPENAI_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "assist", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**clean, **env},
-        check=False,
-    )
 
 
 def test_cli_bootstrap_then_brief_with_the_saved_program(
@@ -59,7 +46,7 @@ def test_cli_bootstrap_then_brief_with_the_saved_program(
     }
     out = tmp_path / "tuned.json"
     before = scripted.request_count
-    done = run_assist(
+    done = assist(
         "optimize",
         "--trainset",
         str(HARPER_VALLEY),

@@ -20,6 +20,7 @@ import pytest
 
 from assist.auth import MAX_CACHE_SECONDS
 from tests import postgres
+from tests.assist_process import assist
 from tests.conftest import HARPER_VALLEY, ROOT
 
 #: Requests per burst, sent on fresh connections from this many threads, so both workers take some.
@@ -27,19 +28,6 @@ BURST = 60
 THREADS = 8
 #: A caller of the Harper Valley calls (dev.jsonl's first), for the brief: newest-by-phone on every worker.
 PHONE = "+15558170587"
-
-
-def assist(*args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIVEKIT_", "ASSIST_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "assist", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=clean,
-        cwd=ROOT,
-    )
 
 
 def ok(*args: str) -> str:
