@@ -416,6 +416,21 @@ def feedback_of(row: Sequence[Any]) -> Feedback:
     )
 
 
+def key_fields(key: KeyRow) -> list[Any]:
+    """The values of :data:`KEY_COLUMNS` for ``key``."""
+    return [
+        key.key_id,
+        key.kind,
+        key.org_id,
+        key.user_id,
+        list(key.scopes),
+        key.secret_hash,
+        key.name,
+        key.created_at,
+        key.revoked_at,
+    ]
+
+
 def key_row_of(row: Sequence[Any]) -> KeyRow:
     """A key from the values of :data:`KEY_COLUMNS`."""
     key_id, kind, org_id, user_id, scopes, secret_hash, name, created_at, revoked_at = row

@@ -28,6 +28,7 @@ from assist.store._base import (
     feedback_fields,
     feedback_of,
     fields_of,
+    key_fields,
     key_row_of,
     migrate,
 )
@@ -388,17 +389,7 @@ class ConversationStore(Store):
     def insert_key(self, key: KeyRow) -> None:
         self.cursor().execute(
             f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                key.key_id,
-                key.kind,
-                key.org_id,
-                key.user_id,
-                list(key.scopes),
-                key.secret_hash,
-                key.name,
-                key.created_at,
-                key.revoked_at,
-            ],
+            key_fields(key),
         )
 
     def find_key(self, key_id: str) -> KeyRow | None:
