@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -150,27 +150,19 @@ class ConversationInfo(BaseModel):
             turns=len(conversation.turns),
         )
 
+    @classmethod
+    def of_call(cls, record: CallRecord) -> Self:
+        """From the store's record of a call, read without its transcript (:meth:`assist.store.Store.call`)."""
+        return cls(active=record.status in ACTIVE_STATUSES, **dataclasses.asdict(record))
 
-class CallerCall(BaseModel):
+
+class CallerCall(ConversationInfo):
     """One call of a caller's history: what it was, never what was said."""
 
-    id: str
-    user_id: str = Field(description="Caller id, E.164")
-    status: str
-    active: bool = Field(description="True for triggered, ringing and in_progress")
-    room_name: str | None
-    created_at: datetime
-    ended_at: datetime | None
-    duration_seconds: int | None
-    turns: int = Field(description="Number of turns recorded")
     transfer_reason: str | None = Field(
         description="The conversation's `metadata.transfer_reason` when the platform recorded one; "
         "briefs are never stored, so none is made up here"
     )
-
-    @classmethod
-    def of(cls, record: CallRecord) -> CallerCall:
-        return cls(active=record.status in ACTIVE_STATUSES, **dataclasses.asdict(record))
 
 
 class CallerHistory(BaseModel):
@@ -751,7 +743,7 @@ def _add_routes(app: FastAPI) -> None:
     def get_conversation(conversation_id: str, caller: CallerDep, store: StoreDep) -> ConversationInfo:
         """Status and room of a conversation, without its transcript. Any `conversations:*` scope."""
         caller.require(READ_SCOPES)
-        return ConversationInfo.of(store.get(caller.org_id, conversation_id))
+        return ConversationInfo.of_call(store.call(caller.org_id, conversation_id))
 
     @app.post(
         "/core/conversations",
@@ -819,7 +811,7 @@ def _add_routes(app: FastAPI) -> None:
         caller.require(READ_SCOPES)
         records, next_cursor = store.calls_for_phone(caller.org_id, phone_number, limit=limit, cursor=cursor)
         response.headers.update(_NO_STORE)
-        return CallerHistory(conversations=[CallerCall.of(r) for r in records], next_cursor=next_cursor)
+        return CallerHistory(conversations=[CallerCall.of_call(r) for r in records], next_cursor=next_cursor)
 
     @app.post(
         "/core/conversations/{conversation_id}/feedback",
